@@ -1,0 +1,201 @@
+"""CollabDocsApp: the Jupyter Server extension, its configuration, and its wiring.
+
+Loaded by ``jupyter server`` / ``jupyter lab`` through the enabled server extension, or
+run on its own as ``jupyter collab-docs`` (then with per-user API tokens).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Float, Int, List, Unicode, default, validate
+
+from . import __version__
+from .acl import OwnerOnlyAccess
+from .cli import UsersApp
+from .documents import DocumentService
+from .handlers import handlers
+from .handlers.base import SETTINGS_KEY
+from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
+from .rooms import RoomConfig, RoomManager
+from .stores import DocumentStore, store_from_url
+from .stores.sqlite import path_from_url
+from .users import SQLiteUserDirectory, UserDirectory
+
+MiB = 1024 * 1024
+
+
+class CollabDocsApp(ExtensionApp):
+    """Collaborative Jupyter documents, stored in a database, served over Yjs rooms."""
+
+    name = "jupyter_collab_docs"
+    app_name = "jupyter collab-docs"
+    description = __doc__
+    version = __version__
+    extension_url = "/api/collab-docs/me"
+    load_other_extensions = True
+    serverapp_config = {"identity_provider_class": CollabDocsIdentityProvider}
+    subcommands = {"users": (UsersApp, UsersApp.description)}
+
+    @default("config_file_name")
+    def _default_config_file_name(self) -> str:
+        return "jupyter_collab_docs_config"
+
+    data_dir = Unicode(
+        help="Directory of the embedded databases (documents.db, access.db).",
+    ).tag(config=True)
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        return os.path.join(jupyter_data_dir(), "collab_docs")
+
+    store_url = Unicode(
+        help="Where documents live: sqlite:///path/documents.db (default, in data_dir).",
+    ).tag(config=True)
+
+    @default("store_url")
+    def _default_store_url(self) -> str:
+        return "sqlite:///" + str(Path(self.data_dir, "documents.db").absolute())
+
+    acl_url = Unicode(
+        help="Access database (users and tokens): sqlite:///path/access.db (default).",
+    ).tag(config=True)
+
+    @default("acl_url")
+    def _default_acl_url(self) -> str:
+        return "sqlite:///" + str(Path(self.data_dir, "access.db").absolute())
+
+    @validate("store_url", "acl_url")
+    def _validate_url(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if not value.startswith("sqlite:///"):
+            scheme = value.split(":", 1)[0]
+            raise ValueError(f"unsupported URL scheme {scheme!r}; use sqlite:///path")
+        return value
+
+    node_id = Unicode(help="This server node's name, recorded with every stored update.").tag(
+        config=True
+    )
+
+    @default("node_id")
+    def _default_node_id(self) -> str:
+        return f"{socket.gethostname()}-{secrets.token_hex(3)}"
+
+    admin_users = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        help="""Usernames with administrator rights in a Jupyter server (standalone users
+        are admins when created with --admin). When unset, the user of a personal server
+        (Jupyter's own token or password login) is the administrator; under JupyterHub
+        nobody is, unless listed.""",
+    ).tag(config=True)
+
+    max_message_size = Int(
+        16 * MiB, help="Largest WebSocket message accepted; bigger ones close with 4413."
+    ).tag(config=True)
+
+    max_body_size = Int(32 * MiB, help="Largest REST request body accepted (413 past it).").tag(
+        config=True
+    )
+
+    room_idle_timeout = Float(
+        60.0, help="Seconds a room without sockets stays loaded before it is saved and closed."
+    ).tag(config=True)
+
+    write_delay = Float(
+        0.05, help="Seconds a room gathers updates before writing them to the store as a batch."
+    ).tag(config=True)
+
+    write_batch_size = Int(500, help="Most updates written to the store in one batch.").tag(
+        config=True
+    )
+
+    max_pending_bytes = Int(
+        64 * MiB,
+        help="Bytes of updates a room may hold unwritten; past it, edits are refused (4429).",
+    ).tag(config=True)
+
+    compact_threshold = Int(
+        1000, help="Log records after which a room folds its log into a snapshot."
+    ).tag(config=True)
+
+    awareness_timeout = Float(
+        30.0, help="Seconds after which an awareness state that was not renewed is dropped."
+    ).tag(config=True)
+
+    store: DocumentStore
+    users: UserDirectory
+    rooms: RoomManager
+    documents: DocumentService
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def initialize_settings(self) -> None:
+        Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+        self.store = store_from_url(self.store_url)
+        self.users = SQLiteUserDirectory(path_from_url(self.acl_url))
+        config = RoomConfig(
+            node=self.node_id,
+            write_delay=self.write_delay,
+            write_batch_size=self.write_batch_size,
+            max_pending_bytes=self.max_pending_bytes,
+            compact_threshold=self.compact_threshold,
+            idle_timeout=self.room_idle_timeout,
+            awareness_timeout=self.awareness_timeout,
+        )
+        self.rooms = RoomManager(self.store, config)
+        self.documents = DocumentService(self.store, self.rooms, OwnerOnlyAccess())
+        self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})
+        self.log.info("collab-docs node %s, documents in %s", self.node_id, self.store_url)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(handlers())
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        # Called by Jupyter Server on its event loop once it runs.
+        await self.store.start()
+        self.rooms.start()
+
+    async def stop_extension(self) -> None:
+        await self.rooms.close()
+        await self.store.close()
+        self.users.close()
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def standalone_identity(self) -> bool:
+        return isinstance(self.serverapp.identity_provider, CollabDocsIdentityProvider)
+
+    async def actor_for(self, user: User) -> Actor:
+        """The actor behind a Jupyter user, with their administrator flag."""
+        if self.standalone_identity:
+            provider = self.serverapp.identity_provider
+            record = await self.users.lookup(user.username)
+            is_admin = (record is not None and record.is_admin) or (
+                user.username == provider.admin_username and record is None
+            )
+            display = record.display_name if record else user.display_name
+            return Actor.create(user.username, display, color=user.color, is_admin=is_admin)
+        if self.admin_users is not None:
+            is_admin = user.username in self.admin_users
+        else:
+            # A personal server: whoever holds its token or password owns it.
+            is_admin = type(self.serverapp.identity_provider).__module__.startswith(
+                IdentityProvider.__module__
+            )
+        return Actor.create(
+            user.username, user.display_name, initials=user.initials, color=user.color,
+            is_admin=is_admin,
+        )
+
+
+main = launch_new_instance = CollabDocsApp.launch_instance

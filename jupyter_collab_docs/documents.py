@@ -1,0 +1,141 @@
+"""DocumentService: what can be done to a document, checked against the caller's role.
+
+Handlers call this and nothing below it. A document the caller may not read raises
+:class:`NotFound`, exactly like a missing one, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from .acl import AccessService, Permission, can
+from .doctypes import DOC_TYPES, ContentError, empty_content, initial_state, read_content
+from .doctypes import validate_content, write_content
+from .errors import BadRequest, Forbidden, NotFound, Unavailable
+from .identity import Actor
+from .rooms import CLOSE_DELETED, DocumentRoom, RoomLoadError, RoomManager
+from .stores import DocumentRecord, DocumentStore, StoreError
+
+MAX_NAME_LENGTH = 255
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def model(record: DocumentRecord, role: str) -> dict[str, Any]:
+    """The document model of API.md."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "type": record.type,
+        "role": role,
+        "owner": record.owner,
+        "created": _iso(record.created),
+        "modified": _iso(record.modified),
+    }
+
+
+def validate_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("'name' must be a non-empty string")
+    name = name.strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise BadRequest(f"'name' is longer than {MAX_NAME_LENGTH} characters")
+    if any(ord(c) < 32 for c in name):
+        raise BadRequest("'name' must not contain control characters")
+    return name
+
+
+class DocumentService:
+    def __init__(self, store: DocumentStore, rooms: RoomManager, access: AccessService):
+        self.store = store
+        self.rooms = rooms
+        self.access = access
+
+    async def _authorize(
+        self, actor: Actor, doc_id: str, permission: Permission
+    ) -> tuple[DocumentRecord, str]:
+        record = await self.store.get(doc_id)
+        role = await self.access.role_of(actor, record) if record else None
+        if record is None or role is None:
+            raise NotFound()
+        if not can(role, permission):
+            raise Forbidden(f"your role '{role}' does not allow '{permission.value}'")
+        return record, role
+
+    async def role(self, actor: Actor, doc_id: str) -> tuple[DocumentRecord, str]:
+        """The document and the actor's role on it, or NotFound if unreadable."""
+        return await self._authorize(actor, doc_id, Permission.READ)
+
+    async def _room(self, record: DocumentRecord) -> DocumentRoom:
+        try:
+            return await self.rooms.get(record.id, record.type)
+        except RoomLoadError as exc:
+            raise Unavailable(f"the document could not be loaded: {exc}") from exc
+
+    async def list(self, actor: Actor) -> list[dict[str, Any]]:
+        records = await self.store.list()
+        roles = await self.access.readable(actor, records)
+        return [model(r, roles[r.id]) for r in records if r.id in roles]
+
+    async def create(
+        self, actor: Actor, name: Any, doc_type: Any, content: Any = None
+    ) -> dict[str, Any]:
+        name = validate_name(name)
+        if doc_type not in DOC_TYPES:
+            raise BadRequest(f"'type' must be one of {', '.join(DOC_TYPES)}")
+        try:
+            content = validate_content(doc_type, content if content is not None else empty_content(doc_type))
+        except ContentError as exc:
+            raise BadRequest(str(exc)) from exc
+        now = datetime.now(timezone.utc)
+        record = DocumentRecord(
+            id=secrets.token_hex(16),
+            name=name,
+            type=doc_type,
+            owner=actor.username,
+            created=now,
+            modified=now,
+        )
+        await self.store.create(record, initial_state(doc_type, content))
+        return model(record, "owner")
+
+    async def get(self, actor: Actor, doc_id: str) -> dict[str, Any]:
+        record, role = await self.role(actor, doc_id)
+        return model(record, role)
+
+    async def rename(self, actor: Actor, doc_id: str, name: Any) -> dict[str, Any]:
+        record, role = await self._authorize(actor, doc_id, Permission.WRITE)
+        record.name = validate_name(name)
+        record.modified = datetime.now(timezone.utc)
+        await self.store.update_metadata(doc_id, name=record.name, modified=record.modified)
+        return model(record, role)
+
+    async def delete(self, actor: Actor, doc_id: str) -> None:
+        await self._authorize(actor, doc_id, Permission.DELETE)
+        # Delete first, so no socket can load the room again, then close the live one.
+        await self.store.delete(doc_id)
+        await self.rooms.discard(doc_id, CLOSE_DELETED, "document deleted")
+
+    async def content(self, actor: Actor, doc_id: str) -> dict[str, Any]:
+        record, _ = await self.role(actor, doc_id)
+        room = await self._room(record)
+        return read_content(room.doc, record.type)
+
+    async def replace_content(self, actor: Actor, doc_id: str, content: Any) -> dict[str, Any]:
+        record, role = await self._authorize(actor, doc_id, Permission.WRITE)
+        try:
+            content = validate_content(record.type, content)
+        except ContentError as exc:
+            raise BadRequest(str(exc)) from exc
+        room = await self._room(record)
+        room.change(actor.username, lambda doc: write_content(doc, record.type, content))
+        try:
+            await room.flush()
+        except StoreError as exc:
+            raise Unavailable(f"the change is live but not yet stored: {exc}") from exc
+        fresh = await self.store.get(doc_id)
+        return model(fresh or record, role)

@@ -1,0 +1,34 @@
+"""The extension's Tornado handlers, one module per resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .content import ContentHandler
+from .documents import DocumentHandler, DocumentsHandler
+from .me import MeHandler
+from .rooms import RoomHandler
+
+DOC_ID = r"(?P<doc_id>[^/]+)"
+
+
+def handlers() -> list[tuple[str, Any]]:
+    """URL patterns relative to the server's base_url."""
+    api = r"/api/collab-docs"
+    return [
+        (rf"{api}/me", MeHandler),
+        (rf"{api}/documents/?", DocumentsHandler),
+        (rf"{api}/documents/{DOC_ID}", DocumentHandler),
+        (rf"{api}/documents/{DOC_ID}/content", ContentHandler),
+        (rf"{api}/rooms/{DOC_ID}", RoomHandler),
+    ]
+
+
+__all__ = [
+    "ContentHandler",
+    "DocumentHandler",
+    "DocumentsHandler",
+    "MeHandler",
+    "RoomHandler",
+    "handlers",
+]

@@ -1,0 +1,56 @@
+"""What every REST handler shares: the services, the actor, JSON bodies, size caps."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..identity import Actor
+
+if TYPE_CHECKING:
+    from ..app import CollabDocsApp
+
+AUTH_RESOURCE = "collab-docs"
+SETTINGS_KEY = "collab_docs"
+
+
+class CollabDocsHandler(APIHandler):
+    """Base of the REST handlers: JSON errors ``{"message"}``, 401 when nobody is signed
+    in (Jupyter answers 403), 413 past ``max_body_size``."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def collab(self) -> CollabDocsApp:
+        return self.settings[SETTINGS_KEY]
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.current_user is None:
+            raise web.HTTPError(401, "not authenticated")
+        length = int(self.request.headers.get("Content-Length") or 0)
+        if max(length, len(self.request.body or b"")) > self.collab.max_body_size:
+            raise web.HTTPError(413, f"request body larger than {self.collab.max_body_size} bytes")
+
+    def get_login_url(self) -> str:
+        raise web.HTTPError(401, "not authenticated")
+
+    async def actor(self) -> Actor:
+        return await self.collab.actor_for(self.current_user)
+
+    def json_object(self, *required: str) -> dict[str, Any]:
+        """The body as a JSON object, with the named keys present, or 400."""
+        body = self.get_json_body()
+        if not isinstance(body, dict):
+            raise web.HTTPError(400, "the body must be a JSON object")
+        missing = [key for key in required if key not in body]
+        if missing:
+            raise web.HTTPError(400, f"missing field(s): {', '.join(missing)}")
+        return body
+
+    def reply(self, model: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(model))

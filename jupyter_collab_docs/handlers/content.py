@@ -1,0 +1,25 @@
+"""``api/collab-docs/documents/{id}/content``: read it, or replace it as a CRDT change."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .base import CollabDocsHandler
+
+
+class ContentHandler(CollabDocsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, doc_id: str) -> None:
+        if self.get_argument("version", None) is not None:
+            raise web.HTTPError(400, "versions are not available yet on this server")
+        self.reply(await self.collab.documents.content(await self.actor(), doc_id))
+
+    @web.authenticated
+    @authorized
+    async def put(self, doc_id: str) -> None:
+        body = self.json_object("content")
+        self.reply(
+            await self.collab.documents.replace_content(await self.actor(), doc_id, body["content"])
+        )

@@ -1,0 +1,169 @@
+"""``api/collab-docs/rooms/{id}``: the y-websocket endpoint of a document's room.
+
+The y-websocket client cannot read an HTTP status, so refusals use API.md's close codes:
+the upgrade is accepted, then closed with 4401 / 4403 / 4404 / 4500. The upgrade is a
+GET, which only proves "read": the room checks write permission on every message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from ..acl import Permission, can
+from ..errors import NotFound
+from ..identity import Actor
+from ..protocol import ProtocolError
+from ..rooms import (
+    CLOSE_ACCESS_CHANGED,
+    CLOSE_LOAD_FAILED,
+    CLOSE_NOT_FOUND,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_TOO_LARGE,
+    DocumentRoom,
+    RoomLoadError,
+    is_fatal,
+)
+from .base import AUTH_RESOURCE, SETTINGS_KEY
+
+log = logging.getLogger(__name__)
+
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_UNSUPPORTED = 1003
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def ws_authenticated_with_close_code(method: F) -> F:
+    """Jupyter's ``ws_authenticated``, but an anonymous socket is upgraded and closed with
+    4401 (which y-websocket clients can see) instead of answered with a bare 403."""
+
+    @functools.wraps(method)
+    async def wrapper(self: RoomHandler, *args: Any, **kwargs: Any) -> Any:
+        if self.current_user is None:
+            self.refusal = (CLOSE_NOT_AUTHENTICATED, "not authenticated")
+        return await method(self, *args, **kwargs)
+
+    setattr(wrapper, "__allow_unauthenticated", False)
+    return cast(F, wrapper)
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    # A write to a socket that has gone away fails later; nothing waits for it.
+    if not future.cancelled():
+        future.exception()
+
+
+class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ignore[misc]
+    auth_resource = AUTH_RESOURCE
+
+    actor: Actor
+    can_write = False
+    room: DocumentRoom | None = None
+    refusal: tuple[int, str] | None = None
+
+    def set_default_headers(self) -> None:
+        """JupyterHandler's default headers make no sense on a websocket."""
+
+    def get_compression_options(self) -> None:
+        # Frames are built once and written as-is to every socket: no per-socket deflate.
+        return None
+
+    @property
+    def max_message_size(self) -> int:
+        # Tornado drops bigger frames with 1009 before reading them; up to twice the cap
+        # we read them so on_message can answer with API.md's 4413.
+        return 2 * self.settings[SETTINGS_KEY].max_message_size
+
+    @ws_authenticated_with_close_code
+    async def get(self, doc_id: str) -> None:
+        if self.refusal is None:
+            authorized = await ensure_async(
+                self.authorizer.is_authorized(self, self.current_user, "read", AUTH_RESOURCE)
+            )
+            if not authorized:
+                self.refusal = (CLOSE_ACCESS_CHANGED, "not authorized")
+        await super().get(doc_id)
+
+    async def open(self, doc_id: str) -> None:  # type: ignore[override]
+        super().open()  # WebSocketMixin's keep-alive pings
+        if self.refusal is not None:
+            self.close(*self.refusal)
+            return
+        collab = self.settings[SETTINGS_KEY]
+        self.actor = await collab.actor_for(self.current_user)
+        try:
+            record, role = await collab.documents.role(self.actor, doc_id)
+        except NotFound:
+            self.close(CLOSE_NOT_FOUND, "document not found")
+            return
+        self.can_write = can(role, Permission.WRITE)
+        try:
+            room = await collab.rooms.get(record.id, record.type)
+        except RoomLoadError as exc:
+            log.error("document %s could not be loaded: %s", doc_id, exc)
+            self.close(CLOSE_LOAD_FAILED, "the document could not be loaded")
+            return
+        if self.ws_connection is None:  # the client left while the room loaded
+            return
+        self.room = room
+        room.join(self)
+
+    def on_message(self, message: str | bytes) -> None:
+        room = self.room
+        if room is None:
+            return
+        if not isinstance(message, bytes):
+            self.close(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
+            return
+        if len(message) > self.settings[SETTINGS_KEY].max_message_size:
+            self.close(CLOSE_TOO_LARGE, "message too large")
+            return
+        try:
+            room.receive(self, message)
+        except ProtocolError as exc:
+            self._reject(f"malformed message: {exc}")
+        except BaseException as exc:
+            # Anything yrs raises on a bad update, including its PanicException (a
+            # BaseException), is this socket's fault: close it, keep the room.
+            if is_fatal(exc):
+                raise
+            self._reject(f"update could not be applied: {type(exc).__name__}")
+
+    def _reject(self, reason: str) -> None:
+        log.warning("closing socket of %s on %s: %s", self.actor.username, self.request.path, reason)
+        self.close(CLOSE_PROTOCOL_ERROR, reason[:120])
+
+    def on_close(self) -> None:
+        if self.room is not None:
+            self.room.leave(self)
+            self.room = None
+
+    # -- the room's view of this socket (rooms.Connection) --------------------------------
+
+    def send(self, message: bytes) -> None:
+        conn = self.ws_connection
+        if conn is None or conn.is_closing():
+            return
+        try:
+            conn.write_message(message, binary=True).add_done_callback(_consume)
+        except (StreamClosedError, WebSocketClosedError):
+            pass
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if self.room is not None:
+            self.room.leave(self)
+            self.room = None
+        super().close(code, reason)
+
+    def check_xsrf_cookie(self) -> None:
+        """WebSocket upgrades are guarded by the origin check, not by XSRF tokens."""

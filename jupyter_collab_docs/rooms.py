@@ -1,0 +1,497 @@
+"""Rooms: one live pycrdt ``Doc`` per open document, shared by every socket on it.
+
+A :class:`DocumentRoom` speaks the y-websocket protocol of pycrdt-websocket's ``YRoom``
+but is built for the hot path, after the traps recorded in ARCHITECTURE.md:
+
+* a frame is handled synchronously as it arrives (no task per message or recipient);
+* every change of the doc (from a socket, REST or a restore) is caught by one doc
+  observer, queued, and broadcast once per event-loop turn: the updates of one turn are
+  merged, framed once, and the same bytes are written to every socket;
+* persistence is off the hot path: a writer task appends batches to the store with a
+  bounded delay and a bounded backlog, and compacts when the log grows or the room idles.
+
+:class:`RoomManager` opens rooms under a per-document lock (two sockets opening the same
+new room at once both join the one room), evicts idle rooms, and closes them all on
+shutdown, so no task, observer or socket outlives its room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from pycrdt import Doc, TransactionEvent, merge_updates
+
+from . import protocol
+from .identity import Actor
+from .protocol import AwarenessEntry, ProtocolError
+from .stores import DocumentStore, PendingUpdate, StoreError
+
+log = logging.getLogger(__name__)
+
+# WebSocket close codes of the public contract (API.md).
+CLOSE_ACCESS_CHANGED = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_DELETED = 4410
+CLOSE_TOO_LARGE = 4413
+CLOSE_RATE_LIMITED = 4429
+CLOSE_LOAD_FAILED = 4500
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_GOING_AWAY = 1001
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Exceptions that must propagate. Everything else raised while handling one frame,
+    including yrs's ``PanicException`` (a BaseException), is that socket's fault only."""
+    return isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit))
+
+
+class Connection(Protocol):
+    """What a room needs from one client socket."""
+
+    actor: Actor
+    can_write: bool
+
+    def send(self, message: bytes) -> None:
+        """Queue a protocol message; never blocks, never raises for a closed socket."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the socket with a WebSocket close code."""
+
+
+@dataclass
+class RoomConfig:
+    """Tunables of every room, taken from the app's traits."""
+
+    node: str = "local"
+    write_delay: float = 0.05
+    write_batch_size: int = 500
+    max_pending_bytes: int = 64 * 1024 * 1024
+    compact_threshold: int = 1000
+    idle_timeout: float = 60.0
+    awareness_timeout: float = 30.0
+    max_client_ids: int = 4
+
+
+class RoomLoadError(Exception):
+    """The room's document could not be loaded; nothing is written to it."""
+
+
+@dataclass
+class _AwarenessSlot:
+    clock: int
+    state: Any
+    updated: float
+    owner: Connection
+
+
+class DocumentRoom:
+    """One document's live state: its ``Doc``, its sockets, awareness and write queue."""
+
+    def __init__(self, doc_id: str, doc_type: str, store: DocumentStore, config: RoomConfig):
+        self.doc_id = doc_id
+        self.doc_type = doc_type
+        self.store = store
+        self.config = config
+        self.doc = Doc()
+        self.clients: dict[Connection, set[int]] = {}
+        self.last_active = time.monotonic()
+        self.closed = False
+        self._awareness: dict[int, _AwarenessSlot] = {}
+        self._outbox: list[tuple[bytes, Connection | None]] = []
+        self._broadcast_scheduled = False
+        self._origin: Connection | None = None
+        self._author = ""
+        self._pending: list[PendingUpdate] = []
+        self._pending_bytes = 0
+        self._writes_wanted = asyncio.Event()
+        self._drained = asyncio.Event()  # set while nothing waits to be written
+        self._drained.set()
+        self._durable_seq = 0
+        self._log_length = 0
+        self._write_failures = 0
+        self._compact_lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
+        self._subscription: Any = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Rebuild the doc from the snapshot and the log; quarantine what fails to decode."""
+        try:
+            loaded = await self.store.load(self.doc_id)
+        except StoreError as exc:
+            raise RoomLoadError(str(exc)) from exc
+        records = ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates
+        for record in records:
+            try:
+                self.doc.apply_update(record.data)
+            except BaseException as exc:
+                if is_fatal(exc):
+                    raise
+                is_snapshot = record is loaded.snapshot
+                log.error(
+                    "document %s: %s seq %d does not decode (%s); quarantined",
+                    self.doc_id,
+                    "snapshot" if is_snapshot else "update",
+                    record.seq,
+                    exc,
+                )
+                try:
+                    await self.store.quarantine(
+                        self.doc_id, record, repr(exc), snapshot=is_snapshot
+                    )
+                except StoreError as store_exc:
+                    raise RoomLoadError(str(store_exc)) from store_exc
+        self._durable_seq = loaded.last_seq
+        self._log_length = len(loaded.updates)
+        self._subscription = self.doc.observe(self._on_doc_change)
+        self._writer = asyncio.create_task(self._write_loop(), name=f"room-writer-{self.doc_id}")
+
+    async def close(self, code: int = CLOSE_GOING_AWAY, reason: str = "", *, persist: bool = True):
+        """Close every socket, flush and compact (unless the document is gone), stop."""
+        if self.closed:
+            return
+        self.closed = True
+        for conn in list(self.clients):
+            conn.close(code, reason)
+        self.clients.clear()
+        self._awareness.clear()
+        if self._subscription is not None:
+            self.doc.unobserve(self._subscription)
+            self._subscription = None
+        if persist:
+            await self.flush()
+            if self._log_length > 0:
+                await self._compact_quietly()
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- clients -------------------------------------------------------------------------
+
+    def join(self, conn: Connection) -> None:
+        """Start the handshake, then start broadcasting to this socket.
+
+        Step 1 is written before the socket is added to the room, so it never sees an
+        update before its own sync has begun (pycrdt-websocket adds it first).
+        """
+        conn.send(protocol.sync_step1(self.doc.get_state()))
+        if self._awareness:
+            conn.send(self._awareness_message(list(self._awareness)))
+        self.clients[conn] = set()
+        self.last_active = time.monotonic()
+
+    def leave(self, conn: Connection) -> None:
+        client_ids = self.clients.pop(conn, None)
+        self.last_active = time.monotonic()
+        if client_ids:
+            self._remove_awareness([cid for cid in client_ids if cid in self._awareness])
+
+    def receive(self, conn: Connection, message: bytes) -> None:
+        """Handle one frame from ``conn``; raises ProtocolError (or anything yrs raises)
+        for a bad frame, which the caller turns into closing that socket only."""
+        frame = protocol.parse_frame(message)
+        self.last_active = time.monotonic()
+        if frame.kind == protocol.MESSAGE_SYNC:
+            if frame.step == protocol.SYNC_STEP1:
+                conn.send(protocol.sync_step2(self.doc.get_update(frame.payload)))
+            elif conn.can_write:
+                # Step 2 and update carry document changes: only writers' are applied.
+                if frame.payload != protocol.EMPTY_UPDATE:
+                    self._apply_from(conn, frame.payload)
+        elif frame.kind == protocol.MESSAGE_AWARENESS:
+            self._receive_awareness(conn, frame.payload)
+        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS:
+            if self._awareness:
+                conn.send(self._awareness_message(list(self._awareness)))
+
+    # -- document changes ----------------------------------------------------------------
+
+    def _apply_from(self, conn: Connection, update: bytes) -> None:
+        if self._pending_bytes > self.config.max_pending_bytes:
+            log.warning("document %s: write backlog full, refusing an edit", self.doc_id)
+            conn.close(CLOSE_RATE_LIMITED, "the document store is behind; retry shortly")
+            return
+        self._origin = conn
+        self._author = conn.actor.username
+        try:
+            self.doc.apply_update(update)
+        finally:
+            self._origin = None
+            self._author = ""
+
+    def change(self, author: str, edit: Callable[[Doc], None]) -> None:
+        """Apply a server-side change (REST content replace, restore) as one transaction;
+        live sockets receive it like any other edit."""
+        if self.closed:
+            raise RoomLoadError("the room is closed")
+        self._author = author
+        try:
+            with self.doc.transaction(origin="server"):
+                edit(self.doc)
+        finally:
+            self._author = ""
+        self.last_active = time.monotonic()
+
+    def _on_doc_change(self, event: TransactionEvent) -> None:
+        update = event.update
+        if update == protocol.EMPTY_UPDATE:
+            return
+        self._outbox.append((update, self._origin))
+        if not self._broadcast_scheduled:
+            self._broadcast_scheduled = True
+            asyncio.get_running_loop().call_soon(self._broadcast)
+        pending = PendingUpdate(
+            data=update,
+            user=self._author,
+            node=self.config.node,
+            created=datetime.now(timezone.utc),
+        )
+        self._pending.append(pending)
+        self._pending_bytes += len(update)
+        self._drained.clear()
+        self._writes_wanted.set()
+
+    def _broadcast(self) -> None:
+        """Send everything that changed during the last loop turn, framed once."""
+        self._broadcast_scheduled = False
+        batch, self._outbox = self._outbox, []
+        if not batch or not self.clients:
+            return
+        origins = {origin for _, origin in batch}
+        skip = batch[0][1] if len(origins) == 1 else None
+        if len(batch) == 1:
+            update = batch[0][0]
+        else:
+            update = merge_updates(*(u for u, _ in batch))
+        message = protocol.update_message(update)
+        for conn in self.clients:
+            if conn is not skip:
+                conn.send(message)
+
+    # -- awareness -----------------------------------------------------------------------
+
+    def _receive_awareness(self, conn: Connection, payload: bytes) -> None:
+        owned = self.clients.get(conn)
+        if owned is None:
+            return
+        now = time.monotonic()
+        changed: list[int] = []
+        for entry in protocol.decode_awareness(payload):
+            cid = entry.client_id
+            slot = self._awareness.get(cid)
+            if cid not in owned:
+                # A connection may speak only for the client ids it claimed first.
+                if (slot is not None and slot.owner is not conn) or any(
+                    cid in ids for c, ids in self.clients.items() if c is not conn
+                ):
+                    continue
+                if len(owned) >= self.config.max_client_ids:
+                    continue
+                owned.add(cid)
+            if slot is not None and entry.clock < slot.clock:
+                continue
+            if slot is not None and entry.clock == slot.clock and entry.state is not None:
+                continue
+            if entry.state is None:
+                if slot is not None:
+                    del self._awareness[cid]
+                    self._tombstone(cid, entry.clock)
+                continue
+            state = entry.state if isinstance(entry.state, dict) else {}
+            state["user"] = conn.actor.awareness_user()
+            self._awareness[cid] = _AwarenessSlot(entry.clock, state, now, conn)
+            changed.append(cid)
+        if changed:
+            message = self._awareness_message(changed)
+            for client in self.clients:
+                client.send(message)
+
+    def _tombstone(self, client_id: int, clock: int) -> None:
+        message = protocol.awareness_message([AwarenessEntry(client_id, clock, None)])
+        for client in self.clients:
+            client.send(message)
+
+    def _remove_awareness(self, client_ids: list[int]) -> None:
+        entries = []
+        for cid in client_ids:
+            slot = self._awareness.pop(cid)
+            entries.append(AwarenessEntry(cid, slot.clock + 1, None))
+        if entries and self.clients:
+            message = protocol.awareness_message(entries)
+            for client in self.clients:
+                client.send(message)
+
+    def expire_awareness(self) -> None:
+        """Drop states not renewed within the awareness timeout (clients renew every 15 s)."""
+        limit = time.monotonic() - self.config.awareness_timeout
+        stale = [cid for cid, slot in self._awareness.items() if slot.updated < limit]
+        if stale:
+            self._remove_awareness(stale)
+
+    def _awareness_message(self, client_ids: list[int]) -> bytes:
+        entries = []
+        for cid in client_ids:
+            slot = self._awareness[cid]
+            entries.append(AwarenessEntry(cid, slot.clock, slot.state))
+        return protocol.awareness_message(entries)
+
+    # -- persistence ---------------------------------------------------------------------
+
+    @property
+    def backlog_bytes(self) -> int:
+        return self._pending_bytes
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._writes_wanted.wait()
+            self._writes_wanted.clear()
+            try:
+                await asyncio.sleep(self.config.write_delay)
+                await self._write_pending()
+                if self._log_length >= self.config.compact_threshold:
+                    await self._compact_quietly()
+            except Exception:
+                log.exception("document %s: writer failed; retrying", self.doc_id)
+                self._writes_wanted.set()
+                await asyncio.sleep(1.0)
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.config.write_batch_size]
+            try:
+                seq = await self.store.append(self.doc_id, batch)
+            except StoreError as exc:
+                # Keep the updates in memory and retry; the backlog bound refuses new
+                # edits if the store stays away.
+                self._write_failures += 1
+                delay = min(5.0, 0.1 * 2 ** min(self._write_failures, 6))
+                log.error(
+                    "document %s: write failed (%s); retrying in %.1fs", self.doc_id, exc, delay
+                )
+                await asyncio.sleep(delay)
+                continue
+            self._write_failures = 0
+            del self._pending[: len(batch)]
+            self._pending_bytes -= sum(len(u.data) for u in batch)
+            self._durable_seq = max(self._durable_seq, seq)
+            self._log_length += len(batch)
+        self._drained.set()
+
+    async def flush(self) -> None:
+        """Wait until every change made so far is durable in the store."""
+        if self._writer is None or self._writer.done():
+            await self._write_pending()
+        else:
+            await self._drained.wait()
+
+    async def compact(self) -> None:
+        """Fold the log into a snapshot: the doc's full state, through a Doc, never by
+        merging a long log (see ARCHITECTURE.md). Pending updates may already be in the
+        snapshot: when they land in the log later they are duplicates, which load ignores."""
+        async with self._compact_lock:
+            upto = self._durable_seq
+            snapshot = self.doc.get_update()
+            await self.store.compact(self.doc_id, snapshot, upto)
+            self._log_length = 0
+
+    async def _compact_quietly(self) -> None:
+        try:
+            await self.compact()
+        except StoreError as exc:
+            log.error("document %s: compaction failed: %s", self.doc_id, exc)
+
+
+class RoomManager:
+    """Opens, shares, evicts and closes the rooms of one server node."""
+
+    def __init__(self, store: DocumentStore, config: RoomConfig):
+        self.store = store
+        self.config = config
+        self._rooms: dict[str, DocumentRoom] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep(), name="collab-docs-room-sweeper")
+
+    @property
+    def rooms(self) -> dict[str, DocumentRoom]:
+        return self._rooms
+
+    def _lock(self, doc_id: str) -> asyncio.Lock:
+        lock = self._locks.get(doc_id)
+        if lock is None:
+            lock = self._locks[doc_id] = asyncio.Lock()
+        return lock
+
+    async def get(self, doc_id: str, doc_type: str) -> DocumentRoom:
+        """The live room of a document, loading it on first use (one load, however many
+        sockets arrive at once)."""
+        room = self._rooms.get(doc_id)
+        if room is not None and not room.closed:
+            room.last_active = time.monotonic()
+            return room
+        async with self._lock(doc_id):
+            room = self._rooms.get(doc_id)
+            if room is not None and not room.closed:
+                return room
+            room = DocumentRoom(doc_id, doc_type, self.store, self.config)
+            await room.load()
+            self._rooms[doc_id] = room
+            return room
+
+    async def evict(self, doc_id: str, *, force: bool = False) -> None:
+        """Close a room if it is idle (or unconditionally), persisting everything first.
+        The lock is held while flushing, so a new load sees every update."""
+        async with self._lock(doc_id):
+            room = self._rooms.get(doc_id)
+            if room is None:
+                return
+            if not force and room.clients:
+                return
+            del self._rooms[doc_id]
+            await room.close()
+        self._locks.pop(doc_id, None)
+
+    async def discard(self, doc_id: str, code: int, reason: str) -> None:
+        """Close a deleted document's room without writing anything more."""
+        async with self._lock(doc_id):
+            room = self._rooms.pop(doc_id, None)
+            if room is not None:
+                await room.close(code, reason, persist=False)
+        self._locks.pop(doc_id, None)
+
+    async def _sweep(self) -> None:
+        interval = max(0.05, min(self.config.idle_timeout, self.config.awareness_timeout) / 4)
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for doc_id, room in list(self._rooms.items()):
+                room.expire_awareness()
+                if not room.clients and now - room.last_active >= self.config.idle_timeout:
+                    try:
+                        await self.evict(doc_id)
+                    except Exception:
+                        log.exception("document %s: eviction failed", doc_id)
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
+        for doc_id in list(self._rooms):
+            try:
+                await self.evict(doc_id, force=True)
+            except Exception:
+                log.exception("document %s: could not close cleanly", doc_id)

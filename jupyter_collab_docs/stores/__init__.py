@@ -1,0 +1,33 @@
+"""Document stores, chosen by the scheme of ``CollabDocsApp.store_url``."""
+
+from __future__ import annotations
+
+from .base import (
+    DocumentRecord,
+    DocumentStore,
+    LoadedDocument,
+    PendingUpdate,
+    StoredUpdate,
+    StoreError,
+)
+
+
+def store_from_url(url: str) -> DocumentStore:
+    """Build the store a URL names; the backend's driver is imported only when used."""
+    if url.startswith("sqlite:///"):
+        from .sqlite import SQLiteDocumentStore, path_from_url
+
+        return SQLiteDocumentStore(path_from_url(url))
+    scheme = url.split(":", 1)[0]
+    raise ValueError(f"unsupported store_url scheme {scheme!r}: use sqlite:///path/to/file.db")
+
+
+__all__ = [
+    "DocumentRecord",
+    "DocumentStore",
+    "LoadedDocument",
+    "PendingUpdate",
+    "StoreError",
+    "StoredUpdate",
+    "store_from_url",
+]

@@ -1,0 +1,130 @@
+"""The document store interface: metadata, an append-only update log, and snapshots.
+
+Every backend (embedded SQLite, MongoDB) implements :class:`DocumentStore`. The room and
+the document service only ever talk to this interface, never to a driver.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class DocumentRecord:
+    """A document's metadata as stored."""
+
+    id: str
+    name: str
+    type: str
+    owner: str
+    created: datetime
+    modified: datetime
+
+
+@dataclass
+class PendingUpdate:
+    """One Yjs update waiting to be written, with who made it and where."""
+
+    data: bytes
+    user: str
+    node: str
+    created: datetime
+
+
+@dataclass
+class StoredUpdate:
+    """One record read back from the log (or the snapshot, with ``seq`` of its fold)."""
+
+    seq: int
+    data: bytes
+
+
+@dataclass
+class LoadedDocument:
+    """Everything needed to rebuild a document: the snapshot, then the log after it.
+
+    ``last_seq`` is the sequence number of the newest record read; a compaction may fold
+    the log up to it.
+    """
+
+    snapshot: StoredUpdate | None
+    updates: list[StoredUpdate] = field(default_factory=list)
+
+    @property
+    def last_seq(self) -> int:
+        seqs = [u.seq for u in self.updates]
+        if self.snapshot is not None:
+            seqs.append(self.snapshot.seq)
+        return max(seqs, default=0)
+
+
+class StoreError(Exception):
+    """The store could not complete an operation (the backend is down, say)."""
+
+
+class DocumentStore(abc.ABC):
+    """Durable home of documents. Implementations must not block the event loop.
+
+    Invariants every backend keeps:
+
+    * ``append`` is atomic per call and keeps the order of the updates it is given.
+    * ``compact`` replaces the snapshot and drops the log records it folded in one atomic
+      step, or, where the backend cannot, writes the snapshot first and deletes after, so
+      a crash leaves duplicates (harmless: Yjs updates are idempotent), never a gap.
+    """
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Open connections and create the schema."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release every connection and thread."""
+
+    @abc.abstractmethod
+    async def create(self, record: DocumentRecord, initial_state: bytes | None) -> None:
+        """Create a document, optionally with its first state as its snapshot."""
+
+    @abc.abstractmethod
+    async def get(self, doc_id: str) -> DocumentRecord | None:
+        """The metadata of one document, or None."""
+
+    @abc.abstractmethod
+    async def list(self, owner: str | None = None) -> list[DocumentRecord]:
+        """All documents (of one owner if given), newest modified first."""
+
+    @abc.abstractmethod
+    async def update_metadata(
+        self, doc_id: str, *, name: str | None = None, modified: datetime | None = None
+    ) -> None:
+        """Change the name and/or the modification time."""
+
+    @abc.abstractmethod
+    async def delete(self, doc_id: str) -> bool:
+        """Delete a document with its log and snapshot; False if it did not exist."""
+
+    @abc.abstractmethod
+    async def append(self, doc_id: str, updates: list[PendingUpdate]) -> int:
+        """Append updates to the log and mark the document modified at the last one's
+        time; returns the sequence number of the last one (0 if the document is gone)."""
+
+    @abc.abstractmethod
+    async def load(self, doc_id: str) -> LoadedDocument:
+        """The snapshot and every log record after it, in order."""
+
+    @abc.abstractmethod
+    async def compact(self, doc_id: str, snapshot: bytes, upto_seq: int) -> None:
+        """Store ``snapshot`` as the state folding every record with seq <= upto_seq."""
+
+    @abc.abstractmethod
+    async def quarantine(
+        self, doc_id: str, record: StoredUpdate, reason: str, *, snapshot: bool = False
+    ) -> None:
+        """Move one record (or the snapshot) that failed to decode out of the document,
+        keeping it aside for inspection, so the rest of the document still loads."""
+
+    @abc.abstractmethod
+    async def log_length(self, doc_id: str) -> int:
+        """How many log records are not yet folded into the snapshot."""

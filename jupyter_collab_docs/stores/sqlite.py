@@ -1,0 +1,294 @@
+"""The embedded document store: one SQLite file, written from one worker thread.
+
+SQLite is synchronous, so every call runs on a single-thread executor that owns the
+connection; the event loop only awaits futures. WAL mode lets readers proceed while a
+batch is written, and ``compact`` is one transaction, so a crash leaves either the old
+snapshot and log or the new snapshot without the folded records: never a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypeVar
+
+from .base import (
+    DocumentRecord,
+    DocumentStore,
+    LoadedDocument,
+    PendingUpdate,
+    StoredUpdate,
+    StoreError,
+)
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_owner ON documents (owner);
+CREATE TABLE IF NOT EXISTS updates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    data BLOB NOT NULL,
+    user TEXT NOT NULL,
+    node TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS updates_doc_seq ON updates (doc_id, seq);
+CREATE TABLE IF NOT EXISTS snapshots (
+    doc_id TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    upto_seq INTEGER NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+"""
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _record(row: tuple) -> DocumentRecord:
+    return DocumentRecord(
+        id=row[0],
+        name=row[1],
+        type=row[2],
+        owner=row[3],
+        created=_parse(row[4]),
+        modified=_parse(row[5]),
+    )
+
+
+def path_from_url(url: str) -> Path:
+    """``sqlite:///abs/path.db`` -> ``/abs/path.db`` (SQLAlchemy's spelling)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError(f"not a sqlite URL: {url!r} (expected sqlite:///path/to/file.db)")
+    return Path(url[len(prefix) :])
+
+
+class SQLiteDocumentStore(DocumentStore):
+    """:class:`DocumentStore` on one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._executor: ThreadPoolExecutor | None = None
+        self._db: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._executor is None or self._db is None:
+            raise StoreError("the document store is not started")
+        db = self._db
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, db)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite error on {self.path}: {exc}") from exc
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="collab-docs-sqlite")
+
+        def open_db() -> sqlite3.Connection:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=10000")
+            db.executescript(SCHEMA)
+            return db
+
+        self._db = await asyncio.get_running_loop().run_in_executor(self._executor, open_db)
+
+    async def close(self) -> None:
+        if self._executor is None:
+            return
+        if self._db is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._db.close)
+        self._executor.shutdown(wait=True)
+        self._executor = None
+        self._db = None
+
+    async def create(self, record: DocumentRecord, initial_state: bytes | None) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN")
+                db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        record.name,
+                        record.type,
+                        record.owner,
+                        _iso(record.created),
+                        _iso(record.modified),
+                    ),
+                )
+                if initial_state is not None:
+                    db.execute(
+                        "INSERT INTO snapshots VALUES (?, ?, 0, ?)",
+                        (record.id, initial_state, _iso(record.created)),
+                    )
+
+        await self._run(work)
+
+    async def get(self, doc_id: str) -> DocumentRecord | None:
+        def work(db: sqlite3.Connection) -> DocumentRecord | None:
+            row = db.execute(
+                "SELECT id, name, type, owner, created, modified FROM documents WHERE id = ?",
+                (doc_id,),
+            ).fetchone()
+            return _record(row) if row else None
+
+        return await self._run(work)
+
+    async def list(self, owner: str | None = None) -> list[DocumentRecord]:
+        def work(db: sqlite3.Connection) -> list[DocumentRecord]:
+            sql = "SELECT id, name, type, owner, created, modified FROM documents"
+            args: tuple = ()
+            if owner is not None:
+                sql += " WHERE owner = ?"
+                args = (owner,)
+            rows = db.execute(sql + " ORDER BY modified DESC, id", args).fetchall()
+            return [_record(r) for r in rows]
+
+        return await self._run(work)
+
+    async def update_metadata(
+        self, doc_id: str, *, name: str | None = None, modified: datetime | None = None
+    ) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                if name is not None:
+                    db.execute("UPDATE documents SET name = ? WHERE id = ?", (name, doc_id))
+                if modified is not None:
+                    db.execute(
+                        "UPDATE documents SET modified = ? WHERE id = ?",
+                        (_iso(modified), doc_id),
+                    )
+
+        await self._run(work)
+
+    async def delete(self, doc_id: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                db.execute("BEGIN")
+                cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+                db.execute("DELETE FROM updates WHERE doc_id = ?", (doc_id,))
+                db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
+                return cur.rowcount > 0
+
+        return await self._run(work)
+
+    async def append(self, doc_id: str, updates: list[PendingUpdate]) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            with db:
+                db.execute("BEGIN")
+                if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is None:
+                    return 0  # deleted meanwhile: its late updates go nowhere
+                db.executemany(
+                    "INSERT INTO updates (doc_id, data, user, node, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(doc_id, u.data, u.user, u.node, _iso(u.created)) for u in updates],
+                )
+                db.execute(
+                    "UPDATE documents SET modified = ? WHERE id = ?",
+                    (_iso(updates[-1].created), doc_id),
+                )
+                row = db.execute(
+                    "SELECT MAX(seq) FROM updates WHERE doc_id = ?", (doc_id,)
+                ).fetchone()
+                return int(row[0] or 0)
+
+        return await self._run(work)
+
+    async def load(self, doc_id: str) -> LoadedDocument:
+        def work(db: sqlite3.Connection) -> LoadedDocument:
+            # One read transaction: the snapshot and the log are seen at the same moment.
+            with db:
+                db.execute("BEGIN")
+                row = db.execute(
+                    "SELECT data, upto_seq FROM snapshots WHERE doc_id = ?", (doc_id,)
+                ).fetchone()
+                snapshot = StoredUpdate(seq=row[1], data=row[0]) if row else None
+                after = snapshot.seq if snapshot else 0
+                rows = db.execute(
+                    "SELECT seq, data FROM updates WHERE doc_id = ? AND seq > ? ORDER BY seq",
+                    (doc_id, after),
+                ).fetchall()
+            return LoadedDocument(snapshot, [StoredUpdate(seq=s, data=d) for s, d in rows])
+
+        return await self._run(work)
+
+    async def compact(self, doc_id: str, snapshot: bytes, upto_seq: int) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN")
+                db.execute(
+                    "INSERT INTO snapshots VALUES (?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE "
+                    "SET data = excluded.data, upto_seq = excluded.upto_seq, "
+                    "created = excluded.created WHERE excluded.upto_seq >= snapshots.upto_seq",
+                    (doc_id, snapshot, upto_seq, _iso(datetime.now(timezone.utc))),
+                )
+                db.execute(
+                    "DELETE FROM updates WHERE doc_id = ? AND seq <= ?", (doc_id, upto_seq)
+                )
+
+        await self._run(work)
+
+    async def quarantine(
+        self, doc_id: str, record: StoredUpdate, reason: str, *, snapshot: bool = False
+    ) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN")
+                db.execute(
+                    "INSERT INTO quarantine (doc_id, kind, seq, data, reason, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        doc_id,
+                        "snapshot" if snapshot else "update",
+                        record.seq,
+                        record.data,
+                        reason,
+                        _iso(datetime.now(timezone.utc)),
+                    ),
+                )
+                if snapshot:
+                    db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
+                else:
+                    db.execute("DELETE FROM updates WHERE seq = ?", (record.seq,))
+
+        await self._run(work)
+
+    async def log_length(self, doc_id: str) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute(
+                "SELECT COUNT(*) FROM updates WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
+            return int(row[0])
+
+        return await self._run(work)
