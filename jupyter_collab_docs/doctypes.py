@@ -50,14 +50,25 @@ def _wrap(doc: Doc, doc_type: str) -> YNotebook | YUnicode:
     return YNotebook(doc) if doc_type == "notebook" else YUnicode(doc)
 
 
-def write_content(doc: Doc, doc_type: str, content: Any) -> None:
-    """Make the doc's content equal to ``content`` (an edit, granular where possible)."""
-    _wrap(doc, doc_type).set(content)
+def _copy(doc: Doc) -> Doc:
+    # jupyter_ydoc's wrappers attach an undo manager to the doc they wrap: never wrap a
+    # live room's doc (it would grow forever), work on a copy instead.
+    copy = Doc()
+    copy.apply_update(doc.get_update())
+    return copy
+
+
+def replacement_update(doc: Doc, doc_type: str, content: Any) -> bytes:
+    """The Yjs update that makes ``doc`` hold ``content`` (granular where jupyter_ydoc
+    can be: unchanged notebook cells are kept)."""
+    work = _copy(doc)
+    _wrap(work, doc_type).set(content)
+    return work.get_update(doc.get_state())
 
 
 def read_content(doc: Doc, doc_type: str) -> dict[str, Any]:
     """The content model of API.md: ``{"type", "format", "content"}``."""
-    content = _wrap(doc, doc_type).get()
+    content = _wrap(_copy(doc), doc_type).get()
     return {
         "type": doc_type,
         "format": "json" if doc_type == "notebook" else "text",
@@ -68,5 +79,5 @@ def read_content(doc: Doc, doc_type: str) -> dict[str, Any]:
 def initial_state(doc_type: str, content: Any) -> bytes:
     """The Yjs state of a new document holding ``content``."""
     doc = Doc()
-    write_content(doc, doc_type, content)
+    _wrap(doc, doc_type).set(content)
     return doc.get_update()

@@ -11,8 +11,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .acl import AccessService, Permission, can
-from .doctypes import DOC_TYPES, ContentError, empty_content, initial_state, read_content
-from .doctypes import validate_content, write_content
+from .doctypes import (
+    DOC_TYPES,
+    ContentError,
+    empty_content,
+    initial_state,
+    read_content,
+    replacement_update,
+    validate_content,
+)
 from .errors import BadRequest, Forbidden, NotFound, Unavailable
 from .identity import Actor
 from .rooms import CLOSE_DELETED, DocumentRoom, RoomLoadError, RoomManager
@@ -132,7 +139,7 @@ class DocumentService:
         except ContentError as exc:
             raise BadRequest(str(exc)) from exc
         room = await self._room(record)
-        room.change(actor.username, lambda doc: write_content(doc, record.type, content))
+        room.apply_server_update(replacement_update(room.doc, record.type, content), actor.username)
         try:
             await room.flush()
         except StoreError as exc:

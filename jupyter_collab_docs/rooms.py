@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -230,15 +229,14 @@ class DocumentRoom:
             self._origin = None
             self._author = ""
 
-    def change(self, author: str, edit: Callable[[Doc], None]) -> None:
-        """Apply a server-side change (REST content replace, restore) as one transaction;
-        live sockets receive it like any other edit."""
+    def apply_server_update(self, update: bytes, author: str) -> None:
+        """Apply a change made by the server for ``author`` (REST content replace, a
+        restore); live sockets receive it like any other edit."""
         if self.closed:
             raise RoomLoadError("the room is closed")
         self._author = author
         try:
-            with self.doc.transaction(origin="server"):
-                edit(self.doc)
+            self.doc.apply_update(update)
         finally:
             self._author = ""
         self.last_active = time.monotonic()

@@ -1,0 +1,173 @@
+"""Results: JSON, Markdown tables with ratios against every peer, and PNG plots.
+
+The subject of the ratios is our server ("collab-docs"); while it cannot run,
+y-websocket is used as the subject so the ratio tables are still exercised
+(and clearly labelled as such).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .servers import OURS
+
+# Headline metrics per workload, in table order, with the direction that is better.
+COLUMNS = {
+    "text": ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "delivery_pct",
+             "server_cpu_us_per_update_in", "server_cpu_us_per_msg_out", "server_rss_kb_per_conn", "join_p50_ms",
+             "gen_cpu_util"],
+    "rooms": ["latency_p50_ms", "latency_p99_ms", "latency_max_ms", "delivery_pct", "server_cpu_us_per_update_in",
+              "server_rss_kb_per_room", "server_rss_kb_per_conn", "server_rss_mb", "join_p50_ms", "gen_cpu_util"],
+    "join": ["storm_p50_ms", "storm_p90_ms", "storm_max_ms", "storm_recv_max_ms", "complete_pct", "server_cpu_s",
+             "cold_load_ms", "gen_cpu_util"],
+    "trace": ["edits_per_s", "all_done_s", "observers_ok_pct", "end_content_ok", "server_cpu_us_per_edit",
+              "cold_load_ms", "cold_load_ok", "gen_cpu_util"],
+}
+NO_RATIO = {"delivery_pct", "complete_pct", "observers_ok_pct", "end_content_ok", "cold_load_ok", "gen_cpu_util"}
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "**NO**"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "–"
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return str(v)
+
+
+def subject_of(rows) -> str:
+    return OURS if any(r["server"] == OURS for r in rows) else "y-websocket"
+
+
+def markdown(results: dict) -> str:
+    rows, meta = results["rows"], results["meta"]
+    subject = subject_of(rows)
+    out = [f"# Benchmark results ({meta['profile']} profile)", "",
+           f"Run {meta['started']} on {meta['machine']['cpu']} ({meta['machine']['cores']} cores, "
+           f"{meta['machine']['memory_gb']} GB); server pinned to core 0, generator to core 1.", ""]
+    for name, why in meta.get("skipped", {}).items():
+        out.append(f"- **{name} not measured**: {why}")
+    out.append("")
+    for workload, cols in COLUMNS.items():
+        wrows = [r for r in rows if r["workload"] == workload]
+        if not wrows:
+            continue
+        out += [f"## {workload}", "", "| variant | server | " + " | ".join(cols) + " | warnings |",
+                "|" + "---|" * (len(cols) + 3)]
+        for r in wrows:
+            warn = "; ".join(w.replace("|", "/") for w in r["warnings"])[:160]
+            if r["metrics"].get("gen_saturated"):
+                warn = "⚠ generator saturated; " + warn
+            out.append(f"| {r['variant']} | {r['server']} | " + " | ".join(fmt(r['metrics'].get(c)) for c in cols) + f" | {warn} |")
+        out += ["", *ratio_table(wrows, cols, subject), ""]
+    return "\n".join(out)
+
+
+def ratio_table(wrows, cols, subject):
+    """subject / peer for every metric of every variant the subject has."""
+    peers = sorted({r["server"] for r in wrows} - {subject})
+    lines = []
+    if not peers or not any(r["server"] == subject for r in wrows):
+        return lines
+    note = "" if subject == OURS else f" ({OURS} not measured: ratios use {subject} as the subject)"
+    lines += [f"Ratios {subject} / peer{note}:", "", "| variant | metric | " + " | ".join(peers) + " |",
+              "|" + "---|" * (len(peers) + 2)]
+    by = {(r["variant"], r["server"]): r["metrics"] for r in wrows}
+    for r in wrows:
+        if r["server"] != subject:
+            continue
+        for c in cols:
+            if c in NO_RATIO:
+                continue
+            mine = r["metrics"].get(c)
+            cells = []
+            for p in peers:
+                other = (by.get((r["variant"], p)) or {}).get(c)
+                cells.append(f"{mine / other:.2f}×" if isinstance(mine, (int, float)) and isinstance(other, (int, float)) and other else "–")
+            lines.append(f"| {r['variant']} | {c} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def plots(results: dict, outdir: Path) -> list[str]:
+    """A few PNGs; skipped (with a message) if matplotlib is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return ["matplotlib not installed: no plots (run `make -C benchmarks setup`)"]
+    rows = results["rows"]
+    made = []
+
+    def grouped_bars(workload, metric, title, fname, log=False):
+        wrows = [r for r in rows if r["workload"] == workload and r["metrics"].get(metric) is not None]
+        if not wrows:
+            return
+        variants = list(dict.fromkeys(r["variant"] for r in wrows))
+        servers = list(dict.fromkeys(r["server"] for r in wrows))
+        fig, ax = plt.subplots(figsize=(8, 4))
+        width = 0.8 / len(servers)
+        for i, s in enumerate(servers):
+            vals = [next((r["metrics"][metric] for r in wrows if r["server"] == s and r["variant"] == v), 0) or 0 for v in variants]
+            ax.bar([x + i * width for x in range(len(variants))], vals, width, label=s)
+        ax.set_xticks([x + 0.4 - width / 2 for x in range(len(variants))], variants, fontsize=8)
+        ax.set_title(title)
+        ax.set_ylabel(metric)
+        if log:
+            ax.set_yscale("log")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(outdir / fname, dpi=100)
+        plt.close(fig)
+        made.append(fname)
+
+    grouped_bars("text", "latency_p99_ms", "Text: fan-out latency p99 (ms)", "text_latency_p99.png", log=True)
+    grouped_bars("text", "latency_p50_ms", "Text: fan-out latency p50 (ms)", "text_latency_p50.png", log=True)
+    grouped_bars("text", "server_cpu_us_per_msg_out", "Text: server CPU per message out (µs)", "text_cpu_per_msg.png")
+    grouped_bars("rooms", "server_rss_kb_per_room", "Rooms: server RSS per room (KiB)", "rooms_rss.png")
+    grouped_bars("join", "storm_max_ms", "Join storm: time until the last client has the notebook (ms)", "join_storm.png")
+    grouped_bars("trace", "edits_per_s", "Trace replay: edits/s until every observer converged", "trace_throughput.png")
+    cdf(plt, [r for r in rows if r["workload"] == "text" and r.get("latency_hist")], outdir, made)
+    return made
+
+
+def cdf(plt, trows, outdir, made):
+    """Latency CDF of the largest text variant, one line per server."""
+    if not trows:
+        return
+    largest = trows[-1]["variant"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for r in trows:
+        if r["variant"] != largest:
+            continue
+        h = r["latency_hist"]
+        xs, ys, seen = [], [], 0
+        for b in sorted(h["buckets"], key=int):
+            seen += h["buckets"][b]
+            xs.append(math.exp((int(b) + 0.5) * math.log(1.02)) / 1000)
+            ys.append(seen / h["count"])
+        ax.plot(xs, ys, label=r["server"])
+    ax.set_xscale("log")
+    ax.set_xlabel("fan-out latency (ms)")
+    ax.set_ylabel("fraction of deliveries")
+    ax.set_title(f"Text {largest}: latency CDF")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(outdir / "text_latency_cdf.png", dpi=100)
+    plt.close(fig)
+    made.append("text_latency_cdf.png")
+
+
+def write(results: dict, outdir: Path) -> Path:
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "results.json").write_text(json.dumps(results, indent=1))
+    results["meta"]["plots"] = plots(results, outdir)
+    (outdir / "results.json").write_text(json.dumps(results, indent=1))
+    md = outdir / "results.md"
+    md.write_text(markdown(results) + "\n\nPlots: " + ", ".join(f"[{p}]({p})" for p in results["meta"]["plots"] if p.endswith(".png")) + "\n")
+    return md

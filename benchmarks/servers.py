@@ -1,0 +1,280 @@
+"""Launchers for the servers under test: ours ("collab-docs") and the peers.
+
+Every server runs pinned to core 0 (the generator gets core 1), listens on
+127.0.0.1 only, and is started fresh for each workload variant so that memory
+and CPU figures are not polluted by the previous run.  A launcher also knows
+how to create a room for a text document or a notebook, because each server
+has its own way (URL path, REST call, session handshake, or nothing at all).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+TOKEN = "bench-token"
+SERVER_CORE = "0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method: str, url: str, body=None, token: str | None = TOKEN, timeout=30):
+    """Tiny JSON-over-HTTP helper for provisioning calls (loopback only)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"token {token}")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        raw = resp.read()
+        return resp.status, (json.loads(raw) if raw else None)
+
+
+class Server:
+    """Base launcher: subclasses give the command line and room provisioning."""
+
+    name = "?"
+    protocol = "y-websocket"
+    has_store = False  # can the document be cold-loaded after a restart?
+    version = ""
+
+    def __init__(self, workdir: Path):
+        self.workdir = Path(workdir)
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.workdir / f"{self.name}.log"
+
+    @classmethod
+    def available(cls) -> str | None:
+        """None if the server can run here, else the reason why not."""
+        return None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict:
+        return dict(os.environ)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid if self.proc else 0
+
+    def start(self, timeout=60):
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", SERVER_CORE, *self.command()],
+            cwd=self.workdir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start; see {self.log_path}")
+            if self.ready():
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
+
+    def ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self, grace=15):
+        if not self.proc or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def restart(self):
+        """Stop and start again on the same port and data (for cold loads)."""
+        self.stop()
+        return self.start()
+
+    # -- rooms ---------------------------------------------------------------
+    def text_room(self, name: str, content: str = "") -> dict:
+        raise NotImplementedError
+
+    def notebook_room(self, name: str, nb_path: Path) -> tuple[dict, bool]:
+        """Returns (room, needs_seeding): peers without a store get the notebook from a seeding client."""
+        return self.text_room(name), True
+
+    def reopen(self, room: dict) -> dict:
+        """Room of an existing document after a restart (same unless the server embeds a session)."""
+        return room
+
+
+class YWebsocket(Server):
+    """Reference Node server: y-websocket@1.5.4 bin/server.js, in-memory only."""
+
+    name = "y-websocket"
+    version = "y-websocket 1.5.4 (node)"
+
+    @classmethod
+    def available(cls):
+        return None if (BENCH / "node_modules/y-websocket/bin/server.js").exists() else "run `make -C benchmarks setup`"
+
+    def command(self):
+        return ["node", str(BENCH / "node_modules/y-websocket/bin/server.js")]
+
+    def env(self):
+        return {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port)}
+
+    def text_room(self, name, content=""):
+        if content:
+            raise ValueError("y-websocket rooms start empty")
+        return {"url": f"ws://127.0.0.1:{self.port}/{name}"}
+
+
+class Hocuspocus(Server):
+    """@hocuspocus/server 3.4.4 without extensions (no persistence); one endpoint, document name in every message."""
+
+    name = "hocuspocus"
+    protocol = "hocuspocus"
+    version = "@hocuspocus/server 3.4.4 (node)"
+
+    @classmethod
+    def available(cls):
+        return None if (BENCH / "node_modules/@hocuspocus/server").exists() else "run `make -C benchmarks setup`"
+
+    def command(self):
+        return ["node", str(BENCH / "generator/hocuspocus-server.js")]
+
+    def env(self):
+        return {**os.environ, "PORT": str(self.port)}
+
+    def text_room(self, name, content=""):
+        if content:
+            raise ValueError("hocuspocus documents start empty")
+        return {"url": f"ws://127.0.0.1:{self.port}", "docName": name}
+
+
+class JupyterServerYdoc(Server):
+    """jupyter-server-ydoc 3.0.4 (the jupyter-collaboration backend) on a temp root dir.
+
+    Rooms need a session first: PUT /api/collaboration/session/<path> gives a
+    fileId, the room is /api/collaboration/room/<format>:<type>:<fileId>.
+    """
+
+    name = "jupyter-server-ydoc"
+    has_store = True
+    version = "jupyter-server-ydoc 3.0.4 (python)"
+    venv = BENCH / ".venv-peers"
+
+    @classmethod
+    def available(cls):
+        return None if (cls.venv / "bin/jupyter").exists() else "run `make -C benchmarks setup`"
+
+    def command(self):
+        root = self.workdir / "root"
+        root.mkdir(parents=True, exist_ok=True)
+        return [str(self.venv / "bin/jupyter"), "server", "--no-browser", f"--port={self.port}",
+                "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+                "--ServerApp.port_retries=0", "--ServerApp.allow_root=True", "--ServerApp.log_level=WARN"]
+
+    def env(self):
+        home = self.workdir / "jupyter"
+        for sub in ("config", "data", "runtime"):
+            (home / sub).mkdir(parents=True, exist_ok=True)
+        return {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
+                "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_PLATFORM_DIRS": "1"}
+
+    def ready(self):
+        try:
+            return http("GET", f"http://127.0.0.1:{self.port}/api/status", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def _room(self, path: str, fmt: str, typ: str) -> dict:
+        _, s = http("PUT", f"http://127.0.0.1:{self.port}/api/collaboration/session/{path}", {"format": fmt, "type": typ})
+        return {"url": f"ws://127.0.0.1:{self.port}/api/collaboration/room/{fmt}:{typ}:{s['fileId']}"
+                       f"?sessionId={s['sessionId']}&token={TOKEN}", "session": [path, fmt, typ]}
+
+    def reopen(self, room):
+        # the room URL embeds a per-process session id: ask for a new one
+        return self._room(*room["session"])
+
+    def text_room(self, name, content=""):
+        (self.workdir / "root" / f"{name}.txt").write_text(content)
+        return self._room(f"{name}.txt", "text", "file")
+
+    def notebook_room(self, name, nb_path):
+        shutil.copy(nb_path, self.workdir / "root" / f"{name}.ipynb")
+        return self._room(f"{name}.ipynb", "json", "notebook"), False
+
+
+class CollabDocs(Server):
+    """OUR server.  Flags and REST shape may still change: keep them in this class only."""
+
+    name = "collab-docs"
+    has_store = True
+    version = "jupyter-collab-docs (this repo)"
+    jupyter = REPO / ".venv/bin/jupyter"
+
+    @classmethod
+    def available(cls):
+        if not cls.jupyter.exists():
+            return f"{cls.jupyter} not found (install the project into /work/main/.venv)"
+        probe = subprocess.run([str(cls.jupyter), "collab-docs", "--help"], capture_output=True, timeout=60)
+        return None if probe.returncode == 0 else "`jupyter collab-docs` is not available yet"
+
+    def command(self):
+        data = self.workdir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        return [str(self.jupyter), "collab-docs", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+                f"--ServerApp.token={TOKEN}", f"--CollabDocsApp.data_dir={data}", "--ServerApp.port_retries=0",
+                "--ServerApp.allow_root=True"]
+
+    def env(self):
+        return JupyterServerYdoc.env(self)
+
+    def ready(self):
+        return JupyterServerYdoc.ready(self)
+
+    def _create(self, name, typ, content):
+        status, body = http("POST", f"http://127.0.0.1:{self.port}/api/collab-docs/documents",
+                            {"name": name, "type": typ, "content": content})
+        if status != 201:
+            raise RuntimeError(f"collab-docs: POST documents -> {status}")
+        return {"url": f"ws://127.0.0.1:{self.port}/api/collab-docs/rooms/{body['id']}?token={TOKEN}"}
+
+    def text_room(self, name, content=""):
+        return self._create(name, "file", content)
+
+    def notebook_room(self, name, nb_path):
+        return self._create(name, "notebook", json.loads(Path(nb_path).read_text())), False
+
+
+ALL = {cls.name: cls for cls in (CollabDocs, YWebsocket, JupyterServerYdoc, Hocuspocus)}
+OURS = CollabDocs.name
+
+
+def make_workdir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))

@@ -1,0 +1,189 @@
+"""The benchmark workloads: each runs one server through one scenario and returns result rows.
+
+A row is {"workload", "variant", "server", "metrics": {...}, "warnings": [...], "raw": generator output}.
+The generator (Node, generator/main.js) runs pinned to core 1 and does the
+measuring; this module only provisions rooms, restarts servers for cold loads
+and turns the generator's JSON into the few headline metrics.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from . import fixtures
+from .servers import BENCH
+
+GEN_CORE = "1"
+
+PROFILES = {
+    # < 3 minutes for all servers: smoke check of every code path
+    "quick": dict(text_sizes=[2, 10], text_seconds=3, rooms=50, rooms_seconds=3, join_clients=20, join_mb=1,
+                  trace_limit=5000, trace_observers=[1, 10], workers=3),
+    "full": dict(text_sizes=[2, 10, 50, 200], text_seconds=20, rooms=500, rooms_seconds=20, join_clients=100,
+                 join_mb=5, trace_limit=None, trace_observers=[1, 10, 50], workers=4),
+}
+TYPING_RATE = 5  # keystrokes per second per typist
+MAX_TYPISTS = 10  # text workload: min(N, 10) clients type, the others observe
+ROOMS_RATE = 1  # rooms workload: one typist per room
+TRACE_WINDOW = 64  # in-flight trace updates
+
+
+def run_generator(cfg: dict, workdir: Path, timeout: float = 900) -> tuple[dict, list[str]]:
+    """Run generator/main.js on the generator core; returns (result, warnings)."""
+    cfg_path, out_path = workdir / "gen-config.json", workdir / "gen-result.json"
+    cfg_path.write_text(json.dumps(cfg))
+    out_path.unlink(missing_ok=True)
+    cfg.setdefault("globalTimeoutMs", int(timeout * 1000))
+    cfg_path.write_text(json.dumps(cfg))
+    proc = subprocess.run(["taskset", "-c", GEN_CORE, "node", str(BENCH / "generator/main.js"), str(cfg_path), str(out_path)],
+                          capture_output=True, text=True, timeout=timeout + 30)
+    warnings = [line for line in proc.stderr.splitlines() if line.strip()][-5:]
+    if not out_path.exists():
+        return {"error": f"generator exited {proc.returncode}: {proc.stderr[-500:]}"}, warnings
+    result = json.loads(out_path.read_text())
+    if result.get("error"):
+        warnings.append(result["error"].splitlines()[0])
+    return result, warnings
+
+
+def _gen_metrics(r: dict) -> dict:
+    g = r.get("generator") or {}
+    return {"gen_cpu_util": g.get("utilisation"), "gen_saturated": g.get("saturated")}
+
+
+def _row(workload, variant, server, metrics, raw, warnings):
+    raw = dict(raw)
+    hist = raw.pop("latency_hist", None)
+    return {"workload": workload, "variant": variant, "server": server.name, "metrics": metrics,
+            "warnings": warnings, "latency_hist": hist, "raw": raw}
+
+
+def _typing_metrics(r: dict) -> dict:
+    lat, srv = r.get("latency") or {}, r.get("server") or {}
+    kb = lambda v: None if v is None else v / 1024  # noqa: E731
+    return {
+        "latency_p50_ms": lat.get("p50_ms"), "latency_p90_ms": lat.get("p90_ms"),
+        "latency_p99_ms": lat.get("p99_ms"), "latency_max_ms": lat.get("max_ms"),
+        "delivery_pct": None if r.get("delivery_ratio") is None else 100 * r["delivery_ratio"],
+        "diverged_rooms": r.get("diverged_rooms"),
+        "updates_in": r.get("updates_in"),
+        "server_cpu_us_per_update_in": srv.get("cpu_us_per_update_in"),
+        "server_cpu_us_per_msg_out": srv.get("cpu_us_per_message_out"),
+        "server_rss_kb_per_conn": kb(srv.get("rss_per_connection_bytes")),
+        "server_rss_kb_per_room": kb(srv.get("rss_per_room_bytes")),
+        "server_rss_mb": None if srv.get("rss_after_bytes") is None else srv["rss_after_bytes"] / 2**20,
+        "join_p50_ms": (r.get("join") or {}).get("applied", {}).get("p50_ms"),
+        **_gen_metrics(r),
+    }
+
+
+def _typing_run(server, workdir, rooms, clients_per_room, typists, rate, seconds, workers):
+    cfg = {"mode": "text" if len(rooms) == 1 else "rooms", "protocol": server.protocol, "rooms": rooms,
+           "clientsPerRoom": clients_per_room, "typistsPerRoom": typists, "rate": rate,
+           "durationMs": int(seconds * 1000), "workers": workers, "serverPid": server.pid,
+           "drainTimeoutMs": 20000, "connectParallel": 25}
+    return run_generator(cfg, workdir)
+
+
+def text(server, profile, workdir):
+    """Workload 1: one text document, N clients, min(N, 10) typists at 5 keystrokes/s."""
+    rows = []
+    for n in profile["text_sizes"]:
+        typists = min(n, MAX_TYPISTS)
+        with server(workdir / f"text-{n}") as srv:
+            room = srv.text_room(f"text-{n}")
+            r, warn = _typing_run(srv, srv.workdir, [room], n, typists, TYPING_RATE, profile["text_seconds"], profile["workers"])
+        rows.append(_row("text", f"N={n} ({typists} typing)", srv, _typing_metrics(r), r, warn))
+    return rows
+
+
+def rooms(server, profile, workdir):
+    """Workload 2: many rooms x 3 clients, one typist per room at 1 keystroke/s."""
+    n = profile["rooms"]
+    with server(workdir / "rooms") as srv:
+        room_list = [srv.text_room(f"room-{i}") for i in range(n)]
+        r, warn = _typing_run(srv, srv.workdir, room_list, 3, 1, ROOMS_RATE, profile["rooms_seconds"], profile["workers"])
+    return [_row("rooms", f"{n} rooms x 3", srv, _typing_metrics(r), r, warn)]
+
+
+def join(server, profile, workdir):
+    """Workload 3: N clients join a large notebook at once (an anchor client keeps it loaded).
+
+    For servers with a store the document is provisioned, the server restarted,
+    and the anchor's join is the cold load of the notebook.
+    """
+    nb = fixtures.make_notebook(workdir / "notebook.ipynb", profile["join_mb"])
+    clients = profile["join_clients"]
+    with server(workdir / "join") as srv:
+        room, needs_seed = srv.notebook_room("big", nb)
+        if srv.has_store:
+            srv.restart()
+            room = srv.reopen(room)
+        cfg = {"mode": "join", "protocol": srv.protocol, "rooms": [room], "clientsPerRoom": clients,
+               "workers": profile["workers"], "serverPid": srv.pid, "connectTimeoutMs": 120000,
+               "seedNotebook": str(nb) if needs_seed else None}
+        r, warn = run_generator(cfg, srv.workdir)
+    j = (r.get("join") or {})
+    metrics = {
+        "storm_p50_ms": j.get("applied", {}).get("p50_ms"), "storm_p90_ms": j.get("applied", {}).get("p90_ms"),
+        "storm_max_ms": j.get("applied", {}).get("max_ms"), "storm_recv_max_ms": j.get("received", {}).get("max_ms"),
+        "complete_pct": None if r.get("delivery_ratio") is None else 100 * r["delivery_ratio"],
+        "server_cpu_s": (r.get("server") or {}).get("cpu_s"),
+        "cold_load_ms": r.get("anchor_sync_ms") if srv.has_store else None,
+        **_gen_metrics(r),
+    }
+    size = nb.stat().st_size / 1e6
+    return [_row("join", f"{clients} clients, {size:.1f} MB notebook", srv, metrics, r, warn)]
+
+
+def trace(server, profile, workdir):
+    """Workload 4: replay the automerge-paper trace with 1/10/50 observers, then cold-load it."""
+    rows = []
+    for k in profile["trace_observers"]:
+        with server(workdir / f"trace-{k}") as srv:
+            room = srv.text_room(f"trace-{k}")
+            cfg = {"mode": "trace", "protocol": srv.protocol, "rooms": [room], "clientsPerRoom": k + 1,
+                   "workers": min(profile["workers"], k + 1), "serverPid": srv.pid,
+                   "trace": {"tracePath": str(fixtures.TRACE), "limit": profile["trace_limit"], "window": TRACE_WINDOW,
+                             "timeoutMs": 600000, "drainTimeoutMs": 120000}}
+            r, warn = run_generator(cfg, srv.workdir, timeout=900)
+            cold = cold_load(srv, room, r.get("final_sha")) if srv.has_store and r.get("final_sha") else {}
+        metrics = {
+            "edits": r.get("edits"), "edits_per_s": r.get("edits_per_s"), "all_done_s": r.get("all_observers_done_s"),
+            "observers_ok_pct": None if r.get("delivery_ratio") is None else 100 * r["delivery_ratio"],
+            "end_content_ok": r.get("writer_matches_end_content"),
+            "server_cpu_us_per_edit": (r.get("server") or {}).get("cpu_us_per_update_in"),
+            "cold_load_ms": cold.get("ms"), "cold_load_ok": cold.get("ok"),
+            **_gen_metrics(r),
+        }
+        edits = profile["trace_limit"] or "all"
+        rows.append(_row("trace", f"{k} observers, {edits} edits", srv, metrics, {**r, "cold_load": cold}, warn))
+    return rows
+
+
+def cold_load(srv, room, expected_sha, settle=3.0):
+    """Restart the server and time one client's first sync of the stored document."""
+    time.sleep(settle)  # let debounced saves reach the store
+    srv.restart()
+    room = srv.reopen(room)
+    cfg = {"mode": "probe", "protocol": srv.protocol, "rooms": [room], "clientsPerRoom": 1, "workers": 1,
+           "serverPid": srv.pid, "connectTimeoutMs": 120000}
+    r, _ = run_generator(cfg, srv.workdir, timeout=180)
+    text = r.get("text") or {}
+    return {"ms": (r.get("join") or {}).get("applied", {}).get("max_ms"), "ok": text.get("sha") == expected_sha,
+            "len": text.get("len"), "error": r.get("error")}
+
+
+def cluster(server, profile, workdir):
+    """Workload 5 (hook): several server processes behind one room namespace.
+
+    Not implemented yet: add a launcher that starts k processes of a server
+    (each pinned, sharing a store) and give rooms URLs on different processes;
+    then reuse _typing_run with the room list.
+    """
+    return []
+
+
+WORKLOADS = {"text": text, "rooms": rooms, "join": join, "trace": trace, "cluster": cluster}
