@@ -16,15 +16,16 @@ from .servers import OURS
 COLUMNS = {
     "text": ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "delivery_pct",
              "server_cpu_us_per_update_in", "server_cpu_us_per_msg_out", "server_rss_kb_per_conn", "join_p50_ms",
-             "gen_cpu_util"],
+             "gen_cpu_util", "other_cpu_util"],
     "rooms": ["latency_p50_ms", "latency_p99_ms", "latency_max_ms", "delivery_pct", "server_cpu_us_per_update_in",
-              "server_rss_kb_per_room", "server_rss_kb_per_conn", "server_rss_mb", "join_p50_ms", "gen_cpu_util"],
-    "join": ["storm_p50_ms", "storm_p90_ms", "storm_max_ms", "storm_recv_max_ms", "complete_pct", "server_cpu_s",
-             "cold_load_ms", "gen_cpu_util"],
+              "server_rss_kb_per_room", "server_rss_kb_per_conn", "server_rss_mb", "join_p50_ms", "gen_cpu_util", "other_cpu_util"],
+    "join": ["storm_p50_ms", "storm_p90_ms", "storm_max_ms", "client_apply_p50_ms", "complete_pct", "server_cpu_s",
+             "cold_load_ms", "gen_cpu_util", "other_cpu_util"],
     "trace": ["edits_per_s", "all_done_s", "observers_ok_pct", "end_content_ok", "server_cpu_us_per_edit",
-              "cold_load_ms", "cold_load_ok", "gen_cpu_util"],
+              "cold_load_ms", "cold_load_ok", "gen_cpu_util", "other_cpu_util"],
 }
-NO_RATIO = {"delivery_pct", "complete_pct", "observers_ok_pct", "end_content_ok", "cold_load_ok", "gen_cpu_util"}
+NO_RATIO = {"other_cpu_util", "delivery_pct", "complete_pct", "observers_ok_pct", "end_content_ok", "cold_load_ok", "gen_cpu_util",
+            "client_apply_p50_ms"}
 
 
 def fmt(v) -> str:
@@ -62,33 +63,35 @@ def markdown(results: dict) -> str:
             warn = "; ".join(w.replace("|", "/") for w in r["warnings"])[:160]
             if r["metrics"].get("gen_saturated"):
                 warn = "⚠ generator saturated; " + warn
+            if r["metrics"].get("interference"):
+                warn = f"⚠ other processes used {100 * r['metrics']['other_cpu_util']:.0f}% of a core; " + warn
             out.append(f"| {r['variant']} | {r['server']} | " + " | ".join(fmt(r['metrics'].get(c)) for c in cols) + f" | {warn} |")
         out += ["", *ratio_table(wrows, cols, subject), ""]
     return "\n".join(out)
 
 
 def ratio_table(wrows, cols, subject):
-    """subject / peer for every metric of every variant the subject has."""
+    """subject / peer for every metric of every variant the subject has (same run)."""
     peers = sorted({r["server"] for r in wrows} - {subject})
+    cols = [c for c in cols if c not in NO_RATIO]
     lines = []
     if not peers or not any(r["server"] == subject for r in wrows):
         return lines
-    note = "" if subject == OURS else f" ({OURS} not measured: ratios use {subject} as the subject)"
-    lines += [f"Ratios {subject} / peer{note}:", "", "| variant | metric | " + " | ".join(peers) + " |",
-              "|" + "---|" * (len(peers) + 2)]
+    note = "" if subject == OURS else f" ({OURS} not measured: {subject} stands in as the subject)"
+    lines += [f"Ratios {subject} / peer{note} (lower is better except edits_per_s):", "",
+              "| variant | vs | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 2)]
     by = {(r["variant"], r["server"]): r["metrics"] for r in wrows}
     for r in wrows:
         if r["server"] != subject:
             continue
-        for c in cols:
-            if c in NO_RATIO:
-                continue
-            mine = r["metrics"].get(c)
+        for p in peers:
+            other = by.get((r["variant"], p)) or {}
             cells = []
-            for p in peers:
-                other = (by.get((r["variant"], p)) or {}).get(c)
-                cells.append(f"{mine / other:.2f}×" if isinstance(mine, (int, float)) and isinstance(other, (int, float)) and other else "–")
-            lines.append(f"| {r['variant']} | {c} | " + " | ".join(cells) + " |")
+            for c in cols:
+                a, b = r["metrics"].get(c), other.get(c)
+                ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)) and b
+                cells.append(f"{a / b:.2f}×" if ok else "–")
+            lines.append(f"| {r['variant']} | {p} | " + " | ".join(cells) + " |")
     return lines
 
 

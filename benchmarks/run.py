@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +33,10 @@ def machine() -> dict:
             "node": node, "python": platform.python_version()}
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # unwinds through the `with server` blocks, which stop the servers
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes, < 3 minutes (smoke check)")
@@ -39,6 +44,7 @@ def main(argv=None) -> int:
     ap.add_argument("--servers", default=",".join(ALL), help=f"subset of {','.join(ALL)}")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
 
     profile_name = "quick" if args.quick else "full"
     profile = PROFILES[profile_name]
@@ -75,7 +81,7 @@ def main(argv=None) -> int:
                 new = [{"workload": w, "variant": "error", "server": cls.name, "metrics": {},
                         "warnings": [f"{type(e).__name__}: {e}"], "raw": {}}]
             for r in new:
-                print(f"[bench]   {r['variant']}: " + ", ".join(f"{k}={report.fmt(v)}" for k, v in r["metrics"].items())
+                print(f"[bench]   {r['variant']}: " + ", ".join(f"{k}={v if isinstance(v, bool) else report.fmt(v)}" for k, v in r["metrics"].items())
                       + ("" if not r["warnings"] else f"  WARN {r['warnings']}"), file=sys.stderr, flush=True)
             print(f"[bench]   ({time.time() - t:.0f}s, logs in {workdir})", file=sys.stderr, flush=True)
             rows += new

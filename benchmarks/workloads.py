@@ -27,7 +27,7 @@ PROFILES = {
 TYPING_RATE = 5  # keystrokes per second per typist
 MAX_TYPISTS = 10  # text workload: min(N, 10) clients type, the others observe
 ROOMS_RATE = 1  # rooms workload: one typist per room
-TRACE_WINDOW = 64  # in-flight trace updates
+TRACE_WINDOW = 256  # in-flight trace updates
 
 
 def run_generator(cfg: dict, workdir: Path, timeout: float = 900) -> tuple[dict, list[str]]:
@@ -50,7 +50,8 @@ def run_generator(cfg: dict, workdir: Path, timeout: float = 900) -> tuple[dict,
 
 def _gen_metrics(r: dict) -> dict:
     g = r.get("generator") or {}
-    return {"gen_cpu_util": g.get("utilisation"), "gen_saturated": g.get("saturated")}
+    return {"gen_cpu_util": g.get("utilisation"), "gen_saturated": g.get("saturated"),
+            "other_cpu_util": g.get("other_util"), "interference": g.get("interference")}
 
 
 def _row(workload, variant, server, metrics, raw, warnings):
@@ -92,10 +93,14 @@ def text(server, profile, workdir):
     rows = []
     for n in profile["text_sizes"]:
         typists = min(n, MAX_TYPISTS)
-        with server(workdir / f"text-{n}") as srv:
-            room = srv.text_room(f"text-{n}")
-            r, warn = _typing_run(srv, srv.workdir, [room], n, typists, TYPING_RATE, profile["text_seconds"], profile["workers"])
-        rows.append(_row("text", f"N={n} ({typists} typing)", srv, _typing_metrics(r), r, warn))
+        variant = f"N={n} ({typists} typing)"
+        try:
+            with server(workdir / f"text-{n}") as srv:
+                room = srv.text_room(f"text-{n}")
+                r, warn = _typing_run(srv, srv.workdir, [room], n, typists, TYPING_RATE, profile["text_seconds"], profile["workers"])
+            rows.append(_row("text", variant, srv, _typing_metrics(r), r, warn))
+        except Exception as e:  # keep the other sizes
+            rows.append(error_row("text", variant, server, e))
     return rows
 
 
@@ -111,6 +116,10 @@ def rooms(server, profile, workdir):
 def join(server, profile, workdir):
     """Workload 3: N clients join a large notebook at once (an anchor client keeps it loaded).
 
+    Join time = connect until the server's full state (SyncStep2) has arrived;
+    clients apply it right after the storm (client_apply_*) and must all end
+    with the anchor's state.
+
     For servers with a store the document is provisioned, the server restarted,
     and the anchor's join is the cold load of the notebook.
     """
@@ -125,10 +134,10 @@ def join(server, profile, workdir):
                "workers": profile["workers"], "serverPid": srv.pid, "connectTimeoutMs": 120000,
                "seedNotebook": str(nb) if needs_seed else None}
         r, warn = run_generator(cfg, srv.workdir)
-    j = (r.get("join") or {})
+    j = (r.get("join") or {}).get("received", {})
     metrics = {
-        "storm_p50_ms": j.get("applied", {}).get("p50_ms"), "storm_p90_ms": j.get("applied", {}).get("p90_ms"),
-        "storm_max_ms": j.get("applied", {}).get("max_ms"), "storm_recv_max_ms": j.get("received", {}).get("max_ms"),
+        "storm_p50_ms": j.get("p50_ms"), "storm_p90_ms": j.get("p90_ms"), "storm_max_ms": j.get("max_ms"),
+        "client_apply_p50_ms": (r.get("client_apply") or {}).get("p50_ms"),
         "complete_pct": None if r.get("delivery_ratio") is None else 100 * r["delivery_ratio"],
         "server_cpu_s": (r.get("server") or {}).get("cpu_s"),
         "cold_load_ms": r.get("anchor_sync_ms") if srv.has_store else None,
@@ -142,25 +151,38 @@ def trace(server, profile, workdir):
     """Workload 4: replay the automerge-paper trace with 1/10/50 observers, then cold-load it."""
     rows = []
     for k in profile["trace_observers"]:
-        with server(workdir / f"trace-{k}") as srv:
-            room = srv.text_room(f"trace-{k}")
-            cfg = {"mode": "trace", "protocol": srv.protocol, "rooms": [room], "clientsPerRoom": k + 1,
-                   "workers": min(profile["workers"], k + 1), "serverPid": srv.pid,
-                   "trace": {"tracePath": str(fixtures.TRACE), "limit": profile["trace_limit"], "window": TRACE_WINDOW,
-                             "timeoutMs": 600000, "drainTimeoutMs": 120000}}
-            r, warn = run_generator(cfg, srv.workdir, timeout=900)
-            cold = cold_load(srv, room, r.get("final_sha")) if srv.has_store and r.get("final_sha") else {}
-        metrics = {
-            "edits": r.get("edits"), "edits_per_s": r.get("edits_per_s"), "all_done_s": r.get("all_observers_done_s"),
-            "observers_ok_pct": None if r.get("delivery_ratio") is None else 100 * r["delivery_ratio"],
-            "end_content_ok": r.get("writer_matches_end_content"),
-            "server_cpu_us_per_edit": (r.get("server") or {}).get("cpu_us_per_update_in"),
-            "cold_load_ms": cold.get("ms"), "cold_load_ok": cold.get("ok"),
-            **_gen_metrics(r),
-        }
-        edits = profile["trace_limit"] or "all"
-        rows.append(_row("trace", f"{k} observers, {edits} edits", srv, metrics, {**r, "cold_load": cold}, warn))
+        try:
+            rows.append(_trace_one(server, profile, workdir, k))
+        except Exception as e:  # keep the other observer counts
+            rows.append(error_row("trace", f"{k} observers", server, e))
     return rows
+
+
+def error_row(workload, variant, server, e):
+    return {"workload": workload, "variant": variant, "server": server.name, "metrics": {},
+            "warnings": [f"{type(e).__name__}: {e}"], "raw": {}}
+
+
+def _trace_one(server, profile, workdir, k):
+    """One observer count: replay, verify every observer, then cold-load from the store."""
+    with server(workdir / f"trace-{k}") as srv:
+        room = srv.text_room(f"trace-{k}")
+        cfg = {"mode": "trace", "protocol": srv.protocol, "rooms": [room], "clientsPerRoom": k + 1,
+               "workers": min(profile["workers"], k + 1), "serverPid": srv.pid,
+               "trace": {"tracePath": str(fixtures.TRACE), "limit": profile["trace_limit"], "window": TRACE_WINDOW,
+                         "timeoutMs": 600000, "drainTimeoutMs": 120000}}
+        r, warn = run_generator(cfg, srv.workdir, timeout=900)
+        cold = cold_load(srv, room, r.get("final_sha")) if srv.has_store and r.get("final_sha") else {}
+    metrics = {
+        "edits": r.get("edits"), "edits_per_s": r.get("edits_per_s"), "all_done_s": r.get("all_observers_done_s"),
+        "observers_ok_pct": None if r.get("delivery_ratio") is None else 100 * r["delivery_ratio"],
+        "end_content_ok": r.get("writer_matches_end_content"),
+        "server_cpu_us_per_edit": (r.get("server") or {}).get("cpu_us_per_update_in"),
+        "cold_load_ms": cold.get("ms"), "cold_load_ok": cold.get("ok"),
+        **_gen_metrics(r),
+    }
+    edits = profile["trace_limit"] or "all"
+    return _row("trace", f"{k} observers, {edits} edits", srv, metrics, {**r, "cold_load": cold}, warn)
 
 
 def cold_load(srv, room, expected_sha, settle=3.0):

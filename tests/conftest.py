@@ -104,10 +104,13 @@ def api(jp_fetch: Any, tokens: dict[str, str]) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def ws_url(jp_http_port: int, tokens: dict[str, str]) -> Callable[..., str]:
+def ws_url(jp_http_port: int, jp_base_url: str, tokens: dict[str, str]) -> Callable[..., str]:
+    """The room URL of a document for a user (None: no credentials)."""
+
     def url(doc_id: str, user: str | None = "alice") -> str:
         query = f"?token={tokens[user]}" if user else ""
-        return f"ws://127.0.0.1:{jp_http_port}/api/collab-docs/rooms/{doc_id}{query}"
+        base = jp_base_url.rstrip("/")
+        return f"ws://127.0.0.1:{jp_http_port}{base}/api/collab-docs/rooms/{doc_id}{query}"
 
     return url
 
@@ -237,3 +240,37 @@ def standalone(tmp_path: Path) -> Iterator[StandaloneServer]:
     )
     yield server
     server.stop()
+
+
+# -- a raw protocol client, to send exactly the frames a test wants ---------------------
+
+
+class RawClient:
+    """A WebSocket speaking raw y-websocket frames (tornado's client)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    @classmethod
+    async def connect(cls, url: str) -> RawClient:
+        import tornado.websocket
+
+        return cls(await tornado.websocket.websocket_connect(url, max_message_size=1 << 30))
+
+    async def send(self, frame: bytes) -> None:
+        await self.conn.write_message(frame, binary=True)
+
+    async def recv(self, timeout: float = 5.0) -> bytes | None:
+        """The next frame, or None once the server closed the socket."""
+        with anyio.fail_after(timeout):
+            return await self.conn.read_message()
+
+    async def closed(self, timeout: float = 5.0) -> int | None:
+        """Read until the server closes; returns its close code."""
+        with anyio.fail_after(timeout):
+            while await self.conn.read_message() is not None:
+                pass
+        return self.conn.close_code
+
+    def close(self) -> None:
+        self.conn.close()

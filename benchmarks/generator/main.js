@@ -19,6 +19,7 @@ const { fillNotebookFromFile } = require('./notebook')
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 const SATURATION = 0.8 // fraction of the generator's single core
+const INTERFERENCE = 0.1 // fraction of a core used by other processes on the host
 
 class Workers {
   constructor (n) {
@@ -63,11 +64,20 @@ function split (specs, n, mode) {
   return parts
 }
 
-function generatorLoad (reports, ownCpu0, t0) {
+/**
+ * Generator CPU over the measured phase, and how much CPU *other* processes
+ * used meanwhile (host busy time - server - generator): the machine is shared
+ * (e.g. test suites), and such rows must be flagged, not trusted.
+ */
+function generatorLoad (reports, ownCpu0, t0, s1, s2) {
   const own = process.cpuUsage(ownCpu0)
   const cpu = reports.reduce((a, r) => a + r.cpu_s, 0) + (own.user + own.system) / 1e6
   const wall = (nowUs() - t0) / 1e6
+  const other = s1 && s2 ? (s2.host_busy_s - s1.host_busy_s) - (s2.cpu_s - s1.cpu_s) - cpu : null
   return {
+    other_cpu_s: other,
+    other_util: other === null || wall <= 0 ? null : Math.max(0, other) / wall,
+    interference: other !== null && wall > 0 && other / wall > INTERFERENCE,
     cpu_s: cpu,
     wall_s: wall,
     utilisation: wall > 0 ? cpu / wall : 0,
@@ -88,8 +98,8 @@ const joinSummary = joins => {
   return { applied: h.summary(), received: r.summary() }
 }
 
-async function connectAll (w, parts, cfg, track, parallel) {
-  const res = await w.all('connect', i => ({ specs: parts[i], parallel, track, timeoutMs: cfg.connectTimeoutMs || 60000 }))
+async function connectAll (w, parts, cfg, track, parallel, deferSync = false) {
+  const res = await w.all('connect', i => ({ specs: parts[i], parallel, track, deferSync, timeoutMs: cfg.connectTimeoutMs || 60000 }))
   return { joins: res.flatMap(r => r.joins), errors: res.flatMap(r => r.errors) }
 }
 
@@ -109,7 +119,7 @@ async function runTyping (cfg, w, parts, specs, out) {
   for (const s of specs) expected[s.idx] = roomSent[s.room] - (sent[s.idx] || 0)
   const drained = await w.all('drain', () => ({ expected, timeoutMs: cfg.drainTimeoutMs || 15000 }))
   const s2 = sampleProcess(cfg.serverPid)
-  out.generator = generatorLoad(await w.all('report'), own0, t0)
+  out.generator = generatorLoad(await w.all('report'), own0, t0, s1, s2)
   const latency = new Histogram()
   const finals = {}
   let received = 0
@@ -152,9 +162,9 @@ async function runJoin (cfg, w, parts, specs, out) {
   if (cfg.seedNotebook) await sleep(2000) // let the server apply the seeding update
   const s1 = sampleProcess(cfg.serverPid)
   await w.all('markCpu'); const own0 = process.cpuUsage(); const t0 = nowUs()
-  const { joins, errors } = await connectAll(w, parts, cfg, null, 0)
+  const { joins, errors } = await connectAll(w, parts, cfg, null, 0, true)
   const s2 = sampleProcess(cfg.serverPid)
-  out.generator = generatorLoad(await w.all('report'), own0, t0)
+  out.generator = generatorLoad(await w.all('report'), own0, t0, s1, s2)
   out.storm_s = (nowUs() - t0) / 1e6
   out.connected = joins.length
   out.connect_errors = errors.slice(0, 5)
@@ -162,6 +172,9 @@ async function runJoin (cfg, w, parts, specs, out) {
   const states = (await w.all('state')).flat()
   const ref = { digest: digest(anchor.doc), cells: anchor.doc.getArray('cells').length }
   out.cells = ref.cells
+  const apply = new Histogram()
+  for (const s of states) apply.add(s.apply_ms * 1000)
+  out.client_apply = apply.summary()
   out.complete_clients = states.filter(s => s.synced && s.cells === ref.cells && s.digest === ref.digest).length
   out.delivery_ratio = out.complete_clients / specs.length
   if (s1) out.server = { cpu_s: s2.cpu_s - s1.cpu_s, rss_before_bytes: s1.rss_bytes, rss_after_bytes: s2.rss_bytes, rss_per_connection_bytes: (s2.rss_bytes - s1.rss_bytes) / specs.length }
@@ -177,7 +190,7 @@ async function runTrace (cfg, w, parts, specs, out) {
   const rep = await w.call(0, 'replay', cfg.trace)
   const obs = (await w.all('awaitProgress', () => ({ target: rep.target_progress, timeoutMs: cfg.trace.drainTimeoutMs || 60000 }))).flat()
   const s2 = sampleProcess(cfg.serverPid)
-  out.generator = generatorLoad(await w.all('report'), own0, t0)
+  out.generator = generatorLoad(await w.all('report'), own0, t0, s1, s2)
   const writer = (await w.call(0, 'textSha')).find(c => c.idx === 0)
   const done = Math.max(...obs.map(o => o.done_us))
   out.replay = rep
@@ -217,7 +230,9 @@ async function main () {
   const killer = setTimeout(() => { console.error('generator: global timeout'); process.exit(3) }, cfg.globalTimeoutMs || 600000)
   try {
     await MODES[cfg.mode](cfg, w, split(specs, n, cfg.mode), specs, out)
-    if (out.generator && out.generator.saturated) console.error(`WARNING: load generator saturated (${(out.generator.utilisation * 100).toFixed(0)}% of its core)`)
+    const g = out.generator
+    if (g && g.saturated) console.error(`WARNING: load generator saturated (${(g.utilisation * 100).toFixed(0)}% of its core)`)
+    if (g && g.interference) console.error(`WARNING: other processes used ${(g.other_util * 100).toFixed(0)}% of a core during the measurement`)
   } catch (e) {
     out.error = String(e.stack || e)
   }

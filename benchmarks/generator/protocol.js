@@ -30,8 +30,13 @@ class BenchClient {
    * @param {string} opts.url websocket URL of the room
    * @param {'y-websocket'|'hocuspocus'} opts.protocol
    * @param {string} [opts.docName] hocuspocus document name
+   * @param {boolean} [opts.deferSync] keep the server's SyncStep2 and apply it only
+   *   in applyDeferred(): join storms then time the server's delivery, not the
+   *   generator's (single core) decoding of N large documents in a row
    */
-  constructor ({ url, protocol = 'y-websocket', docName = '' }) {
+  constructor ({ url, protocol = 'y-websocket', docName = '', deferSync = false }) {
+    this.deferSync = deferSync
+    this.deferred = null
     this.url = url
     this.hocuspocus = protocol === 'hocuspocus'
     this.docName = docName
@@ -80,7 +85,7 @@ class BenchClient {
     const enc = encoding.createEncoder()
     if (this.hocuspocus) encoding.writeVarString(enc, this.docName)
     write(enc)
-    if (this.ws.readyState === WebSocket.OPEN) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.ws.send(encoding.toUint8Array(enc))
       this.msgsOut++
     }
@@ -101,7 +106,16 @@ class BenchClient {
       if (this.hocuspocus) encoding.writeVarString(enc, this.docName)
       encoding.writeVarUint(enc, MSG_SYNC)
       const header = encoding.length(enc)
-      if (!this.synced && decoding.peekVarUint(dec) === sync.messageYjsSyncStep2) this.step2RecvUs = nowUs()
+      if (!this.synced && decoding.peekVarUint(dec) === sync.messageYjsSyncStep2) {
+        this.step2RecvUs = nowUs()
+        if (this.deferSync) {
+          decoding.readVarUint(dec)
+          this.deferred = decoding.readVarUint8Array(dec)
+          this.synced = true
+          this._onSynced()
+          return
+        }
+      }
       const syncType = sync.readSyncMessage(dec, enc, this.doc, this)
       if (encoding.length(enc) > header) { this.ws.send(encoding.toUint8Array(enc)); this.msgsOut++ }
       if (syncType === sync.messageYjsSyncStep2 && !this.synced) {
@@ -112,6 +126,15 @@ class BenchClient {
       this.acks++
     }
     // awareness (1), auth replies and custom room messages are ignored
+  }
+
+  /** Apply a SyncStep2 kept by deferSync; returns the time it took in microseconds. */
+  applyDeferred () {
+    if (!this.deferred) return 0
+    const t = nowUs()
+    Y.applyUpdate(this.doc, this.deferred, this)
+    this.deferred = null
+    return nowUs() - t
   }
 
   close () {

@@ -85,7 +85,14 @@ function sampleProcess (pid) {
       if (m) rss += Number(m[1]) * 1024
     } catch (e) { /* process vanished */ }
   }
-  return { t: Date.now() / 1000, cpu_s: cpuTicks / CLK_TCK, rss_bytes: rss }
+  return { t: Date.now() / 1000, cpu_s: cpuTicks / CLK_TCK, rss_bytes: rss, host_busy_s: hostBusy() }
 }
 
-module.exports = { Histogram, sampleProcess }
+/** Busy CPU seconds of the whole host (all cores), from /proc/stat. */
+function hostBusy () {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal
+  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / CLK_TCK
+}
+
+module.exports = { Histogram, sampleProcess, hostBusy }

@@ -1,6 +1,6 @@
 'use strict'
 /**
- * Trace replay: one writer applies the automerge-paper editing trace
+ * Trace replay: one writer sends the automerge-paper editing trace
  * (one Yjs transaction per trace transaction, i.e. one update message each)
  * as fast as the server accepts it, bounded by a window of in-flight updates.
  *
@@ -14,6 +14,7 @@
  */
 const fs = require('fs')
 const zlib = require('zlib')
+const sync = require('y-protocols/sync')
 const { nowUs, Y } = require('./protocol')
 
 const WRITER_ID = 0x7eadbee
@@ -48,13 +49,42 @@ function trackProgress (c) {
   })
 }
 
+/**
+ * Apply the trace to a copy of the writer's document before the timed phase and
+ * keep every update and the progress after it: during the replay the writer then
+ * only sends bytes, so the generator's single core is left to the observers.
+ * The bytes are exactly what a live Yjs writer with WRITER_ID would send.
+ */
+function precompute (writerDoc, txns) {
+  const doc = new Y.Doc()
+  doc.clientID = WRITER_ID
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(writerDoc))
+  const text = doc.getText('source')
+  const updates = []
+  doc.on('update', u => updates.push(u))
+  const targets = new Float64Array(txns.length)
+  let deleted = 0
+  txns.forEach(([pos, del, ins], i) => {
+    const before = updates.length
+    doc.transact(() => {
+      if (del) text.delete(pos, del)
+      if (ins) text.insert(pos, ins)
+    })
+    if (updates.length === before) updates.push(null) // no-op edit: nothing to send
+    deleted += del
+    targets[i] = Y.getState(doc.store, WRITER_ID) + deleted
+  })
+  return { doc, updates, targets }
+}
+
 async function replayTrace (clients, { tracePath, limit, window, timeoutMs }, load) {
   const writer = clients.find(c => c.spec.role === 'writer')
   const acker = clients.find(c => c.spec.role === 'observer')
   if (!writer || !acker) throw new Error('replay needs the writer and one observer in the same worker')
   const { txns, endContent } = load(tracePath, limit)
-  const { doc, text } = writer.client
-  const targets = new Float64Array(txns.length)
+  const t = nowUs()
+  const { doc: finalDoc, updates, targets } = precompute(writer.client.doc, txns)
+  const precomputeS = (nowUs() - t) / 1e6
   let sent = 0
   let acked = 0
   let wake = null
@@ -71,25 +101,24 @@ async function replayTrace (clients, { tracePath, limit, window, timeoutMs }, lo
       if (nowUs() > deadline) { timedOut = true; break }
     }
     if (timedOut) break
-    const [pos, del, ins] = txns[i]
-    doc.transact(() => {
-      if (del) text.delete(pos, del)
-      if (ins) text.insert(pos, ins)
-    })
-    targets[i] = writer.progress
+    const update = updates[i]
+    if (update) writer.client._sendSync(enc => sync.writeUpdate(enc, update))
     sent = i + 1
     if ((i & 1023) === 0) await sleep(0) // let the socket flush even when acks are fast
   }
   while (acked < sent && nowUs() < deadline) await new Promise(resolve => { wake = resolve; setTimeout(resolve, 100) })
-  const final = text.toString()
+  // the writer's own document gets what it sent (origin = client: not re-sent)
+  Y.applyUpdate(writer.client.doc, Y.encodeStateAsUpdate(finalDoc), writer.client)
+  const final = writer.client.text.toString()
   return {
+    precompute_s: precomputeS,
     start_us: start,
     sent,
     total: txns.length,
     acked,
     timed_out: timedOut || acked < sent,
     writer_done_s: (nowUs() - start) / 1e6,
-    target_progress: writer.progress,
+    target_progress: targets[sent - 1] || 0,
     final_len: final.length,
     matches_end_content: endContent === null ? null : final === endContent
   }

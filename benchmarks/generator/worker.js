@@ -46,14 +46,14 @@ function trackTokens (c) {
 }
 
 /** Connect all clients of this worker, `parallel` at a time; returns per-client join times. */
-async function connect ({ specs, parallel, track, timeoutMs }) {
+async function connect ({ specs, parallel, track, timeoutMs, deferSync }) {
   const joins = []
   const errors = []
   let next = 0
   const one = async () => {
     while (next < specs.length) {
       const spec = specs[next++]
-      const c = { spec, client: new BenchClient(spec), recv: 0, sent: 0, cursor: null }
+      const c = { spec, client: new BenchClient({ ...spec, deferSync }), recv: 0, sent: 0, cursor: null }
       if (spec.role === 'writer') c.client.doc.clientID = WRITER_ID
       if (track === 'tokens') trackTokens(c)
       if (track === 'progress') trackProgress(c)
@@ -132,6 +132,7 @@ function textSha () {
 
 function state () {
   return clients.map(c => ({
+    apply_ms: c.client.applyDeferred() / 1000,
     idx: c.spec.idx,
     synced: c.client.synced,
     digest: digest(c.client.doc),
@@ -172,6 +173,7 @@ const handlers = {
 }
 
 eld.enable()
+process.on('disconnect', () => process.exit(0)) // coordinator gone: never linger
 process.on('message', async ({ id, cmd, args }) => {
   try {
     const result = await handlers[cmd](args || {})
