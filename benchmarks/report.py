@@ -60,14 +60,36 @@ def markdown(results: dict) -> str:
         out += [f"## {workload}", "", "| variant | server | " + " | ".join(cols) + " | warnings |",
                 "|" + "---|" * (len(cols) + 3)]
         for r in wrows:
-            warn = "; ".join(w.replace("|", "/") for w in r["warnings"])[:160]
+            # the generator's own WARNING lines are shown as the ⚠ flags below
+            warn = "; ".join(w.replace("|", "/") for w in r["warnings"] if not w.startswith("WARNING: "))[:160]
             if r["metrics"].get("gen_saturated"):
                 warn = "⚠ generator saturated; " + warn
             if r["metrics"].get("interference"):
-                warn = f"⚠ other processes used {100 * r['metrics']['other_cpu_util']:.0f}% of a core; " + warn
+                warn = f"⚠ other processes busy ({r['metrics']['other_cpu_util']:.2f} cores); " + warn
             out.append(f"| {r['variant']} | {r['server']} | " + " | ".join(fmt(r['metrics'].get(c)) for c in cols) + f" | {warn} |")
-        out += ["", *ratio_table(wrows, cols, subject), ""]
+        out += ["", *(cpu_fit(wrows) if workload == "text" else []), *ratio_table(wrows, cols, subject), ""]
     return "\n".join(out)
+
+
+def cpu_fit(wrows) -> list[str]:
+    """Least-squares fit over the text sizes: server CPU = a * updates_in + b * messages_out."""
+    lines = []
+    for server in dict.fromkeys(r["server"] for r in wrows):
+        pts = [(r["raw"]["updates_in"], r["raw"]["deliveries_expected"], r["raw"]["server"]["cpu_s"])
+               for r in wrows if r["server"] == server and (r.get("raw") or {}).get("server") and r["raw"].get("updates_in")]
+        if len(pts) < 2:
+            continue
+        sxx, syy = sum(x * x for x, _, _ in pts), sum(y * y for _, y, _ in pts)
+        sxy, sxz, syz = sum(x * y for x, y, _ in pts), sum(x * z for x, _, z in pts), sum(y * z for _, y, z in pts)
+        det = sxx * syy - sxy * sxy
+        if not det:
+            continue
+        a, b = (sxz * syy - syz * sxy) / det, (syz * sxx - sxz * sxy) / det
+        lines.append(f"| {server} | {a * 1e6:.0f} | {b * 1e6:.0f} | {len(pts)} |")
+    if lines:
+        lines = ["Fitted server CPU over the text sizes (CPU = a·updates in + b·messages out):", "",
+                 "| server | a: µs per update in | b: µs per message out | points |", "|---|---|---|---|", *lines, ""]
+    return lines
 
 
 def ratio_table(wrows, cols, subject):

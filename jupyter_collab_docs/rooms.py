@@ -4,15 +4,15 @@ A :class:`DocumentRoom` speaks the y-websocket protocol of pycrdt-websocket's ``
 but is built for the hot path, after the traps recorded in ARCHITECTURE.md:
 
 * a frame is handled synchronously as it arrives (no task per message or recipient);
-* every change of the doc (from a socket, REST or a restore) is caught by one doc
-  observer, queued, and broadcast once per event-loop turn: the updates of one turn are
-  merged, framed once, and the same bytes are written to every socket;
+* every change enters the doc through one method (from a socket, REST or a restore),
+  is queued, and broadcast once per event-loop turn: the updates of one turn are merged,
+  framed once, and the same bytes are written to every socket;
 * persistence is off the hot path: a writer task appends batches to the store with a
   bounded delay and a bounded backlog, and compacts when the log grows or the room idles.
 
 :class:`RoomManager` opens rooms under a per-document lock (two sockets opening the same
 new room at once both join the one room), evicts idle rooms, and closes them all on
-shutdown, so no task, observer or socket outlives its room.
+shutdown, so no task or socket outlives its room.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from pycrdt import Doc, TransactionEvent, merge_updates
+from pycrdt import Doc, merge_updates
 
 from . import protocol
 from .identity import Actor
 from .protocol import AwarenessEntry, ProtocolError
-from .stores import DocumentStore, PendingUpdate, StoreError
+from .stores import DocumentStore, LoadedDocument, PendingUpdate, StoredUpdate, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,6 @@ class DocumentRoom:
         self._awareness: dict[int, _AwarenessSlot] = {}
         self._outbox: list[tuple[bytes, Connection | None]] = []
         self._broadcast_scheduled = False
-        self._origin: Connection | None = None
-        self._author = ""
         self._pending: list[PendingUpdate] = []
         self._pending_bytes = 0
         self._writes_wanted = asyncio.Event()
@@ -116,42 +114,89 @@ class DocumentRoom:
         self._write_failures = 0
         self._compact_lock = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
-        self._subscription: Any = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._repair: asyncio.Task[None] | None = None
+        self._damaged = False
+        self._captured: list[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Rebuild the doc from the snapshot and the log; quarantine what fails to decode."""
-        try:
-            loaded = await self.store.load(self.doc_id)
-        except StoreError as exc:
-            raise RoomLoadError(str(exc)) from exc
-        records = ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates
-        for record in records:
+        """Build the doc from the store and start the writer."""
+        self.doc, loaded = await self._build_doc()
+        self._durable_seq = loaded.last_seq
+        self._log_length = len(loaded.updates)
+        self._writer = asyncio.create_task(self._write_loop(), name=f"room-writer-{self.doc_id}")
+
+    async def _build_doc(self) -> tuple[Doc, LoadedDocument]:
+        """Snapshot + log applied into a fresh Doc. A record yrs refuses is quarantined
+        and the build starts over without it: a failed apply can leave part of itself
+        behind, and the doc must be exactly what the stored records rebuild."""
+        while True:
             try:
-                self.doc.apply_update(record.data)
+                loaded = await self.store.load(self.doc_id)
+            except StoreError as exc:
+                raise RoomLoadError(str(exc)) from exc
+            doc = Doc()
+            records = ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates
+            for record in records:
+                try:
+                    doc.apply_update(record.data)
+                except BaseException as exc:
+                    if is_fatal(exc):
+                        raise
+                    await self._quarantine(record, exc, snapshot=record is loaded.snapshot)
+                    break
+            else:
+                return doc, loaded
+
+    async def _quarantine(self, record: StoredUpdate, exc: BaseException, snapshot: bool) -> None:
+        kind = "snapshot" if snapshot else "update"
+        log.error(
+            "document %s: %s seq %d does not decode (%r); quarantined",
+            self.doc_id,
+            kind,
+            record.seq,
+            exc,
+        )
+        try:
+            await self.store.quarantine(self.doc_id, record, repr(exc), snapshot=snapshot)
+        except StoreError as store_exc:
+            raise RoomLoadError(str(store_exc)) from store_exc
+
+    @property
+    def repairing(self) -> bool:
+        """True from a refused update until the doc has been rebuilt from the store."""
+        return self._damaged or (self._repair is not None and not self._repair.done())
+
+    def _schedule_repair(self) -> None:
+        self._damaged = True
+        if self._repair is None or self._repair.done():
+            self._repair = asyncio.create_task(self._repair_doc(), name=f"room-repair-{self.doc_id}")
+
+    async def _repair_doc(self) -> None:
+        """Rebuild the doc from what was stored and queued, after an update that yrs
+        refused halfway. Nobody saw the half-applied part (it was neither broadcast nor
+        stored), so clients, store and room agree again once the doc is swapped."""
+        while self._damaged and not self.closed:
+            self._damaged = False
+            self._captured = []
+            try:
+                await self.flush()
+                doc, loaded = await self._build_doc()
+                for update in self._captured:  # applied while we were loading
+                    doc.apply_update(update)
             except BaseException as exc:
                 if is_fatal(exc):
                     raise
-                is_snapshot = record is loaded.snapshot
-                log.error(
-                    "document %s: %s seq %d does not decode (%s); quarantined",
-                    self.doc_id,
-                    "snapshot" if is_snapshot else "update",
-                    record.seq,
-                    exc,
-                )
-                try:
-                    await self.store.quarantine(
-                        self.doc_id, record, repr(exc), snapshot=is_snapshot
-                    )
-                except StoreError as store_exc:
-                    raise RoomLoadError(str(store_exc)) from store_exc
-        self._durable_seq = loaded.last_seq
-        self._log_length = len(loaded.updates)
-        self._subscription = self.doc.observe(self._on_doc_change)
-        self._writer = asyncio.create_task(self._write_loop(), name=f"room-writer-{self.doc_id}")
+                log.error("document %s: repair failed (%r); retrying", self.doc_id, exc)
+                self._damaged = True
+                await asyncio.sleep(1.0)
+                continue
+            finally:
+                self._captured = None
+            self.doc = doc
+            self._durable_seq = max(self._durable_seq, loaded.last_seq)
+            log.warning("document %s: rebuilt from the store after a refused update", self.doc_id)
 
     async def close(self, code: int = CLOSE_GOING_AWAY, reason: str = "", *, persist: bool = True):
         """Close every socket, flush and compact (unless the document is gone), stop."""
@@ -162,9 +207,6 @@ class DocumentRoom:
             conn.close(code, reason)
         self.clients.clear()
         self._awareness.clear()
-        if self._subscription is not None:
-            self.doc.unobserve(self._subscription)
-            self._subscription = None
         if persist:
             await self.flush()
             if self._log_length > 0:
@@ -172,9 +214,9 @@ class DocumentRoom:
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._repair is not None:
+            self._repair.cancel()
+            await asyncio.gather(self._repair, return_exceptions=True)
 
     # -- clients -------------------------------------------------------------------------
 
@@ -221,47 +263,41 @@ class DocumentRoom:
             log.warning("document %s: write backlog full, refusing an edit", self.doc_id)
             conn.close(CLOSE_RATE_LIMITED, "the document store is behind; retry shortly")
             return
-        self._origin = conn
-        self._author = conn.actor.username
-        try:
-            self.doc.apply_update(update)
-        finally:
-            self._origin = None
-            self._author = ""
+        self._apply(update, conn, conn.actor.username)
 
     def apply_server_update(self, update: bytes, author: str) -> None:
         """Apply a change made by the server for ``author`` (REST content replace, a
         restore); live sockets receive it like any other edit."""
         if self.closed:
             raise RoomLoadError("the room is closed")
-        self._author = author
+        self._apply(update, None, author)
+
+    def _apply(self, update: bytes, origin: Connection | None, author: str) -> None:
+        """The one way into the doc. The update applied, byte for byte, is what gets
+        broadcast and stored: replaying the log in order rebuilds exactly this doc, even
+        from updates that yrs keeps pending or that only partly make sense."""
         try:
             self.doc.apply_update(update)
-        finally:
-            self._author = ""
+        except BaseException as exc:
+            # Nothing is queued, but yrs may have kept part of it: rebuild the doc.
+            if not is_fatal(exc):
+                self._schedule_repair()
+            raise
+        if self._captured is not None:
+            self._captured.append(update)
         self.last_active = time.monotonic()
-
-    def _on_doc_change(self, event: TransactionEvent) -> None:
-        update = event.update
-        if update == protocol.EMPTY_UPDATE:
-            return
-        self._outbox.append((update, self._origin))
+        self._outbox.append((update, origin))
         if not self._broadcast_scheduled:
             self._broadcast_scheduled = True
             asyncio.get_running_loop().call_soon(self._broadcast)
-        pending = PendingUpdate(
-            data=update,
-            user=self._author,
-            node=self.config.node,
-            created=datetime.now(timezone.utc),
-        )
-        self._pending.append(pending)
+        now = datetime.now(timezone.utc)
+        self._pending.append(PendingUpdate(update, author, self.config.node, now))
         self._pending_bytes += len(update)
         self._drained.clear()
         self._writes_wanted.set()
 
     def _broadcast(self) -> None:
-        """Send everything that changed during the last loop turn, framed once."""
+        """Send everything applied during the last loop turn, framed once."""
         self._broadcast_scheduled = False
         batch, self._outbox = self._outbox, []
         if not batch or not self.clients:
@@ -269,13 +305,18 @@ class DocumentRoom:
         origins = {origin for _, origin in batch}
         skip = batch[0][1] if len(origins) == 1 else None
         if len(batch) == 1:
-            update = batch[0][0]
+            messages = [protocol.update_message(batch[0][0])]
         else:
-            update = merge_updates(*(u for u, _ in batch))
-        message = protocol.update_message(update)
+            try:
+                messages = [protocol.update_message(merge_updates(*(u for u, _ in batch)))]
+            except BaseException as exc:  # an odd update yrs applied but cannot merge
+                if is_fatal(exc):
+                    raise
+                messages = [protocol.update_message(u) for u, _ in batch]
         for conn in self.clients:
             if conn is not skip:
-                conn.send(message)
+                for message in messages:
+                    conn.send(message)
 
     # -- awareness -----------------------------------------------------------------------
 
@@ -396,10 +437,19 @@ class DocumentRoom:
     async def compact(self) -> None:
         """Fold the log into a snapshot: the doc's full state, through a Doc, never by
         merging a long log (see ARCHITECTURE.md). Pending updates may already be in the
-        snapshot: when they land in the log later they are duplicates, which load ignores."""
+        snapshot: when they land in the log later they are duplicates, which load ignores.
+        A snapshot that does not rebuild the same state (yrs cannot always encode what
+        odd updates left behind) is not stored; the log stays as it is."""
         async with self._compact_lock:
+            if self._damaged:
+                return  # never fold a half-applied update into the snapshot
             upto = self._durable_seq
             snapshot = self.doc.get_update()
+            check = Doc()
+            check.apply_update(snapshot)
+            if check.get_state() != self.doc.get_state():
+                log.warning("document %s: snapshot does not round-trip; log kept", self.doc_id)
+                return
             await self.store.compact(self.doc_id, snapshot, upto)
             self._log_length = 0
 

@@ -17,15 +17,17 @@
 //   {"mode": "awareness", "watcher_token": T2, "state": {...}, "update": {...}}
 //       Two providers with separate docs and awareness, and no BroadcastChannel, so the
 //       server is their only link: the "announcer" (TOKEN) sets `state` as its local
-//       awareness state, the "watcher" (T2) waits to see it, then the announcer sets
+//       awareness state, the "watcher" (T2, local state {"watching": true}) waits to see
+//       it and the announcer to see the watcher, then the announcer sets
 //       `update` and the watcher waits for that, then the announcer disconnects and the
 //       watcher waits for its state to go. Prints what each saw.
 //
 //   {"mode": "close"}
 //       Connect and print {"close_code", "reason", "opened"} for the first close.
 //
-// Exactly one JSON line goes to stdout; diagnostics go to stderr. Exit codes: 0 done,
-// 2 bad arguments, 3 hard timeout, 4 the connection closed when it should not have.
+// Exactly one JSON line goes to stdout; diagnostics go to stderr (INTEROP_DEBUG=1 adds
+// timings). Exit codes: 0 done, 1 crash, 2 bad arguments, 3 hard timeout (20 s, or
+// INTEROP_TIMEOUT_MS), 4 the connection closed when it should not have.
 
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -140,7 +142,12 @@ const modeAwareness = async () => {
   const announcerDoc = new Y.Doc()
   const watcherDoc = new Y.Doc()
   const announcer = connect(announcerDoc, token, { connect: false })
-  const watcher = connect(watcherDoc, spec.watcher_token)
+  const watcher = connect(watcherDoc, spec.watcher_token, { connect: false })
+  // A fresh Awareness holds {} at clock 0, and y-protocols ignores a clock-0 state of a
+  // client it does not know yet: without a state of its own (clock 1) the watcher would
+  // only become visible to the announcer at its 15 s renewal.
+  watcher.awareness.setLocalState({ watching: true })
+  watcher.connect()
   closeIsFatal(announcer, 'the announcer')
   closeIsFatal(watcher, 'the watcher')
   const id = announcerDoc.clientID
