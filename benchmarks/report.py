@@ -22,6 +22,7 @@ COLUMNS = {
     "join": ["storm_p50_ms", "storm_p90_ms", "storm_max_ms", "client_apply_p50_ms", "complete_pct", "server_cpu_s",
              "cold_load_ms", "gen_cpu_util", "other_cpu_util"],
     "trace": ["edits_per_s", "all_done_s", "observers_ok_pct", "end_content_ok", "server_cpu_us_per_edit",
+              "msgs_per_edit_per_observer",
               "cold_load_ms", "cold_load_ok", "gen_cpu_util", "other_cpu_util"],
 }
 NO_RATIO = {"other_cpu_util", "delivery_pct", "complete_pct", "observers_ok_pct", "end_content_ok", "cold_load_ok", "gen_cpu_util",
@@ -60,12 +61,14 @@ def markdown(results: dict) -> str:
         out += [f"## {workload}", "", "| variant | server | " + " | ".join(cols) + " | warnings |",
                 "|" + "---|" * (len(cols) + 3)]
         for r in wrows:
-            # the generator's own WARNING lines are shown as the ⚠ flags below
-            warn = "; ".join(w.replace("|", "/") for w in r["warnings"] if not w.startswith("WARNING: "))[:160]
+            flags = []
             if r["metrics"].get("gen_saturated"):
-                warn = "⚠ generator saturated; " + warn
+                flags.append("⚠ generator saturated")
             if r["metrics"].get("interference"):
-                warn = f"⚠ other processes busy ({r['metrics']['other_cpu_util']:.2f} cores); " + warn
+                flags.append(f"⚠ other processes busy ({r['metrics']['other_cpu_util']:.2f} cores)")
+            # the generator's own WARNING lines are already shown as the flags
+            flags += [w.replace("|", "/")[:120] for w in r["warnings"] if not w.startswith("WARNING: ")]
+            warn = "; ".join(flags)
             out.append(f"| {r['variant']} | {r['server']} | " + " | ".join(fmt(r['metrics'].get(c)) for c in cols) + f" | {warn} |")
         out += ["", *(cpu_fit(wrows) if workload == "text" else []), *ratio_table(wrows, cols, subject), ""]
     return "\n".join(out)
@@ -196,3 +199,26 @@ def write(results: dict, outdir: Path) -> Path:
     md = outdir / "results.md"
     md.write_text(markdown(results) + "\n\nPlots: " + ", ".join(f"[{p}]({p})" for p in results["meta"]["plots"] if p.endswith(".png")) + "\n")
     return md
+
+
+def rebuild(outdir: Path) -> Path:
+    """Recompute the headline metrics from the raw generator output and re-render (after changing the report)."""
+    from . import workloads
+    from .servers import ALL
+    results = json.loads((outdir / "results.json").read_text())
+    for r in results["rows"]:
+        raw = r.get("raw") or {}
+        if not raw:
+            continue
+        if r["workload"] in ("text", "rooms"):
+            r["metrics"] = workloads._typing_metrics(raw)
+        elif r["workload"] == "join":
+            r["metrics"] = workloads.join_metrics(raw, ALL[r["server"]].has_store)
+        elif r["workload"] == "trace":
+            r["metrics"] = workloads.trace_metrics(raw)
+    return write(results, outdir)
+
+
+if __name__ == "__main__":
+    import sys
+    print(rebuild(Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results")))

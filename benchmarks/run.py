@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import report
 from .servers import ALL, BENCH, make_workdir
+from . import workloads as wl
 from .workloads import GEN_CORE, PROFILES, WORKLOADS
 
 
@@ -48,6 +49,7 @@ def main(argv=None) -> int:
 
     profile_name = "quick" if args.quick else "full"
     profile = PROFILES[profile_name]
+    wl.QUIET_WAIT_S = profile["quiet_wait_s"]
     outdir = args.out or (BENCH / "results" / ("quick" if args.quick else ""))
     if os.cpu_count() and os.cpu_count() >= 2:
         os.sched_setaffinity(0, {int(GEN_CORE)})  # keep the orchestrator off the server's core

@@ -171,14 +171,11 @@ class CollabDocsApp(ExtensionApp):
 
     # -- identity -------------------------------------------------------------------------
 
-    @property
-    def standalone_identity(self) -> bool:
-        return isinstance(self.serverapp.identity_provider, CollabDocsIdentityProvider)
-
     async def actor_for(self, user: User) -> Actor:
         """The actor behind a Jupyter user, with their administrator flag."""
-        if self.standalone_identity:
-            provider = self.serverapp.identity_provider
+        assert self.serverapp is not None
+        provider = self.serverapp.identity_provider
+        if isinstance(provider, CollabDocsIdentityProvider):
             record = await self.users.lookup(user.username)
             is_admin = (record is not None and record.is_admin) or (
                 user.username == provider.admin_username and record is None
@@ -189,11 +186,12 @@ class CollabDocsApp(ExtensionApp):
             is_admin = user.username in self.admin_users
         else:
             # A personal server: whoever holds its token or password owns it.
-            is_admin = type(self.serverapp.identity_provider).__module__.startswith(
-                IdentityProvider.__module__
-            )
+            is_admin = type(provider).__module__.startswith(IdentityProvider.__module__)
         return Actor.create(
-            user.username, user.display_name, initials=user.initials, color=user.color,
+            user.username,
+            user.display_name,
+            initials=user.initials,
+            color=user.color,
             is_admin=is_admin,
         )
 

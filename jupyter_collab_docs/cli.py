@@ -123,4 +123,5 @@ class UsersApp(JupyterApp):
         if self.subapp is None:
             self.print_help()
             self.exit(2)
-        self.subapp.start()
+        else:
+            self.subapp.start()

@@ -53,7 +53,7 @@ def _wrap(doc: Doc, doc_type: str) -> YNotebook | YUnicode:
 def _copy(doc: Doc) -> Doc:
     # jupyter_ydoc's wrappers attach an undo manager to the doc they wrap: never wrap a
     # live room's doc (it would grow forever), work on a copy instead.
-    copy = Doc()
+    copy: Doc[Any] = Doc()
     copy.apply_update(doc.get_update())
     return copy
 
@@ -78,6 +78,6 @@ def read_content(doc: Doc, doc_type: str) -> dict[str, Any]:
 
 def initial_state(doc_type: str, content: Any) -> bytes:
     """The Yjs state of a new document holding ``content``."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     _wrap(doc, doc_type).set(content)
     return doc.get_update()

@@ -23,7 +23,7 @@ from .doctypes import (
 from .errors import BadRequest, Forbidden, NotFound, Unavailable
 from .identity import Actor
 from .rooms import CLOSE_DELETED, DocumentRoom, RoomLoadError, RoomManager
-from .stores import DocumentRecord, DocumentStore, StoreError
+from .stores import DocumentRecord, DocumentStore
 
 MAX_NAME_LENGTH = 255
 
@@ -84,7 +84,7 @@ class DocumentService:
             raise Unavailable(f"the document could not be loaded: {exc}") from exc
 
     async def list(self, actor: Actor) -> list[dict[str, Any]]:
-        records = await self.store.list()
+        records = await self.store.list_documents()
         roles = await self.access.readable(actor, records)
         return [model(r, roles[r.id]) for r in records if r.id in roles]
 
@@ -95,7 +95,9 @@ class DocumentService:
         if doc_type not in DOC_TYPES:
             raise BadRequest(f"'type' must be one of {', '.join(DOC_TYPES)}")
         try:
-            content = validate_content(doc_type, content if content is not None else empty_content(doc_type))
+            content = validate_content(
+                doc_type, content if content is not None else empty_content(doc_type)
+            )
         except ContentError as exc:
             raise BadRequest(str(exc)) from exc
         now = datetime.now(timezone.utc)
@@ -140,9 +142,6 @@ class DocumentService:
             raise BadRequest(str(exc)) from exc
         room = await self._room(record)
         room.apply_server_update(replacement_update(room.doc, record.type, content), actor.username)
-        try:
-            await room.flush()
-        except StoreError as exc:
-            raise Unavailable(f"the change is live but not yet stored: {exc}") from exc
+        await room.flush()  # answer once the change is durable
         fresh = await self.store.get(doc_id)
         return model(fresh or record, role)

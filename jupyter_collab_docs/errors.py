@@ -10,7 +10,7 @@ class CollabDocsError(HTTPError):
     status = 500
 
     def __init__(self, message: str) -> None:
-        super().__init__(self.status, message.replace("%", "%%"))
+        super().__init__(self.status, message)
         self.message = message
 
 

@@ -28,7 +28,7 @@ from pycrdt import Doc, merge_updates
 
 from . import protocol
 from .identity import Actor
-from .protocol import AwarenessEntry, ProtocolError
+from .protocol import AwarenessEntry
 from .stores import DocumentStore, LoadedDocument, PendingUpdate, StoredUpdate, StoreError
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class DocumentRoom:
         self.doc_type = doc_type
         self.store = store
         self.config = config
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.clients: dict[Connection, set[int]] = {}
         self.last_active = time.monotonic()
         self.closed = False
@@ -127,7 +127,7 @@ class DocumentRoom:
         self._log_length = len(loaded.updates)
         self._writer = asyncio.create_task(self._write_loop(), name=f"room-writer-{self.doc_id}")
 
-    async def _build_doc(self) -> tuple[Doc, LoadedDocument]:
+    async def _build_doc(self) -> tuple[Doc[Any], LoadedDocument]:
         """Snapshot + log applied into a fresh Doc. A record yrs refuses is quarantined
         and the build starts over without it: a failed apply can leave part of itself
         behind, and the doc must be exactly what the stored records rebuild."""
@@ -136,7 +136,7 @@ class DocumentRoom:
                 loaded = await self.store.load(self.doc_id)
             except StoreError as exc:
                 raise RoomLoadError(str(exc)) from exc
-            doc = Doc()
+            doc: Doc[Any] = Doc()
             records = ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates
             for record in records:
                 try:
@@ -171,7 +171,9 @@ class DocumentRoom:
     def _schedule_repair(self) -> None:
         self._damaged = True
         if self._repair is None or self._repair.done():
-            self._repair = asyncio.create_task(self._repair_doc(), name=f"room-repair-{self.doc_id}")
+            self._repair = asyncio.create_task(
+                self._repair_doc(), name=f"room-repair-{self.doc_id}"
+            )
 
     async def _repair_doc(self) -> None:
         """Rebuild the doc from what was stored and queued, after an update that yrs
@@ -246,15 +248,13 @@ class DocumentRoom:
         if frame.kind == protocol.MESSAGE_SYNC:
             if frame.step == protocol.SYNC_STEP1:
                 conn.send(protocol.sync_step2(self.doc.get_update(frame.payload)))
-            elif conn.can_write:
+            elif conn.can_write and frame.payload != protocol.EMPTY_UPDATE:
                 # Step 2 and update carry document changes: only writers' are applied.
-                if frame.payload != protocol.EMPTY_UPDATE:
-                    self._apply_from(conn, frame.payload)
+                self._apply_from(conn, frame.payload)
         elif frame.kind == protocol.MESSAGE_AWARENESS:
             self._receive_awareness(conn, frame.payload)
-        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS:
-            if self._awareness:
-                conn.send(self._awareness_message(list(self._awareness)))
+        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS and self._awareness:
+            conn.send(self._awareness_message(list(self._awareness)))
 
     # -- document changes ----------------------------------------------------------------
 
@@ -445,7 +445,7 @@ class DocumentRoom:
                 return  # never fold a half-applied update into the snapshot
             upto = self._durable_seq
             snapshot = self.doc.get_update()
-            check = Doc()
+            check: Doc[Any] = Doc()
             check.apply_update(snapshot)
             if check.get_state() != self.doc.get_state():
                 log.warning("document %s: snapshot does not round-trip; log kept", self.doc_id)

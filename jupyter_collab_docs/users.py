@@ -99,7 +99,9 @@ class SQLiteUserDirectory:
 
     @staticmethod
     def _record(row: tuple) -> UserRecord:
-        return UserRecord(username=row[0], display_name=row[1], is_admin=bool(row[2]), created=row[3])
+        return UserRecord(
+            username=row[0], display_name=row[1], is_admin=bool(row[2]), created=row[3]
+        )
 
     def add(self, username: str, display_name: str | None = None, admin: bool = False) -> str:
         if not USERNAME_PATTERN.match(username):
@@ -116,7 +118,9 @@ class SQLiteUserDirectory:
                 )
             except sqlite3.IntegrityError as exc:
                 raise UserError(f"user {username!r} already exists") from exc
-            db.execute("INSERT INTO api_tokens VALUES (?, ?, ?)", (hash_token(token), username, now))
+            db.execute(
+                "INSERT INTO api_tokens VALUES (?, ?, ?)", (hash_token(token), username, now)
+            )
         return token
 
     def list(self) -> list[UserRecord]:

@@ -130,9 +130,11 @@ class YClient:
 @asynccontextmanager
 async def yclient(url: str, doc: Doc | None = None) -> AsyncIterator[YClient]:
     doc = doc if doc is not None else Doc()
-    async with aconnect_ws(url, keepalive_ping_interval_seconds=None) as ws:
-        async with Provider(doc, HttpxWebsocket(ws, url)):
-            yield YClient(doc, ws)
+    async with (
+        aconnect_ws(url, keepalive_ping_interval_seconds=None) as ws,
+        Provider(doc, HttpxWebsocket(ws, url)),
+    ):
+        yield YClient(doc, ws)
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:

@@ -37,11 +37,18 @@ async def test_a_revoked_token_stops_working(api, collab, tokens):
 
 
 async def test_create_file_and_read_it_back(api):
-    reply = await api("alice", "POST", "documents", {"name": "Notes", "type": "file", "content": "hi"})
+    reply = await api(
+        "alice", "POST", "documents", {"name": "Notes", "type": "file", "content": "hi"}
+    )
     assert reply.status == 201
     doc = reply.body
     assert set(doc) == {"id", "name", "type", "role", "owner", "created", "modified"}
-    assert (doc["name"], doc["type"], doc["role"], doc["owner"]) == ("Notes", "file", "owner", "alice")
+    assert (doc["name"], doc["type"], doc["role"], doc["owner"]) == (
+        "Notes",
+        "file",
+        "owner",
+        "alice",
+    )
     assert reply.headers["Location"].endswith(doc["id"])
     content = await api("alice", "GET", f"documents/{doc['id']}/content")
     assert content.body == {"type": "file", "format": "text", "content": "hi"}
@@ -59,7 +66,9 @@ async def test_create_notebook_defaults_to_an_empty_notebook(api):
 
 async def test_create_notebook_with_content(api):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)", id="c1")])
-    doc = (await api("alice", "POST", "documents", {"name": "NB", "type": "notebook", "content": nb})).body
+    doc = (
+        await api("alice", "POST", "documents", {"name": "NB", "type": "notebook", "content": nb})
+    ).body
     content = (await api("alice", "GET", f"documents/{doc['id']}/content")).body["content"]
     assert [c["source"] for c in content["cells"]] == ["print(1)"]
     assert content["cells"][0]["id"] == "c1"
@@ -74,7 +83,10 @@ async def test_create_notebook_with_content(api):
         ({"name": "x", "type": "spreadsheet"}, "type"),
         ({"name": "x", "type": "file", "content": 3}, "string"),
         ({"name": "x", "type": "notebook", "content": {"cells": "nope"}}, "nbformat"),
-        ({"name": "x", "type": "notebook", "content": {"nbformat": 4, "cells": 5}}, "invalid notebook"),
+        (
+            {"name": "x", "type": "notebook", "content": {"nbformat": 4, "cells": 5}},
+            "invalid notebook",
+        ),
         ({"name": "a\x00b", "type": "file"}, "control"),
         ({"name": "x" * 300, "type": "file"}, "longer"),
     ],
@@ -96,7 +108,9 @@ async def test_malformed_json_and_non_object_bodies_are_400(api):
 async def test_list_shows_only_readable_documents(api):
     a = (await api("alice", "POST", "documents", {"name": "A", "type": "file"})).body
     b = (await api("bob", "POST", "documents", {"name": "B", "type": "file"})).body
-    assert [d["id"] for d in (await api("alice", "GET", "documents")).body["documents"]] == [a["id"]]
+    assert [d["id"] for d in (await api("alice", "GET", "documents")).body["documents"]] == [
+        a["id"]
+    ]
     assert [d["id"] for d in (await api("bob", "GET", "documents")).body["documents"]] == [b["id"]]
     admin_view = (await api("carol", "GET", "documents")).body["documents"]
     assert {d["id"] for d in admin_view} == {a["id"], b["id"]}
@@ -139,7 +153,9 @@ async def test_admin_can_rename_and_delete_anything(api):
 
 
 async def test_delete(api):
-    doc = (await api("alice", "POST", "documents", {"name": "A", "type": "file", "content": "x"})).body
+    doc = (
+        await api("alice", "POST", "documents", {"name": "A", "type": "file", "content": "x"})
+    ).body
     reply = await api("alice", "DELETE", f"documents/{doc['id']}")
     assert reply.status == 204
     assert reply.body is None
@@ -149,7 +165,9 @@ async def test_delete(api):
 
 
 async def test_replace_content_of_a_file(api):
-    doc = (await api("alice", "POST", "documents", {"name": "A", "type": "file", "content": "old"})).body
+    doc = (
+        await api("alice", "POST", "documents", {"name": "A", "type": "file", "content": "old"})
+    ).body
     reply = await api("alice", "PUT", f"documents/{doc['id']}/content", {"content": "new text"})
     assert reply.status == 200
     assert reply.body["id"] == doc["id"]
@@ -176,6 +194,8 @@ async def test_versions_query_is_refused_clearly_until_versions_exist(api):
 
 @pytest.mark.parametrize("collab_config", [{"max_body_size": 1000}])
 async def test_oversized_bodies_are_413_and_change_nothing(api, collab_config):
-    reply = await api("alice", "POST", "documents", {"name": "A", "type": "file", "content": "x" * 2000})
+    reply = await api(
+        "alice", "POST", "documents", {"name": "A", "type": "file", "content": "x" * 2000}
+    )
     assert reply.status == 413
     assert (await api("alice", "GET", "documents")).body == {"documents": []}

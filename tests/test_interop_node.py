@@ -70,7 +70,9 @@ async def run_node(ws_url: Callable[..., str], room: str, token: str, spec: dict
 
 
 async def new_file(api: Any, content: str) -> str:
-    reply = await api("alice", "POST", "documents", {"name": "interop", "type": "file", "content": content})
+    reply = await api(
+        "alice", "POST", "documents", {"name": "interop", "type": "file", "content": content}
+    )
     assert reply.status == 201, reply.body
     return str(reply.body["id"])
 
@@ -90,7 +92,9 @@ async def test_node_and_python_clients_converge_on_one_text(api, ws_url, tokens)
         "mode": "edit",
         "offline": [{"insert": node_markers[0], "at": "start"}],
         "edits": [{"delete": "|"}]
-        + [{"insert": m, "at": "start" if i % 2 else "end"} for i, m in enumerate(node_markers[1:])],
+        + [
+            {"insert": m, "at": "start" if i % 2 else "end"} for i, m in enumerate(node_markers[1:])
+        ],
         "expect": py_markers,
         "delay_ms": 15,
     }
@@ -104,8 +108,9 @@ async def test_node_and_python_clients_converge_on_one_text(api, ws_url, tokens)
                 text.insert(0 if i % 2 == 0 else len(text), marker)
                 await asyncio.sleep(0.015)
             await eventually(
-                lambda: all(m in str(client.text) for m in node_markers)
-                and "|" not in str(client.text),
+                lambda: (
+                    all(m in str(client.text) for m in node_markers) and "|" not in str(client.text)
+                ),
                 15,
                 "the Node client's edits at the Python client",
             )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
-from contextlib import asynccontextmanager
 from pycrdt import Doc, Text
 
 from jupyter_collab_docs import protocol
@@ -265,7 +265,7 @@ async def test_seeded_fuzz_of_thousands_of_frames(tmp_path):
                 outcomes["apply"] += 1
         assert outcomes["protocol"] > 100 and outcomes["ok"] > 100
         # the room still works for honest clients
-        other, honest_updates = edits(10, seed=11)
+        _, honest_updates = edits(10, seed=11)
         for update in honest_updates:
             room.receive(honest, protocol.update_message(update))
         await turn()

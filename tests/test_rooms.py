@@ -52,8 +52,16 @@ async def test_two_clients_converge_on_a_notebook(api, ws_url):
         await eventually(lambda: len(b.doc.get("cells", type=__import__("pycrdt").Array)) == 1)
         na, nb_ = YNotebook(a.doc), YNotebook(b.doc)
         na.append_cell({"cell_type": "markdown", "source": "# from a", "metadata": {}, "id": "a1"})
-        nb_.append_cell({"cell_type": "code", "source": "print('b')", "metadata": {},
-                         "outputs": [], "execution_count": None, "id": "b1"})
+        nb_.append_cell(
+            {
+                "cell_type": "code",
+                "source": "print('b')",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "id": "b1",
+            }
+        )
         source = na.ycells[0]["source"]
         source.insert(len(source), "\ny = 2")
         await eventually(lambda: na.get() == nb_.get() and len(na.get()["cells"]) == 3)
@@ -165,8 +173,10 @@ async def test_simultaneous_joins_of_a_new_room_all_receive_every_update(
             writer.text.insert(len(writer.text), str(n % 10))
             await anyio.sleep(0.005)
         expected = str(writer.text)
-        await eventually(lambda: all(str(c.text) == expected for c in clients.values()),
-                         what="every observer got every update")
+        await eventually(
+            lambda: all(str(c.text) == expected for c in clients.values()),
+            what="every observer got every update",
+        )
         done.set()
     assert loads == [doc_id]  # one room, loaded once
     # each observer applied the edits (possibly merged into fewer transactions)
@@ -217,7 +227,9 @@ async def test_oversized_and_text_frames_close_that_socket_only(api, ws_url, col
             await eventually(lambda: str(fresh.text) == "keep!")
 
 
-async def test_room_load_failure_closes_with_4500_and_writes_nothing(api, ws_url, collab, monkeypatch):
+async def test_room_load_failure_closes_with_4500_and_writes_nothing(
+    api, ws_url, collab, monkeypatch
+):
     from jupyter_collab_docs.stores import StoreError
 
     doc_id = await new_doc(api, content="safe")
@@ -268,7 +280,7 @@ async def test_random_and_mutated_frames_never_take_down_the_room(api, ws_url, c
     text = source.get("source", type=Text)
     valid = []
     source.observe(lambda e: valid.append(e.update))
-    for i in range(30):
+    for _ in range(30):
         text.insert(rng.randrange(len(text) + 1), "q")
     templates = [protocol.update_message(u) for u in valid] + [
         protocol.sync_step1(source.get_state()),

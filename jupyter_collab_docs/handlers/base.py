@@ -9,6 +9,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..identity import Actor
+from ..stores import StoreError
 
 if TYPE_CHECKING:
     from ..app import CollabDocsApp
@@ -27,7 +28,7 @@ class CollabDocsHandler(APIHandler):
     def collab(self) -> CollabDocsApp:
         return self.settings[SETTINGS_KEY]
 
-    async def prepare(self) -> None:
+    async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
         if self.current_user is None:
             raise web.HTTPError(401, "not authenticated")
@@ -38,12 +39,31 @@ class CollabDocsHandler(APIHandler):
     def get_login_url(self) -> str:
         raise web.HTTPError(401, "not authenticated")
 
+    def check_xsrf_cookie(self) -> None:
+        # Jupyter checks XSRF before it checks who is asking: say "not authenticated"
+        # first. (Tornado calls this once before the user is known: Jupyter skips it.)
+        if hasattr(self, "_jupyter_current_user") and self.current_user is None:
+            raise web.HTTPError(401, "not authenticated")
+        super().check_xsrf_cookie()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, StoreError):
+            # The database is away: the request changed nothing; try again later.
+            self.set_status(503)
+            self.finish(json.dumps({"message": f"the document store is unavailable: {exc}"}))
+            return
+        super().write_error(status_code, **kwargs)
+
     async def actor(self) -> Actor:
         return await self.collab.actor_for(self.current_user)
 
     def json_object(self, *required: str) -> dict[str, Any]:
         """The body as a JSON object, with the named keys present, or 400."""
-        body = self.get_json_body()
+        try:
+            body = self.get_json_body()
+        except UnicodeDecodeError as exc:
+            raise web.HTTPError(400, "the body is not UTF-8") from exc
         if not isinstance(body, dict):
             raise web.HTTPError(400, "the body must be a JSON object")
         missing = [key for key in required if key not in body]

@@ -8,6 +8,7 @@ GET, which only proves "read": the room checks write permission on every message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -140,7 +141,9 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             self._reject(f"update could not be applied: {type(exc).__name__}")
 
     def _reject(self, reason: str) -> None:
-        log.warning("closing socket of %s on %s: %s", self.actor.username, self.request.path, reason)
+        log.warning(
+            "closing socket of %s on %s: %s", self.actor.username, self.request.path, reason
+        )
         self.close(CLOSE_PROTOCOL_ERROR, reason[:120])
 
     def on_close(self) -> None:
@@ -154,10 +157,8 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         conn = self.ws_connection
         if conn is None or conn.is_closing():
             return
-        try:
+        with contextlib.suppress(StreamClosedError, WebSocketClosedError):
             conn.write_message(message, binary=True).add_done_callback(_consume)
-        except (StreamClosedError, WebSocketClosedError):
-            pass
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         if self.room is not None:

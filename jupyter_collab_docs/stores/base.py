@@ -92,7 +92,7 @@ class DocumentStore(abc.ABC):
         """The metadata of one document, or None."""
 
     @abc.abstractmethod
-    async def list(self, owner: str | None = None) -> list[DocumentRecord]:
+    async def list_documents(self, owner: str | None = None) -> list[DocumentRecord]:
         """All documents (of one owner if given), newest modified first."""
 
     @abc.abstractmethod

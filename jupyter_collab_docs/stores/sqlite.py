@@ -165,7 +165,7 @@ class SQLiteDocumentStore(DocumentStore):
 
         return await self._run(work)
 
-    async def list(self, owner: str | None = None) -> list[DocumentRecord]:
+    async def list_documents(self, owner: str | None = None) -> list[DocumentRecord]:
         def work(db: sqlite3.Connection) -> list[DocumentRecord]:
             sql = "SELECT id, name, type, owner, created, modified FROM documents"
             args: tuple = ()
@@ -253,9 +253,7 @@ class SQLiteDocumentStore(DocumentStore):
                     "created = excluded.created WHERE excluded.upto_seq >= snapshots.upto_seq",
                     (doc_id, snapshot, upto_seq, _iso(datetime.now(timezone.utc))),
                 )
-                db.execute(
-                    "DELETE FROM updates WHERE doc_id = ? AND seq <= ?", (doc_id, upto_seq)
-                )
+                db.execute("DELETE FROM updates WHERE doc_id = ? AND seq <= ?", (doc_id, upto_seq))
 
         await self._run(work)
 
@@ -286,9 +284,7 @@ class SQLiteDocumentStore(DocumentStore):
 
     async def log_length(self, doc_id: str) -> int:
         def work(db: sqlite3.Connection) -> int:
-            row = db.execute(
-                "SELECT COUNT(*) FROM updates WHERE doc_id = ?", (doc_id,)
-            ).fetchone()
+            row = db.execute("SELECT COUNT(*) FROM updates WHERE doc_id = ?", (doc_id,)).fetchone()
             return int(row[0])
 
         return await self._run(work)
