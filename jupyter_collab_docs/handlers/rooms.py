@@ -7,10 +7,10 @@ GET, which only proves "read": the room checks write permission on every message
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
+import struct
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -58,10 +58,22 @@ def ws_authenticated_with_close_code(method: F) -> F:
     return cast(F, wrapper)
 
 
-def _consume(future: asyncio.Future[Any]) -> None:
-    # A write to a socket that has gone away fails later; nothing waits for it.
-    if not future.cancelled():
-        future.exception()
+@functools.lru_cache(maxsize=16)
+def binary_frame(message: bytes) -> bytes:
+    """One unmasked, uncompressed WebSocket binary frame (RFC 6455, server to client).
+
+    A broadcast is framed once and the same bytes go to every socket: Tornado's
+    ``write_message`` would frame it again per socket and spawn a task per write. The
+    cache hits on the very same bytes object, whose hash Python keeps.
+    """
+    length = len(message)
+    if length < 126:
+        header = struct.pack("!BB", 0x82, length)
+    elif length <= 0xFFFF:
+        header = struct.pack("!BBH", 0x82, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x82, 127, length)
+    return header + message
 
 
 class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ignore[misc]
@@ -157,8 +169,13 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         conn = self.ws_connection
         if conn is None or conn.is_closing():
             return
+        stream = getattr(conn, "stream", None)  # the protocol's IOStream
+        if stream is None:
+            return
         with contextlib.suppress(StreamClosedError, WebSocketClosedError):
-            conn.write_message(message, binary=True).add_done_callback(_consume)
+            # IOStream.write queues the bytes, tries to send at once, and returns a future
+            # that consumes its own error if the peer has gone: nothing to await here.
+            stream.write(binary_frame(message))
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         if self.room is not None:

@@ -1,0 +1,13 @@
+# The two commands a new machine needs (see README.md).
+.PHONY: run test lint bench
+
+run:  ## install into .venv and start `jupyter collab-docs` on the embedded defaults
+	./scripts/run.sh
+
+test:  ## install everything the tests need, then lint and run the whole suite
+	./scripts/test.sh
+
+lint:
+	.venv/bin/ruff check jupyter_collab_docs tests
+	.venv/bin/ruff format --check jupyter_collab_docs tests
+	.venv/bin/mypy

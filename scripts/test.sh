@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python test deps, the Node y-websocket client) and
+# run lint, type checks and the whole test suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup-venv.sh dev
+if [ -f tests/js/package.json ]; then
+  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+fi
+echo "== lint"
+.venv/bin/ruff check jupyter_collab_docs tests
+.venv/bin/ruff format --check jupyter_collab_docs tests
+.venv/bin/mypy
+echo "== tests"
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
