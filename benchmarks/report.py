@@ -63,7 +63,7 @@ def markdown(results: dict) -> str:
         for r in wrows:
             flags = []
             if r["metrics"].get("gen_saturated"):
-                flags.append("⚠ generator saturated")
+                flags.append(f"⚠ generator saturated (CPU {r['metrics'].get('gen_cpu_util') or 0:.2f}, loop delay p99 {r['metrics'].get('gen_eld_p99_ms') or 0:.0f} ms)")
             if r["metrics"].get("interference"):
                 flags.append(f"⚠ other processes busy ({r['metrics']['other_cpu_util']:.2f} cores)")
             # the generator's own WARNING lines are already shown as the flags

@@ -4,8 +4,8 @@
 
 Runs each workload against every available server (ours and the peers), one
 server at a time, and writes results/ (or results/quick/ with --quick):
-results.json, results.md and PNG plots.  Rows of workloads that were not run
-this time are kept from the previous results.json of the same profile.
+results.json, results.md and PNG plots.  Rows of (workload, server) pairs that
+were not run this time are kept from the previous results.json of the same profile.
 """
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def main(argv=None) -> int:
     if (outdir / "results.json").exists():
         old = json.loads((outdir / "results.json").read_text())
     workloads = args.workloads.split(",")
-    rows = [r for r in old.get("rows", []) if r["workload"] not in workloads]
+    names = {c.name for c in servers} | set(skipped)
+    rows = [r for r in old.get("rows", []) if r["workload"] not in workloads or r["server"] not in names]
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     t0 = time.time()
     for w in workloads:

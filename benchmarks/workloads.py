@@ -73,9 +73,18 @@ def run_generator(cfg: dict, workdir: Path, timeout: float = 900) -> tuple[dict,
     return result, warnings
 
 
-def _gen_metrics(r: dict) -> dict:
+GEN_LAG_MS = 50  # generator event-loop delay p99 above which its timestamps are late
+
+
+def _gen_metrics(r: dict, latency_matters: bool = False) -> dict:
+    """Generator load: CPU share of its core and event-loop delay.  High CPU means the
+    generator limits throughput; a high loop delay means its latency timestamps are late
+    (only judged where per-update latency is the measurement)."""
     g = r.get("generator") or {}
-    return {"gen_cpu_util": g.get("utilisation"), "gen_saturated": g.get("saturated"),
+    lag = g.get("eld_p99_ms")
+    lagging = latency_matters and lag is not None and lag > GEN_LAG_MS
+    return {"gen_cpu_util": g.get("utilisation"), "gen_eld_p99_ms": lag,
+            "gen_saturated": bool(g.get("saturated") or lagging) if g else None,
             "other_cpu_util": g.get("other_util"), "interference": g.get("interference")}
 
 
@@ -83,7 +92,7 @@ def _row(workload, variant, server, metrics, raw, warnings):
     raw = dict(raw)
     hist = raw.pop("latency_hist", None)
     return {"workload": workload, "variant": variant, "server": server.name, "metrics": metrics,
-            "warnings": warnings, "latency_hist": hist, "raw": raw}
+            "warnings": warnings, "latency_hist": hist, "raw": raw, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def _typing_metrics(r: dict) -> dict:
@@ -101,7 +110,7 @@ def _typing_metrics(r: dict) -> dict:
         "server_rss_kb_per_room": kb(srv.get("rss_per_room_bytes")),
         "server_rss_mb": None if srv.get("rss_after_bytes") is None else srv["rss_after_bytes"] / 2**20,
         "join_p50_ms": (r.get("join") or {}).get("applied", {}).get("p50_ms"),
-        **_gen_metrics(r),
+        **_gen_metrics(r, latency_matters=True),
     }
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -115,7 +117,8 @@ class DocumentRoom:
         self._compact_lock = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
         self._repair: asyncio.Task[None] | None = None
-        self._damaged = False
+        self._damaged = False  # a refused update may have left part of itself in the doc
+        self._repair_wanted = False
         self._captured: list[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -166,10 +169,11 @@ class DocumentRoom:
     @property
     def repairing(self) -> bool:
         """True from a refused update until the doc has been rebuilt from the store."""
-        return self._damaged or (self._repair is not None and not self._repair.done())
+        return self._damaged
 
     def _schedule_repair(self) -> None:
         self._damaged = True
+        self._repair_wanted = True
         if self._repair is None or self._repair.done():
             self._repair = asyncio.create_task(
                 self._repair_doc(), name=f"room-repair-{self.doc_id}"
@@ -179,8 +183,8 @@ class DocumentRoom:
         """Rebuild the doc from what was stored and queued, after an update that yrs
         refused halfway. Nobody saw the half-applied part (it was neither broadcast nor
         stored), so clients, store and room agree again once the doc is swapped."""
-        while self._damaged and not self.closed:
-            self._damaged = False
+        while self._repair_wanted and not self.closed:
+            self._repair_wanted = False
             self._captured = []
             try:
                 await self.flush()
@@ -191,7 +195,7 @@ class DocumentRoom:
                 if is_fatal(exc):
                     raise
                 log.error("document %s: repair failed (%r); retrying", self.doc_id, exc)
-                self._damaged = True
+                self._repair_wanted = True
                 await asyncio.sleep(1.0)
                 continue
             finally:
@@ -199,6 +203,7 @@ class DocumentRoom:
             self.doc = doc
             self._durable_seq = max(self._durable_seq, loaded.last_seq)
             log.warning("document %s: rebuilt from the store after a refused update", self.doc_id)
+        self._damaged = self._repair_wanted
 
     async def close(self, code: int = CLOSE_GOING_AWAY, reason: str = "", *, persist: bool = True):
         """Close every socket, flush and compact (unless the document is gone), stop."""
@@ -209,6 +214,10 @@ class DocumentRoom:
             conn.close(code, reason)
         self.clients.clear()
         self._awareness.clear()
+        if self._repair is not None:
+            # The log is the truth; a damaged doc is simply not folded into a snapshot.
+            self._repair.cancel()
+            await asyncio.gather(self._repair, return_exceptions=True)
         if persist:
             await self.flush()
             if self._log_length > 0:
@@ -216,9 +225,6 @@ class DocumentRoom:
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
-        if self._repair is not None:
-            self._repair.cancel()
-            await asyncio.gather(self._repair, return_exceptions=True)
 
     # -- clients -------------------------------------------------------------------------
 
@@ -460,6 +466,12 @@ class DocumentRoom:
             log.error("document %s: compaction failed: %s", self.doc_id, exc)
 
 
+@dataclass
+class _LockEntry:
+    lock: asyncio.Lock
+    users: int = 0
+
+
 class RoomManager:
     """Opens, shares, evicts and closes the rooms of one server node."""
 
@@ -467,7 +479,7 @@ class RoomManager:
         self.store = store
         self.config = config
         self._rooms: dict[str, DocumentRoom] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _LockEntry] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -477,11 +489,20 @@ class RoomManager:
     def rooms(self) -> dict[str, DocumentRoom]:
         return self._rooms
 
-    def _lock(self, doc_id: str) -> asyncio.Lock:
-        lock = self._locks.get(doc_id)
-        if lock is None:
-            lock = self._locks[doc_id] = asyncio.Lock()
-        return lock
+    @asynccontextmanager
+    async def _locked(self, doc_id: str) -> AsyncIterator[None]:
+        """Hold the document's lock; the lock lives only while someone uses or awaits it."""
+        entry = self._locks.get(doc_id)
+        if entry is None:
+            entry = self._locks[doc_id] = _LockEntry(asyncio.Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._locks[doc_id]
 
     async def get(self, doc_id: str, doc_type: str) -> DocumentRoom:
         """The live room of a document, loading it on first use (one load, however many
@@ -490,7 +511,7 @@ class RoomManager:
         if room is not None and not room.closed:
             room.last_active = time.monotonic()
             return room
-        async with self._lock(doc_id):
+        async with self._locked(doc_id):
             room = self._rooms.get(doc_id)
             if room is not None and not room.closed:
                 return room
@@ -502,7 +523,7 @@ class RoomManager:
     async def evict(self, doc_id: str, *, force: bool = False) -> None:
         """Close a room if it is idle (or unconditionally), persisting everything first.
         The lock is held while flushing, so a new load sees every update."""
-        async with self._lock(doc_id):
+        async with self._locked(doc_id):
             room = self._rooms.get(doc_id)
             if room is None:
                 return
@@ -510,15 +531,13 @@ class RoomManager:
                 return
             del self._rooms[doc_id]
             await room.close()
-        self._locks.pop(doc_id, None)
 
     async def discard(self, doc_id: str, code: int, reason: str) -> None:
         """Close a deleted document's room without writing anything more."""
-        async with self._lock(doc_id):
+        async with self._locked(doc_id):
             room = self._rooms.pop(doc_id, None)
             if room is not None:
                 await room.close(code, reason, persist=False)
-        self._locks.pop(doc_id, None)
 
     async def _sweep(self) -> None:
         interval = max(0.05, min(self.config.idle_timeout, self.config.awareness_timeout) / 4)

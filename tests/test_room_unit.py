@@ -13,7 +13,7 @@ from pycrdt import Doc, Text
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.identity import Actor
 from jupyter_collab_docs.protocol import AwarenessEntry, ProtocolError
-from jupyter_collab_docs.rooms import DocumentRoom, RoomConfig, is_fatal
+from jupyter_collab_docs.rooms import DocumentRoom, RoomConfig, RoomManager, is_fatal
 from jupyter_collab_docs.stores import DocumentRecord
 from jupyter_collab_docs.stores.sqlite import SQLiteDocumentStore
 
@@ -282,3 +282,50 @@ async def test_seeded_fuzz_of_thousands_of_frames(tmp_path):
         reloaded = await open_room(store)
         assert reloaded.doc.get_state() == room.doc.get_state()
         await reloaded.close()
+
+
+async def test_manager_opens_one_room_for_simultaneous_gets(tmp_path):
+    async with document_store(tmp_path) as store:
+        manager = RoomManager(store, RoomConfig(write_delay=0.01))
+        rooms = await asyncio.gather(*(manager.get("d1", "file") for _ in range(10)))
+        assert len({id(r) for r in rooms}) == 1
+        await manager.close()
+
+
+async def test_eviction_persists_and_a_racing_get_reloads_everything(tmp_path):
+    async with document_store(tmp_path) as store:
+        manager = RoomManager(store, RoomConfig(write_delay=0.01))
+        room = await manager.get("d1", "file")
+        writer = FakeConnection("w")
+        room.join(writer)
+        source, updates = edits(50, seed=4)
+        for update in updates:
+            room.receive(writer, protocol.update_message(update))
+        room.leave(writer)
+        evicting = asyncio.create_task(manager.evict("d1"))
+        await asyncio.sleep(0)  # eviction holds the lock and is flushing
+        again = await manager.get("d1", "file")
+        await evicting
+        assert again is not room and room.closed
+        assert str(again.doc.get("source", type=Text)) == str(source.get("source", type=Text))
+        await manager.close()
+        assert manager.rooms == {} and manager._locks == {}
+
+
+async def test_idle_rooms_are_evicted_and_nothing_outlives_them(tmp_path):
+    async with document_store(tmp_path) as store:
+        manager = RoomManager(store, RoomConfig(write_delay=0.01, idle_timeout=0.2))
+        manager.start()
+        room = await manager.get("d1", "file")
+        conn = FakeConnection("w")
+        room.join(conn)
+        room.receive(conn, protocol.update_message(edits(3)[1][0]))
+        room.leave(conn)
+        for _ in range(100):
+            if not manager.rooms and room._writer is not None and room._writer.done():
+                break
+            await asyncio.sleep(0.02)
+        assert manager.rooms == {}
+        assert room.closed and room._writer is not None and room._writer.done()
+        assert await store.log_length("d1") == 0 and (await store.load("d1")).snapshot
+        await manager.close()
