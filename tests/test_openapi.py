@@ -190,8 +190,8 @@ async def test_anonymous_reads_are_401(checked, path):
 )
 async def test_anonymous_writes_are_refused(checked, method, path, body):
     reply = await checked(None, method, path, body, valid_request=False)
-    # API.md says 401; Jupyter's XSRF check answers 403 first today. Both are documented.
-    assert reply.status in (401, 403)
+    assert reply.status == 401
+    assert reply.body["message"] == "not authenticated"
 
 
 # -- documents --------------------------------------------------------------------------------
