@@ -13,8 +13,9 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .base import (
     DocumentRecord,
@@ -98,6 +99,8 @@ class SQLiteDocumentStore(DocumentStore):
         self.path = Path(path)
         self._executor: ThreadPoolExecutor | None = None
         self._db: sqlite3.Connection | None = None
+        self._appends: list[tuple[str, list[PendingUpdate], asyncio.Future[int]]] = []
+        self._appender: asyncio.Task[None] | None = None
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._executor is None or self._db is None:
@@ -126,6 +129,8 @@ class SQLiteDocumentStore(DocumentStore):
     async def close(self) -> None:
         if self._executor is None:
             return
+        if self._appender is not None:
+            await asyncio.gather(self._appender, return_exceptions=True)
         if self._db is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._db.close)
         self._executor.shutdown(wait=True)
@@ -204,26 +209,51 @@ class SQLiteDocumentStore(DocumentStore):
         return await self._run(work)
 
     async def append(self, doc_id: str, updates: list[PendingUpdate]) -> int:
-        def work(db: sqlite3.Connection) -> int:
-            with db:
-                db.execute("BEGIN")
-                if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is None:
-                    return 0  # deleted meanwhile: its late updates go nowhere
+        # Group commit: the appends of every room that arrive while a transaction runs
+        # are written together in the next one (one thread hop, one fsync).
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._appends.append((doc_id, updates, future))
+        if self._appender is None or self._appender.done():
+            self._appender = asyncio.create_task(self._write_appends())
+        return await future
+
+    async def _write_appends(self) -> None:
+        while self._appends:
+            batch, self._appends = self._appends, []
+            try:
+                seqs = await self._run(partial(self._append_batch, batch=batch))
+            except Exception as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), seq in zip(batch, seqs, strict=True):
+                if not future.done():
+                    future.set_result(seq)
+
+    @staticmethod
+    def _append_batch(
+        db: sqlite3.Connection, *, batch: list[tuple[str, list[PendingUpdate], Any]]
+    ) -> list[int]:
+        seqs = []
+        with db:
+            db.execute("BEGIN")
+            for doc_id, updates, _ in batch:
+                exists = db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
+                if exists is None or not updates:
+                    seqs.append(0)  # deleted meanwhile: its late updates go nowhere
+                    continue
                 db.executemany(
                     "INSERT INTO updates (doc_id, data, user, node, created) "
                     "VALUES (?, ?, ?, ?, ?)",
                     [(doc_id, u.data, u.user, u.node, _iso(u.created)) for u in updates],
                 )
+                seqs.append(int(db.execute("SELECT last_insert_rowid()").fetchone()[0]))
                 db.execute(
                     "UPDATE documents SET modified = ? WHERE id = ?",
                     (_iso(updates[-1].created), doc_id),
                 )
-                row = db.execute(
-                    "SELECT MAX(seq) FROM updates WHERE doc_id = ?", (doc_id,)
-                ).fetchone()
-                return int(row[0] or 0)
-
-        return await self._run(work)
+        return seqs
 
     async def load(self, doc_id: str) -> LoadedDocument:
         def work(db: sqlite3.Connection) -> LoadedDocument:
