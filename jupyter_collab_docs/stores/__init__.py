@@ -9,6 +9,7 @@ from .base import (
     PendingUpdate,
     StoredUpdate,
     StoreError,
+    VersionRecord,
 )
 
 
@@ -29,5 +30,6 @@ __all__ = [
     "PendingUpdate",
     "StoreError",
     "StoredUpdate",
+    "VersionRecord",
     "store_from_url",
 ]

@@ -24,6 +24,18 @@ class DocumentRecord:
 
 
 @dataclass
+class VersionRecord:
+    """A named or automatic snapshot of a document's whole state at one moment."""
+
+    id: str
+    doc_id: str
+    label: str
+    created: datetime
+    created_by: str
+    auto: bool
+
+
+@dataclass
 class PendingUpdate:
     """One Yjs update waiting to be written, with who made it and where."""
 
@@ -103,7 +115,8 @@ class DocumentStore(abc.ABC):
 
     @abc.abstractmethod
     async def delete(self, doc_id: str) -> bool:
-        """Delete a document with its log and snapshot; False if it did not exist."""
+        """Delete a document with its log, snapshot and versions; False if it did not
+        exist."""
 
     @abc.abstractmethod
     async def append(self, doc_id: str, updates: list[PendingUpdate]) -> int:
@@ -128,3 +141,21 @@ class DocumentStore(abc.ABC):
     @abc.abstractmethod
     async def log_length(self, doc_id: str) -> int:
         """How many log records are not yet folded into the snapshot."""
+
+    # -- versions ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_version(self, version: VersionRecord, state: bytes) -> None:
+        """Keep ``state`` (a full Yjs update) as a version of its document."""
+
+    @abc.abstractmethod
+    async def list_versions(self, doc_id: str) -> list[VersionRecord]:
+        """The versions of a document, newest first."""
+
+    @abc.abstractmethod
+    async def get_version(self, doc_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
+        """One version and its state, or None."""
+
+    @abc.abstractmethod
+    async def delete_versions(self, doc_id: str, version_ids: list[str]) -> None:
+        """Forget versions (old automatic ones are thinned out)."""

@@ -24,6 +24,7 @@ from .base import (
     PendingUpdate,
     StoredUpdate,
     StoreError,
+    VersionRecord,
 )
 
 T = TypeVar("T")
@@ -53,6 +54,17 @@ CREATE TABLE IF NOT EXISTS snapshots (
     upto_seq INTEGER NOT NULL,
     created TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS versions (
+    id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    auto INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (doc_id, id)
+);
+CREATE INDEX IF NOT EXISTS versions_doc_created ON versions (doc_id, created);
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL,
@@ -204,6 +216,7 @@ class SQLiteDocumentStore(DocumentStore):
                 cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
                 db.execute("DELETE FROM updates WHERE doc_id = ?", (doc_id,))
                 db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
+                db.execute("DELETE FROM versions WHERE doc_id = ?", (doc_id,))
                 return cur.rowcount > 0
 
         return await self._run(work)
@@ -318,3 +331,66 @@ class SQLiteDocumentStore(DocumentStore):
             return int(row[0])
 
         return await self._run(work)
+
+    # -- versions ------------------------------------------------------------------------
+
+    @staticmethod
+    def _version(row: tuple) -> VersionRecord:
+        return VersionRecord(
+            id=row[0],
+            doc_id=row[1],
+            label=row[2],
+            created=_parse(row[3]),
+            created_by=row[4],
+            auto=bool(row[5]),
+        )
+
+    async def create_version(self, version: VersionRecord, state: bytes) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute(
+                    "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        version.id,
+                        version.doc_id,
+                        version.label,
+                        _iso(version.created),
+                        version.created_by,
+                        int(version.auto),
+                        state,
+                    ),
+                )
+
+        await self._run(work)
+
+    async def list_versions(self, doc_id: str) -> list[VersionRecord]:
+        def work(db: sqlite3.Connection) -> list[VersionRecord]:
+            rows = db.execute(
+                "SELECT id, doc_id, label, created, created_by, auto FROM versions "
+                "WHERE doc_id = ? ORDER BY created DESC, id DESC",
+                (doc_id,),
+            ).fetchall()
+            return [self._version(r) for r in rows]
+
+        return await self._run(work)
+
+    async def get_version(self, doc_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
+        def work(db: sqlite3.Connection) -> tuple[VersionRecord, bytes] | None:
+            row = db.execute(
+                "SELECT id, doc_id, label, created, created_by, auto, state FROM versions "
+                "WHERE doc_id = ? AND id = ?",
+                (doc_id, version_id),
+            ).fetchone()
+            return (self._version(row), row[6]) if row else None
+
+        return await self._run(work)
+
+    async def delete_versions(self, doc_id: str, version_ids: list[str]) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.executemany(
+                    "DELETE FROM versions WHERE doc_id = ? AND id = ?",
+                    [(doc_id, v) for v in version_ids],
+                )
+
+        await self._run(work)

@@ -200,3 +200,23 @@ async def test_calls_before_start_fail_clearly(tmp_path):
     store = SQLiteDocumentStore(tmp_path / "x.db")
     with pytest.raises(StoreError, match="not started"):
         await store.get("d1")
+
+
+async def test_versions_round_trip_newest_first_and_go_with_the_document(make_store):
+    from jupyter_collab_docs.stores import VersionRecord
+
+    async with make_store() as store:
+        await store.create(record(), None)
+        older = VersionRecord("v1", "d1", "first", NOW, "alice", auto=False)
+        newer = VersionRecord("v2", "d1", "", NOW + timedelta(minutes=1), "bob", auto=True)
+        await store.create_version(older, b"state-1")
+        await store.create_version(newer, b"state-2")
+        assert [v.id for v in await store.list_versions("d1")] == ["v2", "v1"]
+        got = await store.get_version("d1", "v1")
+        assert got == (older, b"state-1")
+        assert await store.get_version("d1", "nope") is None
+        assert await store.get_version("other", "v1") is None
+        await store.delete_versions("d1", ["v2"])
+        assert [v.id for v in await store.list_versions("d1")] == ["v1"]
+        await store.delete("d1")
+        assert await store.list_versions("d1") == []
