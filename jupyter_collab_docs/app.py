@@ -18,16 +18,17 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Int, List, Unicode, default, validate
 
 from . import __version__
-from .acl import OwnerOnlyAccess
-from .cli import UsersApp
+from .acl import ShareAccess
+from .acl.database import AccessDatabase
+from .acl.directory import AccessDirectory
+from .cli import GroupsApp, UsersApp
 from .documents import DocumentService
 from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
 from .rooms import RoomConfig, RoomManager
+from .sharing import SharingService
 from .stores import DocumentStore, store_from_url
-from .stores.sqlite import path_from_url
-from .users import SQLiteUserDirectory, UserDirectory
 
 MiB = 1024 * 1024
 
@@ -42,7 +43,10 @@ class CollabDocsApp(ExtensionApp):
     extension_url = "/api/collab-docs/me"
     load_other_extensions = True
     serverapp_config = {"identity_provider_class": CollabDocsIdentityProvider}
-    subcommands = {"users": (UsersApp, UsersApp.description)}
+    subcommands = {
+        "users": (UsersApp, UsersApp.description),
+        "groups": (GroupsApp, GroupsApp.description),
+    }
 
     @default("config_file_name")
     def _default_config_file_name(self) -> str:
@@ -65,19 +69,23 @@ class CollabDocsApp(ExtensionApp):
         return "sqlite:///" + str(Path(self.data_dir, "documents.db").absolute())
 
     acl_url = Unicode(
-        help="Access database (users and tokens): sqlite:///path/access.db (default).",
+        help="""Access database (users, tokens, groups, shares): sqlite:///path/access.db
+        (default, in data_dir) or mysql+pymysql://user:password@host/db (MySQL, MariaDB).""",
     ).tag(config=True)
 
     @default("acl_url")
     def _default_acl_url(self) -> str:
         return "sqlite:///" + str(Path(self.data_dir, "access.db").absolute())
 
-    @validate("store_url", "acl_url")
-    def _validate_url(self, proposal: Any) -> str:
+    @validate("acl_url")
+    def _validate_acl_url(self, proposal: Any) -> str:
         value = str(proposal["value"])
-        if not value.startswith("sqlite:///"):
+        if not value.startswith(("sqlite:///", "mysql+pymysql://", "mariadb+pymysql://")):
             scheme = value.split(":", 1)[0]
-            raise ValueError(f"unsupported URL scheme {scheme!r}; use sqlite:///path")
+            raise ValueError(
+                f"unsupported acl_url scheme {scheme!r}; use sqlite:///path or "
+                "mysql+pymysql://user:password@host/db"
+            )
         return value
 
     node_id = Unicode(help="This server node's name, recorded with every stored update.").tag(
@@ -131,17 +139,32 @@ class CollabDocsApp(ExtensionApp):
         30.0, help="Seconds after which an awareness state that was not renewed is dropped."
     ).tag(config=True)
 
+    revalidate_interval = Float(
+        30.0,
+        help="""Seconds between re-checks of every live socket's role, the backstop behind
+        the immediate re-check that follows each share change.""",
+    ).tag(config=True)
+
+    hub_admin_scope = Unicode(
+        "custom:collab-docs:admin",
+        help="Under JupyterHub, users holding this scope are administrators.",
+    ).tag(config=True)
+
     store: DocumentStore
-    users: UserDirectory
+    access_db: AccessDatabase
+    users: AccessDirectory
     rooms: RoomManager
     documents: DocumentService
+    sharing: SharingService
 
     # -- wiring ---------------------------------------------------------------------------
 
     def initialize_settings(self) -> None:
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
         self.store = store_from_url(self.store_url)
-        self.users = SQLiteUserDirectory(path_from_url(self.acl_url))
+        self.access_db = AccessDatabase(self.acl_url)
+        self.users = AccessDirectory(self.access_db)
+        access = ShareAccess(self.access_db)
         config = RoomConfig(
             node=self.node_id,
             write_delay=self.write_delay,
@@ -150,9 +173,11 @@ class CollabDocsApp(ExtensionApp):
             compact_threshold=self.compact_threshold,
             idle_timeout=self.room_idle_timeout,
             awareness_timeout=self.awareness_timeout,
+            revalidate_interval=self.revalidate_interval,
         )
         self.rooms = RoomManager(self.store, config)
-        self.documents = DocumentService(self.store, self.rooms, OwnerOnlyAccess())
+        self.documents = DocumentService(self.store, self.rooms, access)
+        self.sharing = SharingService(self.documents, access, self.rooms)
         self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})
         self.log.info("collab-docs node %s, documents in %s", self.node_id, self.store_url)
 
@@ -168,6 +193,7 @@ class CollabDocsApp(ExtensionApp):
         await self.rooms.close()
         await self.store.close()
         self.users.close()
+        self.access_db.close()
 
     # -- identity -------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""``jupyter collab-docs`` subcommands: ``users add|list|token|remove``.
+"""``jupyter collab-docs`` subcommands: ``users add|list|token|remove`` and
+``groups add|remove|list|add-member|remove-member``.
 
 Each subcommand reads the same configuration as the server (``jupyter_server_config``
 and ``jupyter_collab_docs_config`` files, then ``--CollabDocsApp.*`` flags), so it acts on
@@ -14,7 +15,7 @@ from jupyter_core.application import JupyterApp
 from traitlets import Bool, Unicode
 from traitlets.config import Application
 
-from .users import SQLiteUserDirectory, UserDirectory, UserError
+from .users import UserDirectory, UserError
 
 
 class CollabDocsCommand(JupyterApp):
@@ -41,9 +42,10 @@ class CollabDocsCommand(JupyterApp):
         return CollabDocsApp(config=self.config)
 
     def user_directory(self) -> UserDirectory:
-        from .stores.sqlite import path_from_url
+        from .acl.database import AccessDatabase
+        from .acl.directory import AccessDirectory
 
-        return SQLiteUserDirectory(path_from_url(self.collab_app().acl_url))
+        return AccessDirectory(AccessDatabase(self.collab_app().acl_url))
 
     def fail(self, message: str) -> None:
         print(f"error: {message}", file=sys.stderr)
@@ -80,7 +82,7 @@ class UsersListApp(CollabDocsCommand):
     description = "List the standalone users."
 
     def start(self) -> None:
-        for user in self.user_directory().list():
+        for user in self.user_directory().list_users():
             admin = " (admin)" if user.is_admin else ""
             print(f"{user.username}\t{user.display_name}{admin}")
 
@@ -107,6 +109,80 @@ class UsersRemoveApp(CollabDocsCommand):
         except UserError as exc:
             self.fail(str(exc))
         print(f"removed {username}")
+
+
+class GroupsAddApp(CollabDocsCommand):
+    name = "jupyter-collab-docs-groups-add"
+    description = "Create a group: groups add NAME"
+
+    def start(self) -> None:
+        self._do(lambda d, args: d.add_group(*args), 1, f"added group {self._arg(0)}")
+
+    def _arg(self, i: int) -> str:
+        return str(self.extra_args[i]) if len(self.extra_args) > i else ""
+
+    def _do(self, action: Any, count: int, done: str) -> None:
+        if len(self.extra_args) != count:
+            self.fail(f"expected {count} argument(s), got {len(self.extra_args)}")
+        try:
+            action(self.user_directory(), [str(a) for a in self.extra_args])
+        except UserError as exc:
+            self.fail(str(exc))
+        print(done)
+
+
+class GroupsRemoveApp(GroupsAddApp):
+    name = "jupyter-collab-docs-groups-remove"
+    description = "Remove a group: groups remove NAME"
+
+    def start(self) -> None:
+        self._do(lambda d, args: d.remove_group(*args), 1, f"removed group {self._arg(0)}")
+
+
+class GroupsListApp(CollabDocsCommand):
+    name = "jupyter-collab-docs-groups-list"
+    description = "List the groups and their members."
+
+    def start(self) -> None:
+        for group, members in self.user_directory().groups().items():
+            print(f"{group}\t{' '.join(members)}")
+
+
+class GroupsAddMemberApp(GroupsAddApp):
+    name = "jupyter-collab-docs-groups-add-member"
+    description = "Add a user to a group: groups add-member GROUP USERNAME"
+
+    def start(self) -> None:
+        done = f"added {self._arg(1)} to {self._arg(0)}"
+        self._do(lambda d, args: d.add_member(*args), 2, done)
+
+
+class GroupsRemoveMemberApp(GroupsAddApp):
+    name = "jupyter-collab-docs-groups-remove-member"
+    description = "Remove a user from a group: groups remove-member GROUP USERNAME"
+
+    def start(self) -> None:
+        done = f"removed {self._arg(1)} from {self._arg(0)}"
+        self._do(lambda d, args: d.remove_member(*args), 2, done)
+
+
+class GroupsApp(JupyterApp):
+    name = "jupyter-collab-docs-groups"
+    description = "Manage the groups of the standalone server (JupyterHub brings its own)."
+    subcommands = {
+        "add": (GroupsAddApp, GroupsAddApp.description),
+        "remove": (GroupsRemoveApp, GroupsRemoveApp.description),
+        "list": (GroupsListApp, GroupsListApp.description),
+        "add-member": (GroupsAddMemberApp, GroupsAddMemberApp.description),
+        "remove-member": (GroupsRemoveMemberApp, GroupsRemoveMemberApp.description),
+    }
+
+    def start(self) -> None:
+        if self.subapp is None:
+            self.print_help()
+            self.exit(2)
+        else:
+            self.subapp.start()
 
 
 class UsersApp(JupyterApp):

@@ -63,19 +63,22 @@ class DocumentService:
         self.access = access
 
     async def _authorize(
-        self, actor: Actor, doc_id: str, permission: Permission
+        self, actor: Actor, doc_id: str, permission: Permission, link: str | None = None
     ) -> tuple[DocumentRecord, str]:
         record = await self.store.get(doc_id)
-        role = await self.access.role_of(actor, record) if record else None
+        role = await self.access.role_of(actor, record, link) if record else None
         if record is None or role is None:
             raise NotFound()
         if not can(role, permission):
             raise Forbidden(f"your role '{role}' does not allow '{permission.value}'")
         return record, role
 
-    async def role(self, actor: Actor, doc_id: str) -> tuple[DocumentRecord, str]:
-        """The document and the actor's role on it, or NotFound if unreadable."""
-        return await self._authorize(actor, doc_id, Permission.READ)
+    async def role(
+        self, actor: Actor, doc_id: str, link: str | None = None
+    ) -> tuple[DocumentRecord, str]:
+        """The document and the actor's role on it (``link``: a share link token the
+        caller presented), or NotFound if unreadable."""
+        return await self._authorize(actor, doc_id, Permission.READ, link)
 
     async def _room(self, record: DocumentRecord) -> DocumentRoom:
         try:
@@ -112,30 +115,35 @@ class DocumentService:
         await self.store.create(record, initial_state(doc_type, content))
         return model(record, "owner")
 
-    async def get(self, actor: Actor, doc_id: str) -> dict[str, Any]:
-        record, role = await self.role(actor, doc_id)
+    async def get(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:
+        record, role = await self.role(actor, doc_id, link)
         return model(record, role)
 
-    async def rename(self, actor: Actor, doc_id: str, name: Any) -> dict[str, Any]:
-        record, role = await self._authorize(actor, doc_id, Permission.WRITE)
+    async def rename(
+        self, actor: Actor, doc_id: str, name: Any, link: str | None = None
+    ) -> dict[str, Any]:
+        record, role = await self._authorize(actor, doc_id, Permission.WRITE, link)
         record.name = validate_name(name)
         record.modified = datetime.now(timezone.utc)
         await self.store.update_metadata(doc_id, name=record.name, modified=record.modified)
         return model(record, role)
 
-    async def delete(self, actor: Actor, doc_id: str) -> None:
-        await self._authorize(actor, doc_id, Permission.DELETE)
+    async def delete(self, actor: Actor, doc_id: str, link: str | None = None) -> None:
+        await self._authorize(actor, doc_id, Permission.DELETE, link)
         # Delete first, so no socket can load the room again, then close the live one.
         await self.store.delete(doc_id)
+        await self.access.forget(doc_id)
         await self.rooms.discard(doc_id, CLOSE_DELETED, "document deleted")
 
-    async def content(self, actor: Actor, doc_id: str) -> dict[str, Any]:
-        record, _ = await self.role(actor, doc_id)
+    async def content(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:
+        record, _ = await self.role(actor, doc_id, link)
         room = await self._room(record)
         return read_content(room.doc, record.type)
 
-    async def replace_content(self, actor: Actor, doc_id: str, content: Any) -> dict[str, Any]:
-        record, role = await self._authorize(actor, doc_id, Permission.WRITE)
+    async def replace_content(
+        self, actor: Actor, doc_id: str, content: Any, link: str | None = None
+    ) -> dict[str, Any]:
+        record, role = await self._authorize(actor, doc_id, Permission.WRITE, link)
         try:
             content = validate_content(record.type, content)
         except ContentError as exc:

@@ -48,6 +48,7 @@ class Actor:
     initials: str
     color: str
     is_admin: bool = False
+    groups: frozenset[str] = frozenset()
 
     @classmethod
     def create(
@@ -58,6 +59,7 @@ class Actor:
         initials: str | None = None,
         color: str | None = None,
         is_admin: bool = False,
+        groups: frozenset[str] = frozenset(),
     ) -> Actor:
         display = display_name or username
         return cls(
@@ -66,6 +68,7 @@ class Actor:
             initials=initials or initials_of(display),
             color=color or color_of(username),
             is_admin=is_admin,
+            groups=groups,
         )
 
     def awareness_user(self) -> dict[str, Any]:
@@ -78,7 +81,12 @@ class Actor:
         }
 
     def to_model(self) -> dict[str, Any]:
-        return {**self.awareness_user(), "username": self.username, "is_admin": self.is_admin}
+        return {
+            **self.awareness_user(),
+            "username": self.username,
+            "is_admin": self.is_admin,
+            "groups": sorted(self.groups),
+        }
 
 
 class CollabDocsIdentityProvider(IdentityProvider):

@@ -56,7 +56,11 @@ class Connection(Protocol):
     """What a room needs from one client socket."""
 
     actor: Actor
+    role: str | None
     can_write: bool
+
+    async def current_role(self) -> str | None:
+        """The socket's role as the access rules say now (None: no longer readable)."""
 
     def send(self, message: bytes) -> None:
         """Queue a protocol message; never blocks, never raises for a closed socket."""
@@ -77,6 +81,7 @@ class RoomConfig:
     idle_timeout: float = 60.0
     awareness_timeout: float = 30.0
     max_client_ids: int = 4
+    revalidate_interval: float = 30.0
 
 
 class RoomLoadError(Exception):
@@ -539,11 +544,38 @@ class RoomManager:
             if room is not None:
                 await room.close(code, reason, persist=False)
 
+    async def revalidate(self, doc_id: str) -> None:
+        """Re-check the role of every socket of a document; close those whose role
+        changed with 4403, so they reconnect with the new one."""
+        room = self._rooms.get(doc_id)
+        if room is None or not room.clients:
+            return
+        conns = list(room.clients)
+        roles = await asyncio.gather(*(c.current_role() for c in conns), return_exceptions=True)
+        for conn, role in zip(conns, roles, strict=True):
+            if isinstance(role, BaseException):
+                log.error("document %s: revalidation failed: %r", doc_id, role)
+                continue
+            if role != conn.role:
+                conn.close(CLOSE_ACCESS_CHANGED, "access changed; reconnect")
+
+    async def _revalidate_all(self) -> None:
+        # The backstop for changes no notification reached: every socket, periodically.
+        for doc_id in list(self._rooms):
+            try:
+                await self.revalidate(doc_id)
+            except Exception:
+                log.exception("document %s: revalidation failed", doc_id)
+
     async def _sweep(self) -> None:
         interval = max(0.05, min(self.config.idle_timeout, self.config.awareness_timeout) / 4)
+        next_revalidation = time.monotonic() + self.config.revalidate_interval
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
+            if now >= next_revalidation:
+                next_revalidation = now + self.config.revalidate_interval
+                await self._revalidate_all()
             for doc_id, room in list(self._rooms.items()):
                 room.expire_awareness()
                 if not room.clients and now - room.last_active >= self.config.idle_timeout:

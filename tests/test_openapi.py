@@ -291,22 +291,12 @@ async def test_oversized_bodies_are_413(checked, collab_config):
         assert reply.status == 413, (method, path)
 
 
-class ViewerAccess:
-    """Owners and admins as usual; bob reads everyone's documents as a viewer."""
-
-    async def role_of(self, actor: Any, record: Any) -> str | None:
-        if actor.is_admin or record.owner == actor.username:
-            return "owner"
-        return "viewer" if actor.username == "bob" else None
-
-    async def readable(self, actor: Any, records: list[Any]) -> dict[str, str]:
-        roles = {r.id: await self.role_of(actor, r) for r in records}
-        return {doc_id: role for doc_id, role in roles.items() if role is not None}
-
-
-async def test_a_viewer_reads_but_may_not_write_403(checked, collab, monkeypatch):
-    monkeypatch.setattr(collab.documents, "access", ViewerAccess())
+async def test_a_viewer_reads_but_may_not_write_403(checked):
     doc = await new_doc(checked, content="seen")
+    shared = await checked(
+        "alice", "PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "viewer"}
+    )
+    assert shared.status == 200
     assert (await checked("bob", "GET", f"documents/{doc['id']}")).body["role"] == "viewer"
     assert [d["role"] for d in (await checked("bob", "GET", "documents")).body["documents"]] == [
         "viewer"

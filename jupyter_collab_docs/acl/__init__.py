@@ -1,6 +1,16 @@
-"""Access control: roles, permissions and who holds which role on a document."""
+"""Access control: roles and permissions, and who holds which role on a document."""
 
-from .access import AccessService, OwnerOnlyAccess
-from .policy import ROLES, Permission, Role, can
+from .access import LINK, AccessService, Share, ShareAccess
+from .policy import ROLES, Permission, Role, can, can_grant
 
-__all__ = ["ROLES", "AccessService", "OwnerOnlyAccess", "Permission", "Role", "can"]
+__all__ = [
+    "LINK",
+    "ROLES",
+    "AccessService",
+    "Permission",
+    "Role",
+    "Share",
+    "ShareAccess",
+    "can",
+    "can_grant",
+]

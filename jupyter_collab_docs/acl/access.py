@@ -1,33 +1,184 @@
-"""Who holds which role on a document.
-
-:class:`AccessService` is the seam the handlers and rooms use; the embedded default of
-the core, :class:`OwnerOnlyAccess`, knows owners and administrators only. The sharing
-work replaces it with grants stored in the access database.
-"""
+"""Who holds which role on a document: the creator, shares to users and groups, and the
+document's share link. The strongest grant wins; administrators act as owners."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from ..identity import Actor
 from ..stores import DocumentRecord
+from ..users import hash_token
+from .database import AccessDatabase
+from .models import LinkRow, ShareRow
+from .policy import stronger
+
+LINK = "link"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Share:
+    principal: str
+    role: str
+
+
+def principals_of(actor: Actor) -> list[str]:
+    return [f"user:{actor.username}", *(f"group:{g}" for g in sorted(actor.groups))]
 
 
 class AccessService(Protocol):
-    async def role_of(self, actor: Actor, record: DocumentRecord) -> str | None:
+    async def role_of(
+        self, actor: Actor, record: DocumentRecord, link_token: str | None = None
+    ) -> str | None:
         """The actor's effective role on a document, or None if they may not read it."""
 
     async def readable(self, actor: Actor, records: list[DocumentRecord]) -> dict[str, str]:
         """Role by document id, for the documents of ``records`` the actor may read."""
 
+    async def shares(self, record: DocumentRecord) -> list[Share]: ...
 
-class OwnerOnlyAccess:
-    """A document is readable and writable by its owner and by administrators only."""
+    async def grant(self, doc_id: str, principal: str, role: str, by: str) -> str | None:
+        """Set a principal's role; for ``link`` returns the new link token when one was
+        created (it is shown once)."""
 
-    async def role_of(self, actor: Actor, record: DocumentRecord) -> str | None:
+    async def revoke(self, doc_id: str, principal: str) -> bool: ...
+
+    async def forget(self, doc_id: str) -> None:
+        """Drop every share of a deleted document."""
+
+
+class ShareAccess:
+    """:class:`AccessService` on the access database."""
+
+    def __init__(self, db: AccessDatabase) -> None:
+        self.db = db
+
+    @staticmethod
+    def _granted(session: Session, doc_id: str, actor: Actor, link_token: str | None) -> str | None:
+        role: str | None = None
+        rows = session.scalars(
+            select(ShareRow.role).where(
+                ShareRow.document_id == doc_id, ShareRow.principal.in_(principals_of(actor))
+            )
+        )
+        for granted in rows:
+            role = stronger(role, granted)
+        if link_token:
+            link = session.get(LinkRow, doc_id)
+            if (
+                link is not None
+                and secrets.compare_digest(link.token_hash, hash_token(link_token))
+                and (link.expires is None or link.expires > _now())
+            ):
+                role = stronger(role, link.role)
+        return role
+
+    async def role_of(
+        self, actor: Actor, record: DocumentRecord, link_token: str | None = None
+    ) -> str | None:
         if actor.is_admin or record.owner == actor.username:
             return "owner"
-        return None
+        return await self.db.run(lambda s: self._granted(s, record.id, actor, link_token))
 
     async def readable(self, actor: Actor, records: list[DocumentRecord]) -> dict[str, str]:
-        return {r.id: "owner" for r in records if actor.is_admin or r.owner == actor.username}
+        if actor.is_admin:
+            return {r.id: "owner" for r in records}
+
+        def work(session: Session) -> dict[str, str]:
+            roles: dict[str, str] = {}
+            rows = session.execute(
+                select(ShareRow.document_id, ShareRow.role).where(
+                    ShareRow.principal.in_(principals_of(actor))
+                )
+            )
+            for doc_id, role in rows:
+                roles[doc_id] = stronger(roles.get(doc_id), role) or role
+            return roles
+
+        shared = await self.db.run(work)
+        result = {}
+        for record in records:
+            if record.owner == actor.username:
+                result[record.id] = "owner"
+            elif record.id in shared:
+                result[record.id] = shared[record.id]
+        return result
+
+    async def shares(self, record: DocumentRecord) -> list[Share]:
+        def work(session: Session) -> list[Share]:
+            rows = session.scalars(
+                select(ShareRow).where(ShareRow.document_id == record.id).order_by(ShareRow.id)
+            )
+            found = [Share(r.principal, r.role) for r in rows]
+            link = session.get(LinkRow, record.id)
+            if link is not None:
+                found.append(Share(LINK, link.role))
+            return found
+
+        creator = Share(f"user:{record.owner}", "owner")
+        return [creator, *(s for s in await self.db.run(work) if s != creator)]
+
+    async def grant(self, doc_id: str, principal: str, role: str, by: str) -> str | None:
+        def work(session: Session) -> str | None:
+            if principal == LINK:
+                link = session.get(LinkRow, doc_id)
+                if link is not None:
+                    link.role = role
+                    return None
+                token = "cdl_" + secrets.token_urlsafe(24)
+                session.add(
+                    LinkRow(
+                        document_id=doc_id, token_hash=hash_token(token), role=role, created=_now()
+                    )
+                )
+                return token
+            row = session.scalar(
+                select(ShareRow).where(
+                    ShareRow.document_id == doc_id, ShareRow.principal == principal
+                )
+            )
+            if row is None:
+                session.add(
+                    ShareRow(
+                        document_id=doc_id,
+                        principal=principal,
+                        role=role,
+                        granted_by=by,
+                        granted_at=_now(),
+                    )
+                )
+            else:
+                row.role, row.granted_by, row.granted_at = role, by, _now()
+            return None
+
+        return await self.db.run(work)
+
+    async def revoke(self, doc_id: str, principal: str) -> bool:
+        def work(session: Session) -> bool:
+            if principal == LINK:
+                result = session.execute(delete(LinkRow).where(LinkRow.document_id == doc_id))
+            else:
+                result = session.execute(
+                    delete(ShareRow).where(
+                        ShareRow.document_id == doc_id, ShareRow.principal == principal
+                    )
+                )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self.db.run(work)
+
+    async def forget(self, doc_id: str) -> None:
+        def work(session: Session) -> None:
+            session.execute(delete(ShareRow).where(ShareRow.document_id == doc_id))
+            session.execute(delete(LinkRow).where(LinkRow.document_id == doc_id))
+
+        await self.db.run(work)

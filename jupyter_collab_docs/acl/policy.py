@@ -46,3 +46,15 @@ def stronger(a: str | None, b: str | None) -> str | None:
     if b is None:
         return a
     return a if ROLES.index(a) >= ROLES.index(b) else b  # type: ignore[arg-type]
+
+
+def can_grant(granter: str | None, role: str, current: str | None = None) -> bool:
+    """May someone holding ``granter`` set a share to ``role`` (replacing ``current``)?
+
+    Owners grant anything; editors grant up to editor and cannot change an owner's share.
+    """
+    if granter == "owner":
+        return True
+    if not can(granter, Permission.SHARE):
+        return False
+    return role != "owner" and current != "owner"

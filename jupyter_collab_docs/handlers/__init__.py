@@ -8,6 +8,7 @@ from .content import ContentHandler
 from .documents import DocumentHandler, DocumentsHandler
 from .me import MeHandler
 from .rooms import RoomHandler
+from .shares import ShareHandler, SharesHandler
 
 DOC_ID = r"(?P<doc_id>[^/]+)"
 
@@ -20,6 +21,8 @@ def handlers() -> list[tuple[str, Any]]:
         (rf"{api}/documents/?", DocumentsHandler),
         (rf"{api}/documents/{DOC_ID}", DocumentHandler),
         (rf"{api}/documents/{DOC_ID}/content", ContentHandler),
+        (rf"{api}/documents/{DOC_ID}/shares/?", SharesHandler),
+        (rf"{api}/documents/{DOC_ID}/shares/(?P<principal>[^/]+)", ShareHandler),
         (rf"{api}/rooms/{DOC_ID}", RoomHandler),
     ]
 
@@ -30,5 +33,7 @@ __all__ = [
     "DocumentsHandler",
     "MeHandler",
     "RoomHandler",
+    "ShareHandler",
+    "SharesHandler",
     "handlers",
 ]

@@ -58,6 +58,11 @@ class CollabDocsHandler(APIHandler):
     async def actor(self) -> Actor:
         return await self.collab.actor_for(self.current_user)
 
+    @property
+    def link_token(self) -> str | None:
+        """A document share link token, as ``?link=`` or the ``X-Collab-Docs-Link`` header."""
+        return self.get_argument("link", None) or self.request.headers.get("X-Collab-Docs-Link")
+
     def json_object(self, *required: str) -> dict[str, Any]:
         """The body as a JSON object, with the named keys present, or 400."""
         try:

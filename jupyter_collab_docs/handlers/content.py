@@ -14,12 +14,16 @@ class ContentHandler(CollabDocsHandler):
     async def get(self, doc_id: str) -> None:
         if self.get_argument("version", None) is not None:
             raise web.HTTPError(400, "versions are not available yet on this server")
-        self.reply(await self.collab.documents.content(await self.actor(), doc_id))
+        actor = await self.actor()
+        self.reply(await self.collab.documents.content(actor, doc_id, self.link_token))
 
     @web.authenticated
     @authorized
     async def put(self, doc_id: str) -> None:
         body = self.json_object("content")
+        actor = await self.actor()
         self.reply(
-            await self.collab.documents.replace_content(await self.actor(), doc_id, body["content"])
+            await self.collab.documents.replace_content(
+                actor, doc_id, body["content"], self.link_token
+            )
         )

@@ -30,17 +30,18 @@ class DocumentHandler(CollabDocsHandler):
     @web.authenticated
     @authorized
     async def get(self, doc_id: str) -> None:
-        self.reply(await self.collab.documents.get(await self.actor(), doc_id))
+        self.reply(await self.collab.documents.get(await self.actor(), doc_id, self.link_token))
 
     @web.authenticated
     @authorized
     async def patch(self, doc_id: str) -> None:
         body = self.json_object("name")
-        self.reply(await self.collab.documents.rename(await self.actor(), doc_id, body["name"]))
+        actor = await self.actor()
+        self.reply(await self.collab.documents.rename(actor, doc_id, body["name"], self.link_token))
 
     @web.authenticated
     @authorized
     async def delete(self, doc_id: str) -> None:
-        await self.collab.documents.delete(await self.actor(), doc_id)
+        await self.collab.documents.delete(await self.actor(), doc_id, self.link_token)
         self.set_status(204)
         self.finish()

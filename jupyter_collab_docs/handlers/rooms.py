@@ -80,7 +80,9 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
     auth_resource = AUTH_RESOURCE
 
     actor: Actor
+    role: str | None = None
     can_write = False
+    link: str | None = None
     room: DocumentRoom | None = None
     refusal: tuple[int, str] | None = None
 
@@ -114,11 +116,14 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             return
         collab = self.settings[SETTINGS_KEY]
         self.actor = await collab.actor_for(self.current_user)
+        self.link = self.get_argument("link", None)
         try:
-            record, role = await collab.documents.role(self.actor, doc_id)
+            record, role = await collab.documents.role(self.actor, doc_id, self.link)
         except NotFound:
             self.close(CLOSE_NOT_FOUND, "document not found")
             return
+        self.role = role
+        # The role is fixed for the socket's life: a change closes it (4403) to reconnect.
         self.can_write = can(role, Permission.WRITE)
         try:
             room = await collab.rooms.get(record.id, record.type)
@@ -157,6 +162,16 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             "closing socket of %s on %s: %s", self.actor.username, self.request.path, reason
         )
         self.close(CLOSE_PROTOCOL_ERROR, reason[:120])
+
+    async def current_role(self) -> str | None:
+        """This socket's role now (for revalidation), from fresh identity and grants."""
+        collab = self.settings[SETTINGS_KEY]
+        self.actor = await collab.actor_for(self.current_user)
+        try:
+            _, role = await collab.documents.role(self.actor, self.path_kwargs["doc_id"], self.link)
+        except NotFound:
+            return None
+        return role
 
     def on_close(self) -> None:
         if self.room is not None:

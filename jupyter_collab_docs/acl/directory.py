@@ -1,0 +1,202 @@
+"""Standalone users, their API tokens and groups, in the access database.
+
+Blocking methods serve the CLI; the async ones run on the database's threads and cache
+token look-ups for a few seconds, so a busy server does not query once per request.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..users import USERNAME_PATTERN, UserError, UserRecord, hash_token, new_token
+from .database import AccessDatabase
+from .models import GroupRow, MemberRow, TokenRow, UserRow
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _record(row: UserRow) -> UserRecord:
+    return UserRecord(
+        username=row.username,
+        display_name=row.display_name,
+        is_admin=row.is_admin,
+        created=row.created.isoformat(),
+    )
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not USERNAME_PATTERN.match(name):
+        raise UserError(f"invalid {kind} {name!r}: use letters, digits and . _ @ - (max 64)")
+
+
+class AccessDirectory:
+    """:class:`jupyter_collab_docs.users.UserDirectory` on an :class:`AccessDatabase`."""
+
+    CACHE_SECONDS = 5.0
+
+    def __init__(self, db: AccessDatabase) -> None:
+        self.db = db
+        self._token_cache: dict[str, tuple[float, UserRecord | None]] = {}
+
+    # -- users and tokens ------------------------------------------------------------------
+
+    def add(self, username: str, display_name: str | None = None, admin: bool = False) -> str:
+        _check_name("username", username)
+        token = new_token()
+
+        def work(session: Session) -> None:
+            if session.get(UserRow, username) is not None:
+                raise UserError(f"user {username!r} already exists")
+            now = _now()
+            session.add(
+                UserRow(
+                    username=username,
+                    display_name=display_name or username,
+                    is_admin=admin,
+                    disabled=False,
+                    created=now,
+                )
+            )
+            session.flush()
+            session.add(
+                TokenRow(token_hash=hash_token(token), username=username, label="", created=now)
+            )
+
+        self.db.call(work)
+        return token
+
+    def list_users(self) -> list[UserRecord]:
+        return self.db.call(
+            lambda s: [_record(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+        )
+
+    def get(self, username: str) -> UserRecord | None:
+        return self.db.call(lambda s: ((r := s.get(UserRow, username)) and _record(r)) or None)
+
+    def issue_token(self, username: str) -> str:
+        token = new_token()
+
+        def work(session: Session) -> None:
+            if session.get(UserRow, username) is None:
+                raise UserError(f"no such user: {username!r}")
+            session.execute(delete(TokenRow).where(TokenRow.username == username))
+            session.add(
+                TokenRow(token_hash=hash_token(token), username=username, label="", created=_now())
+            )
+
+        self.db.call(work)
+        self._token_cache.clear()
+        return token
+
+    def remove(self, username: str) -> None:
+        def work(session: Session) -> None:
+            user = session.get(UserRow, username)
+            if user is None:
+                raise UserError(f"no such user: {username!r}")
+            session.execute(delete(TokenRow).where(TokenRow.username == username))
+            session.execute(delete(MemberRow).where(MemberRow.username == username))
+            session.delete(user)
+
+        self.db.call(work)
+        self._token_cache.clear()
+
+    def _by_token(self, token: str) -> UserRecord | None:
+        def work(session: Session) -> UserRecord | None:
+            row = session.get(TokenRow, hash_token(token))
+            if row is None or (row.expires is not None and row.expires < _now()):
+                return None
+            user = session.get(UserRow, row.username)
+            if user is None or user.disabled:
+                return None
+            row.last_used = _now()
+            return _record(user)
+
+        return self.db.call(work)
+
+    async def authenticate(self, token: str) -> UserRecord | None:
+        key = hash_token(token)
+        hit = self._token_cache.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self.CACHE_SECONDS:
+            return hit[1]
+        record = await self.db.run(lambda _s: self._by_token(token))
+        if len(self._token_cache) > 10_000:
+            self._token_cache.clear()
+        self._token_cache[key] = (now, record)
+        return record
+
+    async def lookup(self, username: str) -> UserRecord | None:
+        return await self.db.run(lambda _s: self.get(username))
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def add_group(self, name: str) -> None:
+        _check_name("group name", name)
+
+        def work(session: Session) -> None:
+            if session.get(GroupRow, name) is not None:
+                raise UserError(f"group {name!r} already exists")
+            session.add(GroupRow(name=name, created=_now()))
+
+        self.db.call(work)
+
+    def remove_group(self, name: str) -> None:
+        def work(session: Session) -> None:
+            group = session.get(GroupRow, name)
+            if group is None:
+                raise UserError(f"no such group: {name!r}")
+            session.execute(delete(MemberRow).where(MemberRow.group == name))
+            session.delete(group)
+
+        self.db.call(work)
+
+    def groups(self) -> dict[str, list[str]]:
+        def work(session: Session) -> dict[str, list[str]]:
+            result: dict[str, list[str]] = {
+                g: [] for g in session.scalars(select(GroupRow.name).order_by(GroupRow.name))
+            }
+            for member in session.scalars(select(MemberRow).order_by(MemberRow.username)):
+                result[member.group].append(member.username)
+            return result
+
+        return self.db.call(work)
+
+    def add_member(self, group: str, username: str) -> None:
+        def work(session: Session) -> None:
+            if session.get(GroupRow, group) is None:
+                raise UserError(f"no such group: {group!r}")
+            if session.get(UserRow, username) is None:
+                raise UserError(f"no such user: {username!r}")
+            session.add(MemberRow(group=group, username=username))
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise UserError(f"{username!r} is already in {group!r}") from exc
+
+        self.db.call(work)
+
+    def remove_member(self, group: str, username: str) -> None:
+        def work(session: Session) -> None:
+            row = session.get(MemberRow, (group, username))
+            if row is None:
+                raise UserError(f"{username!r} is not in group {group!r}")
+            session.delete(row)
+
+        self.db.call(work)
+
+    async def groups_of(self, username: str) -> frozenset[str]:
+        return await self.db.run(
+            lambda s: frozenset(
+                s.scalars(select(MemberRow.group).where(MemberRow.username == username))
+            )
+        )
+
+    def close(self) -> None:
+        self._token_cache.clear()

@@ -1,0 +1,84 @@
+"""SharingService: who a document is shared with, changed under the policy's rules.
+
+Every change re-checks the live sockets of the document, so a revoked or lowered share
+closes its sockets with 4403 at once (they reconnect with the new role).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .acl import LINK, ROLES, AccessService, Permission, can, can_grant
+from .documents import DocumentService
+from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .identity import Actor
+from .rooms import RoomManager
+from .users import USERNAME_PATTERN
+
+PRINCIPAL = re.compile(r"^(user|group):(.+)$")
+
+
+def validate_principal(principal: str) -> str:
+    if principal == LINK:
+        return principal
+    match = PRINCIPAL.match(principal)
+    if not match or not USERNAME_PATTERN.match(match.group(2)):
+        raise BadRequest(f"invalid principal {principal!r}: use user:NAME, group:NAME or link")
+    return principal
+
+
+def validate_role(principal: str, role: Any) -> str:
+    if role not in ROLES:
+        raise BadRequest(f"'role' must be one of {', '.join(ROLES)}")
+    if principal == LINK and role == "owner":
+        raise BadRequest("a share link cannot make its holders owners")
+    return str(role)
+
+
+class SharingService:
+    def __init__(self, documents: DocumentService, access: AccessService, rooms: RoomManager):
+        self.documents = documents
+        self.access = access
+        self.rooms = rooms
+
+    async def shares(self, actor: Actor, doc_id: str, link: str | None) -> list[dict[str, str]]:
+        record, _ = await self.documents.role(actor, doc_id, link)
+        return [
+            {"principal": s.principal, "role": s.role} for s in await self.access.shares(record)
+        ]
+
+    async def grant(
+        self, actor: Actor, doc_id: str, principal: str, role: Any, link: str | None
+    ) -> dict[str, str]:
+        record, mine = await self.documents.role(actor, doc_id, link)
+        principal = validate_principal(principal)
+        role = validate_role(principal, role)
+        if not can(mine, Permission.SHARE):
+            raise Forbidden(f"your role '{mine}' does not allow sharing")
+        if principal == f"user:{record.owner}":
+            raise Conflict("the document's creator always owns it")
+        current = {s.principal: s.role for s in await self.access.shares(record)}.get(principal)
+        if not can_grant(mine, role, current):
+            raise Forbidden(f"your role '{mine}' may share up to editor, not change owners")
+        token = await self.access.grant(doc_id, principal, role, actor.username)
+        await self.rooms.revalidate(doc_id)
+        share = {"principal": principal, "role": role}
+        if token is not None:
+            share["token"] = token
+        return share
+
+    async def revoke(self, actor: Actor, doc_id: str, principal: str, link: str | None) -> None:
+        record, mine = await self.documents.role(actor, doc_id, link)
+        principal = validate_principal(principal)
+        if not can(mine, Permission.SHARE):
+            raise Forbidden(f"your role '{mine}' does not allow sharing")
+        if principal == f"user:{record.owner}":
+            raise Conflict("the document's creator always owns it")
+        current = {s.principal: s.role for s in await self.access.shares(record)}.get(principal)
+        if current is None:
+            raise NotFound("no such share")
+        if not can_grant(mine, current, current):
+            raise Forbidden(f"your role '{mine}' cannot remove an owner")
+        await self.access.revoke(doc_id, principal)
+        await self.rooms.revalidate(doc_id)
