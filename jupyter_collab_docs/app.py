@@ -68,6 +68,17 @@ class CollabDocsApp(ExtensionApp):
     def _default_store_url(self) -> str:
         return "sqlite:///" + str(Path(self.data_dir, "documents.db").absolute())
 
+    @validate("store_url")
+    def _validate_url(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if not value.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
+            scheme = value.split(":", 1)[0]
+            raise ValueError(
+                f"unsupported store_url scheme {scheme!r}; use sqlite:///path or "
+                "mongodb://host[:port]/database (or mongodb+srv://)"
+            )
+        return value
+
     acl_url = Unicode(
         help="""Access database (users, tokens, groups, shares): sqlite:///path/access.db
         (default, in data_dir) or mysql+pymysql://user:password@host/db (MySQL, MariaDB).""",
@@ -198,7 +209,7 @@ class CollabDocsApp(ExtensionApp):
     # -- identity -------------------------------------------------------------------------
 
     async def actor_for(self, user: User) -> Actor:
-        """The actor behind a Jupyter user, with their administrator flag."""
+        """The actor behind a Jupyter user: administrator flag and groups included."""
         assert self.serverapp is not None
         provider = self.serverapp.identity_provider
         if isinstance(provider, CollabDocsIdentityProvider):
@@ -207,9 +218,17 @@ class CollabDocsApp(ExtensionApp):
                 user.username == provider.admin_username and record is None
             )
             display = record.display_name if record else user.display_name
-            return Actor.create(user.username, display, color=user.color, is_admin=is_admin)
+            groups = await self.users.groups_of(user.username)
+            return Actor.create(
+                user.username, display, color=user.color, is_admin=is_admin, groups=groups
+            )
+        # Under JupyterHub the user model carries the hub user: groups and scopes.
+        hub_user = getattr(user, "hub_user", None) or {}
+        groups = frozenset(hub_user.get("groups") or ())
         if self.admin_users is not None:
             is_admin = user.username in self.admin_users
+        elif hub_user:
+            is_admin = self.hub_admin_scope in (hub_user.get("scopes") or ())
         else:
             # A personal server: whoever holds its token or password owns it.
             is_admin = type(provider).__module__.startswith(IdentityProvider.__module__)
@@ -219,6 +238,7 @@ class CollabDocsApp(ExtensionApp):
             initials=user.initials,
             color=user.color,
             is_admin=is_admin,
+            groups=groups,
         )
 
 

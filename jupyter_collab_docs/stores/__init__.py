@@ -19,8 +19,15 @@ def store_from_url(url: str) -> DocumentStore:
         from .sqlite import SQLiteDocumentStore, path_from_url
 
         return SQLiteDocumentStore(path_from_url(url))
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        from .mongodb import MongoDocumentStore
+
+        return MongoDocumentStore(url)
     scheme = url.split(":", 1)[0]
-    raise ValueError(f"unsupported store_url scheme {scheme!r}: use sqlite:///path/to/file.db")
+    raise ValueError(
+        f"unsupported store_url scheme {scheme!r}: use sqlite:///path/to/file.db "
+        "or mongodb://host[:port]/database"
+    )
 
 
 __all__ = [

@@ -1,0 +1,719 @@
+"""The MongoDB document store, on PyMongo's asyncio client (``AsyncMongoClient``).
+
+It also runs on FerretDB (v1, SQLite handler), which the tests use, so it relies on no
+transactions and no multi-document atomicity; every invariant of
+:class:`~jupyter_collab_docs.stores.base.DocumentStore` is kept by the order of writes:
+
+* Sequence numbers are per document: ``append`` reserves a block with one ``$inc`` on the
+  document's record (which also checks that it exists and sets ``modified``), then inserts
+  the records in order. Appends of one document are written one batch at a time by this
+  process, so its records land in seq order. ``delete`` removes the document's record
+  first, and an append that reserved seqs before it cleans up after itself.
+* ``compact`` writes the new snapshot (its chunks, then the pointer record, replaced only
+  if its ``upto_seq`` is >= the stored one), then deletes the folded records: a crash in
+  between leaves duplicates, never a gap. A per-document lease in ``leases`` (owner,
+  expiry) keeps two server nodes from compacting one document at once.
+* ``load`` reads the snapshot, then the log after it, then checks that the snapshot did not
+  change meanwhile (a compaction on another node), and starts over if it did.
+* Data bigger than ``chunk_size`` (8 MiB; a BSON document holds 16 MiB at most) is written
+  as numbered chunks in ``chunks`` before the record that points at them. The initial
+  state given to ``create`` is always a chunk reference inside the document's record, so
+  creating a document with its first state is one atomic insert.
+
+Timestamps are stored as UTC ISO 8601 strings, like the SQLite store does: they sort in
+time order and keep microseconds (BSON dates keep milliseconds). Lease expiries, which only
+this module reads, are BSON dates.
+
+The URL is a MongoDB connection string; its database is the path (default
+``collab_docs``). Options in it (``w``, ``journal``, ``wtimeoutMS``,
+``serverSelectionTimeoutMS``, ...) are the driver's. Without ``w``/``journal`` the store
+writes with ``w="majority", j=True``; if the server refuses that write concern (a mongod
+without journaling, say), ``start`` logs a warning and falls back to ``w=1`` (journaled if
+the server allows it). A write concern set in the URL is never changed: if the server
+refuses it, ``start`` fails. Without ``serverSelectionTimeoutMS`` an unreachable server
+fails an operation after 3 s instead of the driver's 30, so rooms retry promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from bson.codec_options import CodecOptions
+from bson.errors import BSONError
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import (
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+    WriteConcernError,
+)
+from pymongo.write_concern import WriteConcern
+
+from .base import (
+    DocumentRecord,
+    DocumentStore,
+    LoadedDocument,
+    PendingUpdate,
+    StoredUpdate,
+    StoreError,
+    VersionRecord,
+)
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+DEFAULT_DATABASE = "collab_docs"
+DEFAULT_CHUNK_SIZE = 8 * MiB
+DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 3000
+DEFAULT_LEASE_TTL = 60.0
+DEFAULT_WRITE_CONCERN = WriteConcern(w="majority", j=True)
+# Tried in order when the server refuses the default write concern.
+FALLBACK_WRITE_CONCERNS = (WriteConcern(w=1, j=True), WriteConcern(w=1))
+SCHEMA_VERSION = 1
+LOAD_ATTEMPTS = 20
+
+CODEC_OPTIONS: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=timezone.utc)
+
+# What pymongo raises for a write concern the server cannot satisfy or does not allow.
+_UNSATISFIABLE_WRITE_CONCERN_CODES = {79, 100}  # UnknownReplWriteConcern, Unsatisfiable...
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def is_mongodb_url(url: str) -> bool:
+    return url.startswith(("mongodb://", "mongodb+srv://"))
+
+
+def _refuses_write_concern(exc: PyMongoError) -> bool:
+    if isinstance(exc, WriteConcernError):
+        return True
+    if isinstance(exc, OperationFailure):
+        if exc.code in _UNSATISFIABLE_WRITE_CONCERN_CODES:
+            return True
+        message = str(exc).lower()
+        # mongod without journaling: "cannot use 'j' option when a host does not have
+        # journaling enabled" (BadValue, code 2).
+        return exc.code == 2 and ("journal" in message or "write concern" in message)
+    return False
+
+
+@contextmanager
+def _driver_errors(what: str) -> Iterator[None]:
+    """Driver and BSON errors become :class:`StoreError` (rooms retry on those)."""
+    try:
+        yield
+    except DuplicateKeyError as exc:
+        raise StoreError(f"MongoDB: {what}: already exists ({exc})") from exc
+    except (PyMongoError, BSONError) as exc:
+        raise StoreError(f"MongoDB: {what}: {exc}") from exc
+
+
+class _Changed(Exception):
+    """What load was reading changed under it (a compaction elsewhere): read again."""
+
+
+def _record(row: Mapping[str, Any]) -> DocumentRecord:
+    return DocumentRecord(
+        id=row["_id"],
+        name=row["name"],
+        type=row["type"],
+        owner=row["owner"],
+        created=_parse(row["created"]),
+        modified=_parse(row["modified"]),
+    )
+
+
+def _version(row: Mapping[str, Any]) -> VersionRecord:
+    return VersionRecord(
+        id=row["id"],
+        doc_id=row["doc_id"],
+        label=row["label"],
+        created=_parse(row["created"]),
+        created_by=row["created_by"],
+        auto=bool(row["auto"]),
+    )
+
+
+class MongoDocumentStore(DocumentStore):
+    """:class:`DocumentStore` on a MongoDB (or FerretDB) database."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        node: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        lease_ttl: float = DEFAULT_LEASE_TTL,
+        server_selection_timeout_ms: int = DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+    ) -> None:
+        if not is_mongodb_url(url):
+            raise ValueError(f"not a MongoDB URL: {url!r} (expected mongodb://host/database)")
+        # Parsed by hand: pymongo's parse_uri resolves mongodb+srv:// names (blocking DNS).
+        # The driver validates the URL when the store starts.
+        path, _, query = url.split("://", 1)[1].partition("/")[2].partition("?")
+        options = {k.lower(): v[-1] for k, v in parse_qs(query).items()}
+        self.url = url
+        self.database_name: str = unquote(path) or DEFAULT_DATABASE
+        self._write_concern_from_url = bool(options.keys() & {"w", "journal"})
+        self._wtimeout = int(options["wtimeoutms"]) if "wtimeoutms" in options else None
+        self._client_options: dict[str, Any] = {}
+        if "serverselectiontimeoutms" not in options:
+            self._client_options["serverSelectionTimeoutMS"] = server_selection_timeout_ms
+        if "connecttimeoutms" not in options:
+            self._client_options["connectTimeoutMS"] = max(server_selection_timeout_ms, 1000)
+        self.node = node or f"{socket.gethostname()}-{os.getpid()}"
+        self.chunk_size = chunk_size
+        self.lease_ttl = lease_ttl
+        #: The write concern in force once started (see the module's docstring).
+        self.write_concern: WriteConcern | None = None
+        self._client: AsyncMongoClient[dict[str, Any]] | None = None
+        self._db: AsyncDatabase[dict[str, Any]] | None = None
+        self._queues: dict[str, list[tuple[list[PendingUpdate], asyncio.Future[int]]]] = {}
+        self._appenders: dict[str, asyncio.Task[None]] = {}
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _coll(self, name: str) -> AsyncCollection[dict[str, Any]]:
+        if self._db is None:
+            raise StoreError("the document store is not started")
+        return self._db[name]
+
+    @property
+    def _documents(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("documents")
+
+    @property
+    def _updates(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("updates")
+
+    @property
+    def _snapshots(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("snapshots")
+
+    @property
+    def _versions(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("versions")
+
+    @property
+    def _quarantine(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("quarantine")
+
+    @property
+    def _leases(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("leases")
+
+    @property
+    def _chunks(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("chunks")
+
+    async def start(self) -> None:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            self.url,
+            tz_aware=True,
+            tzinfo=timezone.utc,
+            appname="jupyter-collab-docs",
+            **self._client_options,
+        )
+        try:
+            with _driver_errors(f"connecting to {self.database_name}"):
+                base = client.get_database(self.database_name, codec_options=CODEC_OPTIONS)
+                await base.command("ping")
+            if self._write_concern_from_url:
+                wanted = base.write_concern
+            else:
+                wanted = WriteConcern(**DEFAULT_WRITE_CONCERN.document, wtimeout=self._wtimeout)
+            self.write_concern = await self._choose_write_concern(base, wanted)
+            self._client = client
+            self._db = base.with_options(write_concern=self.write_concern)
+            with _driver_errors("creating indexes"):
+                await self._create_indexes()
+        except BaseException:
+            self._client = None
+            self._db = None
+            await client.close()
+            raise
+        log.info(
+            "MongoDB store: database %s, write concern %s",
+            self.database_name,
+            self.write_concern.document,
+        )
+
+    async def _probe_write_concern(
+        self, db: AsyncDatabase[dict[str, Any]], concern: WriteConcern
+    ) -> None:
+        """One write with ``concern``: records the schema version in ``meta``."""
+        meta = db.get_collection("meta", write_concern=concern)
+        await meta.update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
+
+    async def _choose_write_concern(
+        self, db: AsyncDatabase[dict[str, Any]], wanted: WriteConcern
+    ) -> WriteConcern:
+        candidates = [wanted]
+        if not self._write_concern_from_url:
+            candidates.extend(
+                WriteConcern(**c.document, wtimeout=self._wtimeout) for c in FALLBACK_WRITE_CONCERNS
+            )
+        refusals: list[str] = []
+        for concern in candidates:
+            try:
+                await self._probe_write_concern(db, concern)
+            except PyMongoError as exc:
+                if not _refuses_write_concern(exc) or concern is candidates[-1]:
+                    raise StoreError(
+                        f"MongoDB: writing with write concern {concern.document}: {exc}"
+                    ) from exc
+                refusals.append(f"{concern.document}: {exc}")
+                continue
+            if refusals:
+                log.warning(
+                    "MongoDB store: the server refused the default write concern (%s); "
+                    "writing with %s instead. Set w= and journal= in store_url to choose.",
+                    "; ".join(refusals),
+                    concern.document,
+                )
+            return concern
+        raise AssertionError("unreachable")
+
+    async def _create_indexes(self) -> None:
+        # FerretDB v1 has no TTL or partial indexes: expired leases are taken over by
+        # the next acquire, never reaped by the server.
+        await self._documents.create_index([("owner", ASCENDING), ("modified", DESCENDING)])
+        await self._documents.create_index([("modified", DESCENDING)])
+        await self._updates.create_index([("doc_id", ASCENDING), ("seq", ASCENDING)], unique=True)
+        await self._versions.create_index([("doc_id", ASCENDING), ("id", ASCENDING)], unique=True)
+        await self._versions.create_index([("doc_id", ASCENDING), ("created", DESCENDING)])
+        await self._quarantine.create_index([("doc_id", ASCENDING)])
+        await self._chunks.create_index([("blob", ASCENDING), ("n", ASCENDING)], unique=True)
+        await self._chunks.create_index([("doc_id", ASCENDING)])
+
+    async def close(self) -> None:
+        if self._appenders:
+            await asyncio.gather(*self._appenders.values(), return_exceptions=True)
+        client, self._client, self._db = self._client, None, None
+        if client is not None:
+            await client.close()
+
+    # -- large values --------------------------------------------------------------------
+
+    async def _put_blob(
+        self, doc_id: str, kind: str, data: bytes, *, always_chunk: bool = False
+    ) -> dict[str, Any]:
+        """Store ``data`` and return the fields that point at it: inline while it is
+        small, else chunks written first (a crash leaves unreferenced chunks, never a
+        record pointing at missing ones)."""
+        if len(data) <= self.chunk_size and not always_chunk:
+            return {"data": data}
+        key = f"{kind}:{doc_id}:{uuid.uuid4().hex}"
+        size = self.chunk_size
+        count = 0
+        for n, start in enumerate(range(0, max(len(data), 1), size)):
+            # One chunk per insert keeps every command well under the 48 MB message cap.
+            await self._chunks.insert_one(
+                {
+                    "blob": key,
+                    "n": n,
+                    "doc_id": doc_id,
+                    "kind": kind,
+                    "data": data[start : start + size],
+                }
+            )
+            count += 1
+        return {"data": b"", "blob": key, "chunks": count, "size": len(data)}
+
+    async def _get_blob(self, fields: Mapping[str, Any]) -> bytes:
+        """The bytes stored by :meth:`_put_blob`; :class:`_Changed` if chunks are gone."""
+        key = fields.get("blob")
+        if key is None:
+            return bytes(fields["data"])
+        parts: list[bytes] = []
+        async for chunk in self._chunks.find({"blob": key}).sort("n", ASCENDING):
+            if chunk["n"] != len(parts):
+                break
+            parts.append(bytes(chunk["data"]))
+        data = b"".join(parts)
+        if len(parts) != fields["chunks"] or len(data) != fields["size"]:
+            raise _Changed(f"chunks of {key} are missing")
+        return data
+
+    async def _drop_blobs(self, keys: list[str]) -> None:
+        if keys:
+            await self._chunks.delete_many({"blob": {"$in": keys}})
+
+    # -- documents -----------------------------------------------------------------------
+
+    async def create(self, record: DocumentRecord, initial_state: bytes | None) -> None:
+        with _driver_errors(f"creating document {record.id}"):
+            row: dict[str, Any] = {
+                "_id": record.id,
+                "name": record.name,
+                "type": record.type,
+                "owner": record.owner,
+                "created": _iso(record.created),
+                "modified": _iso(record.modified),
+                "seq": 0,
+            }
+            if initial_state is not None:
+                # Chunks first, then one insert: the document exists with its first
+                # state or not at all.
+                blob = await self._put_blob(record.id, "initial", initial_state, always_chunk=True)
+                row["initial"] = blob
+            try:
+                await self._documents.insert_one(row)
+            except DuplicateKeyError:
+                if initial_state is not None:
+                    await self._drop_blobs([row["initial"]["blob"]])
+                raise
+
+    async def get(self, doc_id: str) -> DocumentRecord | None:
+        with _driver_errors(f"reading document {doc_id}"):
+            row = await self._documents.find_one({"_id": doc_id}, {"initial": 0})
+        return _record(row) if row else None
+
+    async def list_documents(self, owner: str | None = None) -> list[DocumentRecord]:
+        query = {} if owner is None else {"owner": owner}
+        with _driver_errors("listing documents"):
+            cursor = self._documents.find(query, {"initial": 0})
+            rows = await cursor.sort([("modified", DESCENDING), ("_id", ASCENDING)]).to_list()
+        return [_record(r) for r in rows]
+
+    async def update_metadata(
+        self, doc_id: str, *, name: str | None = None, modified: datetime | None = None
+    ) -> None:
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if modified is not None:
+            changes["modified"] = _iso(modified)
+        if changes:
+            with _driver_errors(f"updating document {doc_id}"):
+                await self._documents.update_one({"_id": doc_id}, {"$set": changes})
+
+    async def delete(self, doc_id: str) -> bool:
+        with _driver_errors(f"deleting document {doc_id}"):
+            # The record first: from then on appends and compactions find no document.
+            result = await self._documents.delete_one({"_id": doc_id})
+            await self._updates.delete_many({"doc_id": doc_id})
+            await self._snapshots.delete_one({"_id": doc_id})
+            await self._versions.delete_many({"doc_id": doc_id})
+            await self._leases.delete_many({"doc_id": doc_id})
+            # Quarantined records (and their chunks) stay for inspection, as in SQLite.
+            await self._chunks.delete_many({"doc_id": doc_id, "kind": {"$ne": "quarantine"}})
+        return result.deleted_count > 0
+
+    # -- the log -------------------------------------------------------------------------
+
+    async def append(self, doc_id: str, updates: list[PendingUpdate]) -> int:
+        # The appends of one document that arrive while a batch of it is written are
+        # written together next, in arrival order; other documents are written meanwhile.
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queues.setdefault(doc_id, []).append((updates, future))
+        if doc_id not in self._appenders:
+            self._appenders[doc_id] = asyncio.create_task(
+                self._write_appends(doc_id), name=f"collab-docs-mongodb-append-{doc_id}"
+            )
+        return await future
+
+    async def _write_appends(self, doc_id: str) -> None:
+        try:
+            while batch := self._queues.pop(doc_id, None):
+                try:
+                    seqs = await self._append_batch(doc_id, [updates for updates, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), seq in zip(batch, seqs, strict=True):
+                    if not future.done():
+                        future.set_result(seq)
+        finally:
+            del self._appenders[doc_id]
+
+    async def _append_batch(self, doc_id: str, calls: list[list[PendingUpdate]]) -> list[int]:
+        flat = [u for updates in calls for u in updates]
+        if not flat:
+            return [0] * len(calls)
+        with _driver_errors(f"appending to document {doc_id}"):
+            row = await self._documents.find_one_and_update(
+                {"_id": doc_id},
+                {"$inc": {"seq": len(flat)}, "$set": {"modified": _iso(flat[-1].created)}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if row is None:
+                return [0] * len(calls)  # deleted meanwhile: its late updates go nowhere
+            last = int(row["seq"])
+            first = last - len(flat) + 1
+            records = []
+            for seq, update in enumerate(flat, start=first):
+                fields = await self._put_blob(doc_id, "update", update.data)
+                records.append(
+                    {
+                        "doc_id": doc_id,
+                        "seq": seq,
+                        "user": update.user,
+                        "node": update.node,
+                        "created": _iso(update.created),
+                        **fields,
+                    }
+                )
+            await self._updates.insert_many(records, ordered=True)
+            if await self._documents.count_documents({"_id": doc_id}, limit=1) == 0:
+                # Deleted while we wrote: delete may have cleaned up before our insert.
+                await self._updates.delete_many({"doc_id": doc_id})
+                await self._chunks.delete_many({"doc_id": doc_id, "kind": {"$ne": "quarantine"}})
+                return [0] * len(calls)
+        seqs = []
+        end = first - 1
+        for updates in calls:
+            end += len(updates)
+            seqs.append(end if updates else 0)
+        return seqs
+
+    async def load(self, doc_id: str) -> LoadedDocument:
+        with _driver_errors(f"loading document {doc_id}"):
+            for _ in range(LOAD_ATTEMPTS):
+                try:
+                    return await self._load_once(doc_id)
+                except _Changed:
+                    await asyncio.sleep(0.01)
+        raise StoreError(f"MongoDB: document {doc_id} kept changing while it was loaded")
+
+    async def _load_once(self, doc_id: str) -> LoadedDocument:
+        snapshot: StoredUpdate | None = None
+        row = await self._snapshots.find_one({"_id": doc_id})
+        if row is not None:
+            snapshot = StoredUpdate(seq=int(row["upto_seq"]), data=await self._get_blob(row))
+        else:
+            doc = await self._documents.find_one({"_id": doc_id})
+            if doc is not None and doc.get("initial"):
+                snapshot = StoredUpdate(seq=0, data=await self._get_blob(doc["initial"]))
+        after = snapshot.seq if snapshot else 0
+        updates = []
+        cursor = self._updates.find({"doc_id": doc_id, "seq": {"$gt": after}})
+        async for record in cursor.sort("seq", ASCENDING):
+            updates.append(StoredUpdate(seq=int(record["seq"]), data=await self._get_blob(record)))
+        # A compaction that ran meanwhile may have deleted records we had yet to read.
+        check = await self._snapshots.find_one({"_id": doc_id})
+        if (check or {}).get("gen") != (row or {}).get("gen"):
+            raise _Changed(f"the snapshot of {doc_id} changed")
+        return LoadedDocument(snapshot, updates)
+
+    async def log_length(self, doc_id: str) -> int:
+        with _driver_errors(f"counting the log of {doc_id}"):
+            return await self._updates.count_documents({"doc_id": doc_id})
+
+    # -- compaction ----------------------------------------------------------------------
+
+    async def acquire_lease(
+        self, doc_id: str, name: str = "compact", ttl: float | None = None
+    ) -> str | None:
+        """Take the ``name`` lease of a document for ``ttl`` seconds; returns a token to
+        renew or release it with, or None while another holder's lease runs. Expiry is
+        judged by each node's clock: keep ``ttl`` well above the clock skew."""
+        token = f"{self.node}:{uuid.uuid4().hex}"
+        now = _now()
+        expires = now + timedelta(seconds=self.lease_ttl if ttl is None else ttl)
+        with _driver_errors(f"taking the {name} lease of {doc_id}"):
+            try:
+                # Matches a missing or expired lease; a live one makes the upsert collide.
+                await self._leases.update_one(
+                    {"_id": f"{name}:{doc_id}", "expires": {"$lte": now}},
+                    {
+                        "$set": {
+                            "doc_id": doc_id,
+                            "name": name,
+                            "owner": self.node,
+                            "token": token,
+                            "acquired": now,
+                            "expires": expires,
+                        }
+                    },
+                    upsert=True,
+                )
+            except DuplicateKeyError:
+                return None
+        return token
+
+    async def renew_lease(
+        self, doc_id: str, token: str, name: str = "compact", ttl: float | None = None
+    ) -> bool:
+        """Extend a lease still held with ``token``; False if it was lost (expired and
+        taken by another node)."""
+        expires = _now() + timedelta(seconds=self.lease_ttl if ttl is None else ttl)
+        with _driver_errors(f"renewing the {name} lease of {doc_id}"):
+            result = await self._leases.update_one(
+                {"_id": f"{name}:{doc_id}", "token": token}, {"$set": {"expires": expires}}
+            )
+        return result.matched_count == 1
+
+    async def release_lease(self, doc_id: str, token: str, name: str = "compact") -> bool:
+        """Give a lease back; False if it was no longer ours."""
+        with _driver_errors(f"releasing the {name} lease of {doc_id}"):
+            result = await self._leases.delete_one({"_id": f"{name}:{doc_id}", "token": token})
+        return result.deleted_count == 1
+
+    async def lease_holder(self, doc_id: str, name: str = "compact") -> str | None:
+        """The node holding a live lease, or None."""
+        with _driver_errors(f"reading the {name} lease of {doc_id}"):
+            row = await self._leases.find_one(
+                {"_id": f"{name}:{doc_id}", "expires": {"$gt": _now()}}
+            )
+        return row["owner"] if row else None
+
+    async def compact(self, doc_id: str, snapshot: bytes, upto_seq: int) -> None:
+        token = await self.acquire_lease(doc_id)
+        if token is None:
+            # Another node is compacting this document; the log stays until next time.
+            log.info("document %s: compaction skipped, another node holds the lease", doc_id)
+            return
+        try:
+            await self._compact_holding(doc_id, snapshot, upto_seq, token)
+        finally:
+            try:
+                await self.release_lease(doc_id, token)
+            except StoreError as exc:  # it expires on its own
+                log.warning("document %s: could not release the compaction lease: %s", doc_id, exc)
+
+    async def _compact_holding(
+        self, doc_id: str, snapshot: bytes, upto_seq: int, token: str
+    ) -> None:
+        with _driver_errors(f"compacting document {doc_id}"):
+            doc = await self._documents.find_one({"_id": doc_id})
+            if doc is None:
+                return
+            fields = await self._put_blob(doc_id, "snapshot", snapshot)
+            ours = [fields["blob"]] if "blob" in fields else []
+            if not await self.renew_lease(doc_id, token):
+                await self._drop_blobs(ours)
+                log.warning("document %s: compaction lease lost mid-way; not stored", doc_id)
+                return
+            row = {
+                "_id": doc_id,
+                "upto_seq": upto_seq,
+                "gen": uuid.uuid4().hex,
+                "created": _iso(_now()),
+                **fields,
+            }
+            try:
+                # Replaced only by a snapshot folding at least as much; else the upsert
+                # collides with the newer one.
+                before = await self._snapshots.find_one_and_replace(
+                    {"_id": doc_id, "upto_seq": {"$lte": upto_seq}}, row, upsert=True
+                )
+            except DuplicateKeyError:
+                await self._drop_blobs(ours)  # a newer snapshot is stored
+            else:
+                if before is not None:
+                    await self._drop_blobs([before["blob"]] if "blob" in before else [])
+                elif doc.get("initial"):
+                    await self._documents.update_one({"_id": doc_id}, {"$unset": {"initial": ""}})
+                    await self._drop_blobs([doc["initial"]["blob"]])
+            # Only now drop the folded records: a crash before leaves duplicates.
+            folded = {"doc_id": doc_id, "seq": {"$lte": upto_seq}}
+            big = await self._updates.find(
+                folded | {"blob": {"$exists": True}}, {"blob": 1}
+            ).to_list()
+            await self._updates.delete_many(folded)
+            await self._drop_blobs([r["blob"] for r in big])
+
+    async def quarantine(
+        self, doc_id: str, record: StoredUpdate, reason: str, *, snapshot: bool = False
+    ) -> None:
+        with _driver_errors(f"quarantining a record of {doc_id}"):
+            fields = await self._put_blob(doc_id, "quarantine", record.data)
+            await self._quarantine.insert_one(
+                {
+                    "doc_id": doc_id,
+                    "kind": "snapshot" if snapshot else "update",
+                    "seq": record.seq,
+                    "reason": reason,
+                    "created": _iso(_now()),
+                    **fields,
+                }
+            )
+            if snapshot:
+                row = await self._snapshots.find_one_and_delete(
+                    {"_id": doc_id, "upto_seq": record.seq}
+                )
+                if row is not None:
+                    await self._drop_blobs([row["blob"]] if "blob" in row else [])
+                elif record.seq == 0:  # the initial state given to create
+                    doc = await self._documents.find_one_and_update(
+                        {"_id": doc_id}, {"$unset": {"initial": ""}}
+                    )
+                    if doc is not None and doc.get("initial"):
+                        await self._drop_blobs([doc["initial"]["blob"]])
+            else:
+                row = await self._updates.find_one_and_delete({"doc_id": doc_id, "seq": record.seq})
+                if row is not None and "blob" in row:
+                    await self._drop_blobs([row["blob"]])
+
+    # -- versions ------------------------------------------------------------------------
+
+    async def create_version(self, version: VersionRecord, state: bytes) -> None:
+        with _driver_errors(f"creating version {version.id} of {version.doc_id}"):
+            fields = await self._put_blob(version.doc_id, "version", state)
+            try:
+                await self._versions.insert_one(
+                    {
+                        "doc_id": version.doc_id,
+                        "id": version.id,
+                        "label": version.label,
+                        "created": _iso(version.created),
+                        "created_by": version.created_by,
+                        "auto": version.auto,
+                        **fields,
+                    }
+                )
+            except DuplicateKeyError:
+                await self._drop_blobs([fields["blob"]] if "blob" in fields else [])
+                raise
+
+    async def list_versions(self, doc_id: str) -> list[VersionRecord]:
+        with _driver_errors(f"listing the versions of {doc_id}"):
+            cursor = self._versions.find({"doc_id": doc_id}, {"data": 0})
+            rows = await cursor.sort([("created", DESCENDING), ("id", DESCENDING)]).to_list()
+        return [_version(r) for r in rows]
+
+    async def get_version(self, doc_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
+        with _driver_errors(f"reading version {version_id} of {doc_id}"):
+            row = await self._versions.find_one({"doc_id": doc_id, "id": version_id})
+            if row is None:
+                return None
+            try:
+                state = await self._get_blob(row)
+            except _Changed:
+                return None  # deleted while we read it
+        return _version(row), state
+
+    async def delete_versions(self, doc_id: str, version_ids: list[str]) -> None:
+        if not version_ids:
+            return
+        query = {"doc_id": doc_id, "id": {"$in": list(version_ids)}}
+        with _driver_errors(f"deleting versions of {doc_id}"):
+            big = await self._versions.find(
+                query | {"blob": {"$exists": True}}, {"blob": 1}
+            ).to_list()
+            await self._versions.delete_many(query)
+            await self._drop_blobs([r["blob"] for r in big])
