@@ -11,5 +11,7 @@ echo "== lint"
 .venv/bin/ruff check jupyter_collab_docs tests
 .venv/bin/ruff format --check jupyter_collab_docs tests
 .venv/bin/mypy
+echo "== real servers (FerretDB, MariaDB, Redis, Kafka; cached outside the clone)"
+./scripts/servers/install-all.sh
 echo "== tests"
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

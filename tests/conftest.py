@@ -25,7 +25,13 @@ from pycrdt.websocket.websocket import HttpxWebsocket
 
 from jupyter_collab_docs.identity import CollabDocsIdentityProvider
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytest_plugins = [
+    "pytest_jupyter.jupyter_server",
+    "tests.servers.ferretdb",
+    "tests.servers.mariadb",
+    "tests.servers.redis",
+    "tests.servers.kafka",
+]
 
 EXTENSION = "jupyter_collab_docs"
 

@@ -1,0 +1,1 @@
+"""Database servers the tests start (pytest plugins, one module per server)."""

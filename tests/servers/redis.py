@@ -1,0 +1,126 @@
+"""pytest plugin: a real Redis server for the session (``scripts/servers/redis.sh``).
+
+``redis_server`` starts a private server on a free port under a temporary directory and stops it
+at the end of the session; ``COLLAB_DOCS_TEST_REDIS_URL=redis://HOST:PORT/0`` uses a running
+server instead (then ``stop``/``start``/``kill``/``pause`` skip the test: it is not ours to stop).
+If Redis is not installed the fixture fails and names the install command.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "servers" / "redis.sh"
+NOT_INSTALLED = 3  # the scripts' exit code when the server is not installed
+
+
+class ServerScriptError(RuntimeError):
+    pass
+
+
+def run_script(script: Path, *args: str, timeout: float = 180) -> str:
+    """Run ``script args...``; a server it starts is stopped by its watcher if we die."""
+    env = {**os.environ, "COLLAB_DOCS_OWNER_PID": str(os.getpid())}
+    done = subprocess.run(
+        ["bash", str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode == NOT_INSTALLED:
+        pytest.fail(done.stderr.strip(), pytrace=False)
+    if done.returncode != 0:
+        raise ServerScriptError(
+            f"{script.name} {' '.join(args)} failed ({done.returncode}):\n{done.stderr}"
+        )
+    return done.stdout
+
+
+def pid_alive(pidfile: Path) -> bool:
+    """The process in ``pidfile`` runs (a zombie does not: PID 1 may not reap orphans)."""
+    try:
+        pid = int(pidfile.read_text())
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A Redis server: ``url``, ``port``; ``stop()``, ``start()`` (same port, empty: no
+    persistence), ``kill()`` (SIGKILL), ``restart()``, ``pause(seconds)`` (CLIENT PAUSE)."""
+
+    def __init__(self, url: str, directory: Path | None = None) -> None:
+        self.url = url
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 6379
+        self.dir = directory
+
+    def _script(self, *args: str) -> None:
+        if self.dir is None:
+            pytest.skip("COLLAB_DOCS_TEST_REDIS_URL names a server these tests do not control")
+        run_script(SCRIPT, *args)
+
+    def start(self) -> None:
+        self._script("start", str(self.dir), str(self.port))
+
+    def stop(self) -> None:
+        self._script("stop", str(self.dir))
+
+    def kill(self) -> None:
+        self._script("kill", str(self.dir))
+
+    def restart(self) -> None:
+        self._script("restart", str(self.dir), str(self.port))
+
+    def pause(self, seconds: float) -> None:
+        """The server answers no client for ``seconds`` (returns at once)."""
+        self._script("pause", str(self.dir), str(seconds))
+
+    def running(self) -> bool:
+        if self.dir is None:
+            return True
+        return pid_alive(self.dir / "server.pid")
+
+    def ensure_running(self) -> None:
+        """Start it again if a test stopped it and did not restart it."""
+        if not self.running():
+            self.start()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    url = os.environ.get("COLLAB_DOCS_TEST_REDIS_URL")
+    if url:
+        yield RedisServer(url)
+        return
+    directory = tmp_path_factory.mktemp("redis")
+    for attempt in range(3):
+        port = free_port()
+        try:
+            run_script(SCRIPT, "start", str(directory), str(port))
+            break
+        except ServerScriptError as e:
+            if "already in use" not in str(e) or attempt == 2:
+                pytest.fail(str(e), pytrace=False)
+    server = RedisServer(f"redis://127.0.0.1:{port}/0", directory)
+    try:
+        yield server
+    finally:
+        run_script(SCRIPT, "stop", str(directory))
