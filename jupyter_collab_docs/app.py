@@ -29,6 +29,7 @@ from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
 from .rooms import RoomConfig, RoomManager
 from .sharing import SharingService
 from .stores import DocumentStore, store_from_url
+from .versions import VersionPolicy, VersionService
 
 MiB = 1024 * 1024
 
@@ -156,6 +157,14 @@ class CollabDocsApp(ExtensionApp):
         the immediate re-check that follows each share change.""",
     ).tag(config=True)
 
+    auto_version_idle = Float(
+        30.0, help="Seconds without edits after which edited documents get an automatic version."
+    ).tag(config=True)
+
+    auto_version_interval = Float(
+        1800.0, help="During continuous editing, an automatic version at least this often (s)."
+    ).tag(config=True)
+
     hub_admin_scope = Unicode(
         "custom:collab-docs:admin",
         help="Under JupyterHub, users holding this scope are administrators.",
@@ -167,6 +176,7 @@ class CollabDocsApp(ExtensionApp):
     rooms: RoomManager
     documents: DocumentService
     sharing: SharingService
+    versions: VersionService
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -189,6 +199,8 @@ class CollabDocsApp(ExtensionApp):
         self.rooms = RoomManager(self.store, config)
         self.documents = DocumentService(self.store, self.rooms, access)
         self.sharing = SharingService(self.documents, access, self.rooms)
+        policy = VersionPolicy(idle=self.auto_version_idle, interval=self.auto_version_interval)
+        self.versions = VersionService(self.documents, self.store, self.rooms, policy)
         self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})
         self.log.info("collab-docs node %s, documents in %s", self.node_id, self.store_url)
 
@@ -199,8 +211,10 @@ class CollabDocsApp(ExtensionApp):
         # Called by Jupyter Server on its event loop once it runs.
         await self.store.start()
         self.rooms.start()
+        self.versions.start()
 
     async def stop_extension(self) -> None:
+        await self.versions.close()
         await self.rooms.close()
         await self.store.close()
         self.users.close()

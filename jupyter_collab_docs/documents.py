@@ -28,7 +28,7 @@ from .stores import DocumentRecord, DocumentStore
 MAX_NAME_LENGTH = 255
 
 
-def _iso(value: datetime) -> str:
+def iso_time(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -40,8 +40,8 @@ def model(record: DocumentRecord, role: str) -> dict[str, Any]:
         "type": record.type,
         "role": role,
         "owner": record.owner,
-        "created": _iso(record.created),
-        "modified": _iso(record.modified),
+        "created": iso_time(record.created),
+        "modified": iso_time(record.modified),
     }
 
 
@@ -79,6 +79,17 @@ class DocumentService:
         """The document and the actor's role on it (``link``: a share link token the
         caller presented), or NotFound if unreadable."""
         return await self._authorize(actor, doc_id, Permission.READ, link)
+
+    async def authorize(
+        self, actor: Actor, doc_id: str, permission: Permission, link: str | None = None
+    ) -> tuple[DocumentRecord, str]:
+        """The document and the actor's role, if the role grants ``permission``; else
+        NotFound (cannot read) or Forbidden (can read, may not do this)."""
+        return await self._authorize(actor, doc_id, permission, link)
+
+    async def live_room(self, record: DocumentRecord) -> DocumentRoom:
+        """The document's live room, loaded if needed (503 if it cannot load)."""
+        return await self._room(record)
 
     async def _room(self, record: DocumentRecord) -> DocumentRoom:
         try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -108,6 +108,10 @@ class DocumentRoom:
         self.clients: dict[Connection, set[int]] = {}
         self.last_active = time.monotonic()
         self.closed = False
+        # Edits since the last version, for automatic versions and "who changed what".
+        self.last_edit: float | None = None
+        self.last_version = time.monotonic()
+        self.contributions: dict[str, dict[str, int]] = {}
         self._awareness: dict[int, _AwarenessSlot] = {}
         self._outbox: list[tuple[bytes, Connection | None]] = []
         self._broadcast_scheduled = False
@@ -297,6 +301,10 @@ class DocumentRoom:
         if self._captured is not None:
             self._captured.append(update)
         self.last_active = time.monotonic()
+        self.last_edit = self.last_active
+        counts = self.contributions.setdefault(author, {"updates": 0, "bytes": 0})
+        counts["updates"] += 1
+        counts["bytes"] += len(update)
         self._outbox.append((update, origin))
         if not self._broadcast_scheduled:
             self._broadcast_scheduled = True
@@ -485,6 +493,8 @@ class RoomManager:
         self.config = config
         self._rooms: dict[str, DocumentRoom] = {}
         self._locks: dict[str, _LockEntry] = {}
+        # Called with a room about to close, before its last flush (automatic versions).
+        self.before_close: list[Callable[[DocumentRoom], Awaitable[None]]] = []
         self._sweeper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -535,6 +545,11 @@ class RoomManager:
             if not force and room.clients:
                 return
             del self._rooms[doc_id]
+            for hook in self.before_close:
+                try:
+                    await hook(room)
+                except Exception:
+                    log.exception("document %s: before-close hook failed", doc_id)
             await room.close()
 
     async def discard(self, doc_id: str, code: int, reason: str) -> None:

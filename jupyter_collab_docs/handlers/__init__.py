@@ -9,6 +9,7 @@ from .documents import DocumentHandler, DocumentsHandler
 from .me import MeHandler
 from .rooms import RoomHandler
 from .shares import ShareHandler, SharesHandler
+from .versions import CompareHandler, RestoreHandler, VersionsHandler
 
 DOC_ID = r"(?P<doc_id>[^/]+)"
 
@@ -21,6 +22,9 @@ def handlers() -> list[tuple[str, Any]]:
         (rf"{api}/documents/?", DocumentsHandler),
         (rf"{api}/documents/{DOC_ID}", DocumentHandler),
         (rf"{api}/documents/{DOC_ID}/content", ContentHandler),
+        (rf"{api}/documents/{DOC_ID}/versions/?", VersionsHandler),
+        (rf"{api}/documents/{DOC_ID}/versions/compare", CompareHandler),
+        (rf"{api}/documents/{DOC_ID}/versions/(?P<version_id>[^/]+)/restore", RestoreHandler),
         (rf"{api}/documents/{DOC_ID}/shares/?", SharesHandler),
         (rf"{api}/documents/{DOC_ID}/shares/(?P<principal>[^/]+)", ShareHandler),
         (rf"{api}/rooms/{DOC_ID}", RoomHandler),
@@ -28,12 +32,15 @@ def handlers() -> list[tuple[str, Any]]:
 
 
 __all__ = [
+    "CompareHandler",
     "ContentHandler",
     "DocumentHandler",
     "DocumentsHandler",
     "MeHandler",
+    "RestoreHandler",
     "RoomHandler",
     "ShareHandler",
     "SharesHandler",
+    "VersionsHandler",
     "handlers",
 ]

@@ -12,9 +12,12 @@ class ContentHandler(CollabDocsHandler):
     @web.authenticated
     @authorized
     async def get(self, doc_id: str) -> None:
-        if self.get_argument("version", None) is not None:
-            raise web.HTTPError(400, "versions are not available yet on this server")
         actor = await self.actor()
+        version = self.get_argument("version", None)
+        if version is not None:
+            versions = self.collab.versions
+            self.reply(await versions.content(actor, doc_id, version, self.link_token))
+            return
         self.reply(await self.collab.documents.content(actor, doc_id, self.link_token))
 
     @web.authenticated

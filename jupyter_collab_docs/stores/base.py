@@ -33,6 +33,9 @@ class VersionRecord:
     created: datetime
     created_by: str
     auto: bool
+    # Who changed the document since the version before this one:
+    # {"alice": {"updates": 12, "bytes": 340}}
+    contributors: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,6 +9,7 @@ snapshot and log or the new snapshot without the folded records: never a gap.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,6 +62,7 @@ CREATE TABLE IF NOT EXISTS versions (
     created TEXT NOT NULL,
     created_by TEXT NOT NULL,
     auto INTEGER NOT NULL,
+    contributors TEXT NOT NULL,
     state BLOB NOT NULL,
     PRIMARY KEY (doc_id, id)
 );
@@ -343,13 +345,14 @@ class SQLiteDocumentStore(DocumentStore):
             created=_parse(row[3]),
             created_by=row[4],
             auto=bool(row[5]),
+            contributors=json.loads(row[6]),
         )
 
     async def create_version(self, version: VersionRecord, state: bytes) -> None:
         def work(db: sqlite3.Connection) -> None:
             with db:
                 db.execute(
-                    "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         version.id,
                         version.doc_id,
@@ -357,6 +360,7 @@ class SQLiteDocumentStore(DocumentStore):
                         _iso(version.created),
                         version.created_by,
                         int(version.auto),
+                        json.dumps(version.contributors),
                         state,
                     ),
                 )
@@ -366,7 +370,7 @@ class SQLiteDocumentStore(DocumentStore):
     async def list_versions(self, doc_id: str) -> list[VersionRecord]:
         def work(db: sqlite3.Connection) -> list[VersionRecord]:
             rows = db.execute(
-                "SELECT id, doc_id, label, created, created_by, auto FROM versions "
+                "SELECT id, doc_id, label, created, created_by, auto, contributors FROM versions "
                 "WHERE doc_id = ? ORDER BY created DESC, id DESC",
                 (doc_id,),
             ).fetchall()
@@ -377,11 +381,12 @@ class SQLiteDocumentStore(DocumentStore):
     async def get_version(self, doc_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
         def work(db: sqlite3.Connection) -> tuple[VersionRecord, bytes] | None:
             row = db.execute(
-                "SELECT id, doc_id, label, created, created_by, auto, state FROM versions "
+                "SELECT id, doc_id, label, created, created_by, auto, contributors, state "
+                "FROM versions "
                 "WHERE doc_id = ? AND id = ?",
                 (doc_id, version_id),
             ).fetchone()
-            return (self._version(row), row[6]) if row else None
+            return (self._version(row), row[7]) if row else None
 
         return await self._run(work)
 

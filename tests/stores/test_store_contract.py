@@ -17,18 +17,28 @@ from jupyter_collab_docs.stores.sqlite import SQLiteDocumentStore
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 
 
-def sqlite_store(tmp_path: Path) -> DocumentStore:
+def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> DocumentStore:
     return SQLiteDocumentStore(tmp_path / "documents.db")
 
 
-BACKENDS: dict[str, Callable[[Path], DocumentStore]] = {"sqlite": sqlite_store}
+def mongodb_store(request: pytest.FixtureRequest, tmp_path: Path) -> DocumentStore:
+    from jupyter_collab_docs.stores.mongodb import MongoDocumentStore
+
+    # FerretDB (tests/servers/ferretdb.py), a database of this test's own.
+    return MongoDocumentStore(request.getfixturevalue("mongodb_test_url"))
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], DocumentStore]] = {
+    "sqlite": sqlite_store,
+    "mongodb": mongodb_store,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def make_store(request: pytest.FixtureRequest, tmp_path: Path):
     @asynccontextmanager
     async def started() -> AsyncIterator[DocumentStore]:
-        store = BACKENDS[request.param](tmp_path)
+        store = BACKENDS[request.param](request, tmp_path)
         await store.start()
         try:
             yield store
@@ -208,10 +218,18 @@ async def test_versions_round_trip_newest_first_and_go_with_the_document(make_st
     async with make_store() as store:
         await store.create(record(), None)
         older = VersionRecord("v1", "d1", "first", NOW, "alice", auto=False)
-        newer = VersionRecord("v2", "d1", "", NOW + timedelta(minutes=1), "bob", auto=True)
+        newer = VersionRecord(
+            "v2",
+            "d1",
+            "",
+            NOW + timedelta(minutes=1),
+            "bob",
+            auto=True,
+            contributors={"bob": {"updates": 3, "bytes": 60}},
+        )
         await store.create_version(older, b"state-1")
         await store.create_version(newer, b"state-2")
-        assert [v.id for v in await store.list_versions("d1")] == ["v2", "v1"]
+        assert await store.list_versions("d1") == [newer, older]
         got = await store.get_version("d1", "v1")
         assert got == (older, b"state-1")
         assert await store.get_version("d1", "nope") is None

@@ -1,0 +1,163 @@
+"""Version history: named and automatic versions, content at a version, restore as a new
+change that live editors see, who changed what between versions, thinning."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from jupyter_collab_docs.stores import VersionRecord
+from jupyter_collab_docs.versions import VersionPolicy, thin
+
+from .conftest import eventually, yclient
+
+
+async def new_file(api, content):
+    reply = await api(
+        "alice", "POST", "documents", {"name": "d", "type": "file", "content": content}
+    )
+    return reply.body["id"]
+
+
+async def put(api, doc_id, text, user="alice"):
+    reply = await api(user, "PUT", f"documents/{doc_id}/content", {"content": text})
+    assert reply.status == 200, reply.body
+
+
+async def test_named_versions_content_and_restore_seen_live(api, ws_url):
+    doc_id = await new_file(api, "one")
+    v1 = await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "first draft"})
+    assert v1.status == 201
+    assert set(v1.body) == {"id", "label", "created", "created_by", "auto", "contributors"}
+    assert (v1.body["label"], v1.body["created_by"], v1.body["auto"]) == (
+        "first draft",
+        "alice",
+        False,
+    )
+    await put(api, doc_id, "one two")
+    v2 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "second"})).body
+    assert v2["contributors"] == {
+        "alice": {"updates": 1, "bytes": v2["contributors"]["alice"]["bytes"]}
+    }
+    listed = (await api("alice", "GET", f"documents/{doc_id}/versions")).body["versions"]
+    assert [v["id"] for v in listed] == [v2["id"], v1.body["id"]]
+    old = await api(
+        "alice", "GET", f"documents/{doc_id}/content", params={"version": v1.body["id"]}
+    )
+    assert old.body == {"type": "file", "format": "text", "content": "one"}
+    async with yclient(ws_url(doc_id, "carol")) as live:
+        await eventually(lambda: str(live.text) == "one two")
+        restored = await api(
+            "alice", "POST", f"documents/{doc_id}/versions/{v1.body['id']}/restore"
+        )
+        assert restored.status == 200 and restored.body["id"] == doc_id
+        await eventually(lambda: str(live.text) == "one", what="restore seen live")
+    # the restore kept what it replaced, so it can be undone
+    listed = (await api("alice", "GET", f"documents/{doc_id}/versions")).body["versions"]
+    before = listed[0]
+    assert before["auto"] and before["label"] == "Before restoring first draft"
+    await api("alice", "POST", f"documents/{doc_id}/versions/{before['id']}/restore")
+    content = (await api("alice", "GET", f"documents/{doc_id}/content")).body["content"]
+    assert content == "one two"
+
+
+async def test_who_changed_what_between_two_versions(api, collab):
+    doc_id = await new_file(api, "a")
+    await api("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "editor"})
+    v0 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "start"})).body
+    await put(api, doc_id, "ab", "bob")
+    await put(api, doc_id, "abc", "bob")
+    v1 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "mid"})).body
+    await put(api, doc_id, "abcd", "alice")
+    v2 = (await api("bob", "POST", f"documents/{doc_id}/versions", {"label": "end"})).body
+    reply = await api(
+        "alice",
+        "GET",
+        f"documents/{doc_id}/versions/compare",
+        params={"from": v0["id"], "to": v2["id"]},
+    )
+    assert reply.status == 200
+    people = reply.body["contributors"]
+    assert people["bob"]["updates"] == 2 and people["alice"]["updates"] == 1
+    only_bob = await api(
+        "alice",
+        "GET",
+        f"documents/{doc_id}/versions/compare",
+        params={"from": v0["id"], "to": v1["id"]},
+    )
+    assert set(only_bob.body["contributors"]) == {"bob"}
+    backwards = await api(
+        "alice",
+        "GET",
+        f"documents/{doc_id}/versions/compare",
+        params={"from": v2["id"], "to": v0["id"]},
+    )
+    assert backwards.status == 400
+
+
+async def test_version_permissions(api):
+    doc_id = await new_file(api, "x")
+    await api("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "viewer"})
+    v = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "v"})).body
+    assert (await api("bob", "GET", f"documents/{doc_id}/versions")).status == 200
+    read = await api("bob", "GET", f"documents/{doc_id}/content", params={"version": v["id"]})
+    assert read.status == 200
+    assert (await api("bob", "POST", f"documents/{doc_id}/versions", {"label": "no"})).status == 403
+    assert (
+        await api("bob", "POST", f"documents/{doc_id}/versions/{v['id']}/restore")
+    ).status == 403
+    await api("alice", "DELETE", f"documents/{doc_id}/shares/user:bob")
+    assert (await api("bob", "GET", f"documents/{doc_id}/versions")).status == 404
+    assert len((await api("alice", "GET", f"documents/{doc_id}/versions")).body["versions"]) == 1
+
+
+async def test_version_errors(api):
+    doc_id = await new_file(api, "x")
+    assert (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": 5})).status == 400
+    missing = await api("alice", "GET", f"documents/{doc_id}/content", params={"version": "nope"})
+    assert missing.status == 404 and missing.body["message"] == "no such version"
+    assert (await api("alice", "POST", f"documents/{doc_id}/versions/nope/restore")).status == 404
+    unnamed = await api("alice", "POST", f"documents/{doc_id}/versions")
+    assert unnamed.status == 201 and unnamed.body["label"] == ""
+
+
+@pytest.mark.parametrize("collab_config", [{"auto_version_idle": 0.3}])
+async def test_automatic_version_after_editing_then_idling(api, ws_url, collab_config):
+    doc_id = await new_file(api, "")
+    async with yclient(ws_url(doc_id)) as client:
+        client.text.insert(0, "typed live")
+
+        async def auto_versions():
+            versions = (await api("alice", "GET", f"documents/{doc_id}/versions")).body["versions"]
+            return [v for v in versions if v["auto"]]
+
+        found: list = []
+        for _ in range(100):
+            found = await auto_versions()
+            if found:
+                break
+            await __import__("anyio").sleep(0.05)
+        assert len(found) == 1
+        assert found[0]["contributors"]["alice"]["updates"] >= 1
+        content = await api(
+            "alice", "GET", f"documents/{doc_id}/content", params={"version": found[0]["id"]}
+        )
+        assert content.body["content"] == "typed live"
+
+
+def test_thinning_keeps_recent_hourly_daily_and_every_named_version():
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+
+    def auto(minutes_ago: int, vid: str) -> VersionRecord:
+        return VersionRecord(vid, "d", "", now - timedelta(minutes=minutes_ago), "", True)
+
+    versions = [
+        auto(5, "recent-a"), auto(30, "recent-b"),           # last hour: all kept
+        auto(125, "h2-new"), auto(150, "h2-old"),              # same hour bucket
+        auto(60 * 30, "d1-new"), auto(60 * 31, "d1-old"),     # same day, beyond a day
+        auto(60 * 24 * 40, "ancient"),                         # past a month
+        VersionRecord("named", "d", "keep me", now - timedelta(days=90), "alice", False),
+    ]  # fmt: skip
+    dropped = thin(versions, now, VersionPolicy())
+    assert sorted(dropped) == ["ancient", "d1-old", "h2-old"]
