@@ -21,6 +21,7 @@ from . import __version__
 from .acl import ShareAccess
 from .acl.database import AccessDatabase
 from .acl.directory import AccessDirectory
+from .audit import AuditTrail
 from .cli import GroupsApp, UsersApp
 from .documents import DocumentService
 from .handlers import handlers
@@ -177,6 +178,7 @@ class CollabDocsApp(ExtensionApp):
     documents: DocumentService
     sharing: SharingService
     versions: VersionService
+    audit: AuditTrail
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -196,8 +198,9 @@ class CollabDocsApp(ExtensionApp):
             awareness_timeout=self.awareness_timeout,
             revalidate_interval=self.revalidate_interval,
         )
-        self.rooms = RoomManager(self.store, config)
-        self.documents = DocumentService(self.store, self.rooms, access)
+        self.audit = AuditTrail(self.node_id)
+        self.rooms = RoomManager(self.store, config, on_edit=self.audit.edit)
+        self.documents = DocumentService(self.store, self.rooms, access, self.audit)
         self.sharing = SharingService(self.documents, access, self.rooms)
         policy = VersionPolicy(idle=self.auto_version_idle, interval=self.auto_version_interval)
         self.versions = VersionService(self.documents, self.store, self.rooms, policy)
@@ -210,12 +213,14 @@ class CollabDocsApp(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         # Called by Jupyter Server on its event loop once it runs.
         await self.store.start()
+        await self.audit.start()
         self.rooms.start()
         self.versions.start()
 
     async def stop_extension(self) -> None:
         await self.versions.close()
         await self.rooms.close()
+        await self.audit.close()
         await self.store.close()
         self.users.close()
         self.access_db.close()

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .acl import AccessService, Permission, can
+from .audit import AuditTrail
 from .doctypes import (
     DOC_TYPES,
     ContentError,
@@ -57,10 +58,13 @@ def validate_name(name: Any) -> str:
 
 
 class DocumentService:
-    def __init__(self, store: DocumentStore, rooms: RoomManager, access: AccessService):
+    def __init__(
+        self, store: DocumentStore, rooms: RoomManager, access: AccessService, audit: AuditTrail
+    ):
         self.store = store
         self.rooms = rooms
         self.access = access
+        self.audit = audit
 
     async def _authorize(
         self, actor: Actor, doc_id: str, permission: Permission, link: str | None = None
@@ -68,8 +72,13 @@ class DocumentService:
         record = await self.store.get(doc_id)
         role = await self.access.role_of(actor, record, link) if record else None
         if record is None or role is None:
+            if record is not None:  # a real document the actor may not see
+                self.audit.emit(
+                    "access.denied", actor, doc_id, attempted=permission.value, role=None
+                )
             raise NotFound()
         if not can(role, permission):
+            self.audit.emit("access.denied", actor, doc_id, attempted=permission.value, role=role)
             raise Forbidden(f"your role '{role}' does not allow '{permission.value}'")
         return record, role
 
@@ -97,7 +106,7 @@ class DocumentService:
         except RoomLoadError as exc:
             raise Unavailable(f"the document could not be loaded: {exc}") from exc
 
-    async def list(self, actor: Actor) -> list[dict[str, Any]]:
+    async def list_documents(self, actor: Actor) -> list[dict[str, Any]]:
         records = await self.store.list_documents()
         roles = await self.access.readable(actor, records)
         return [model(r, roles[r.id]) for r in records if r.id in roles]
@@ -124,7 +133,15 @@ class DocumentService:
             modified=now,
         )
         await self.store.create(record, initial_state(doc_type, content))
+        self.audit.emit("document.created", actor, record.id, name=name, type=doc_type)
         return model(record, "owner")
+
+    async def activity(
+        self, actor: Actor, doc_id: str, limit: int, link: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The document's recent audit events, newest first (owners and admins)."""
+        await self._authorize(actor, doc_id, Permission.READ_ACTIVITY, link)
+        return await self.audit.activity(doc_id, limit)
 
     async def get(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:
         record, role = await self.role(actor, doc_id, link)
@@ -134,9 +151,10 @@ class DocumentService:
         self, actor: Actor, doc_id: str, name: Any, link: str | None = None
     ) -> dict[str, Any]:
         record, role = await self._authorize(actor, doc_id, Permission.WRITE, link)
-        record.name = validate_name(name)
+        old_name, record.name = record.name, validate_name(name)
         record.modified = datetime.now(timezone.utc)
         await self.store.update_metadata(doc_id, name=record.name, modified=record.modified)
+        self.audit.emit("document.renamed", actor, doc_id, old_name=old_name, new_name=record.name)
         return model(record, role)
 
     async def delete(self, actor: Actor, doc_id: str, link: str | None = None) -> None:
@@ -144,6 +162,7 @@ class DocumentService:
         # Delete first, so no socket can load the room again, then close the live one.
         await self.store.delete(doc_id)
         await self.access.forget(doc_id)
+        self.audit.emit("document.deleted", actor, doc_id)
         await self.rooms.discard(doc_id, CLOSE_DELETED, "document deleted")
 
     async def content(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:
@@ -160,7 +179,9 @@ class DocumentService:
         except ContentError as exc:
             raise BadRequest(str(exc)) from exc
         room = await self._room(record)
-        room.apply_server_update(replacement_update(room.doc, record.type, content), actor.username)
+        update = replacement_update(room.doc, record.type, content)
+        room.apply_server_update(update, actor.username)
         await room.flush()  # answer once the change is durable
+        self.audit.emit("document.content_replaced", actor, doc_id, bytes=len(update))
         fresh = await self.store.get(doc_id)
         return model(fresh or record, role)

@@ -99,8 +99,16 @@ class _AwarenessSlot:
 class DocumentRoom:
     """One document's live state: its ``Doc``, its sockets, awareness and write queue."""
 
-    def __init__(self, doc_id: str, doc_type: str, store: DocumentStore, config: RoomConfig):
+    def __init__(
+        self,
+        doc_id: str,
+        doc_type: str,
+        store: DocumentStore,
+        config: RoomConfig,
+        on_edit: Callable[[str, str, int], None] | None = None,
+    ):
         self.doc_id = doc_id
+        self.on_edit = on_edit
         self.doc_type = doc_type
         self.store = store
         self.config = config
@@ -305,6 +313,8 @@ class DocumentRoom:
         counts = self.contributions.setdefault(author, {"updates": 0, "bytes": 0})
         counts["updates"] += 1
         counts["bytes"] += len(update)
+        if self.on_edit is not None:
+            self.on_edit(self.doc_id, author, len(update))
         self._outbox.append((update, origin))
         if not self._broadcast_scheduled:
             self._broadcast_scheduled = True
@@ -488,9 +498,15 @@ class _LockEntry:
 class RoomManager:
     """Opens, shares, evicts and closes the rooms of one server node."""
 
-    def __init__(self, store: DocumentStore, config: RoomConfig):
+    def __init__(
+        self,
+        store: DocumentStore,
+        config: RoomConfig,
+        on_edit: Callable[[str, str, int], None] | None = None,
+    ):
         self.store = store
         self.config = config
+        self.on_edit = on_edit  # told of every applied update (the audit's edit bursts)
         self._rooms: dict[str, DocumentRoom] = {}
         self._locks: dict[str, _LockEntry] = {}
         # Called with a room about to close, before its last flush (automatic versions).
@@ -530,7 +546,7 @@ class RoomManager:
             room = self._rooms.get(doc_id)
             if room is not None and not room.closed:
                 return room
-            room = DocumentRoom(doc_id, doc_type, self.store, self.config)
+            room = DocumentRoom(doc_id, doc_type, self.store, self.config, self.on_edit)
             await room.load()
             self._rooms[doc_id] = room
             return room

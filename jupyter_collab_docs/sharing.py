@@ -62,6 +62,10 @@ class SharingService:
         if not can_grant(mine, role, current):
             raise Forbidden(f"your role '{mine}' may share up to editor, not change owners")
         token = await self.access.grant(doc_id, principal, role, actor.username)
+        kind = "share.granted" if current is None else "share.changed"
+        self.documents.audit.emit(
+            kind, actor, doc_id, principal=principal, role=role, previous_role=current
+        )
         await self.rooms.revalidate(doc_id)
         share = {"principal": principal, "role": role}
         if token is not None:
@@ -81,4 +85,7 @@ class SharingService:
         if not can_grant(mine, current, current):
             raise Forbidden(f"your role '{mine}' cannot remove an owner")
         await self.access.revoke(doc_id, principal)
+        self.documents.audit.emit(
+            "share.revoked", actor, doc_id, principal=principal, previous_role=current
+        )
         await self.rooms.revalidate(doc_id)

@@ -104,7 +104,9 @@ class VersionService:
 
     # -- the API -------------------------------------------------------------------------
 
-    async def list(self, actor: Actor, doc_id: str, link: str | None) -> list[dict[str, Any]]:
+    async def list_versions(
+        self, actor: Actor, doc_id: str, link: str | None
+    ) -> list[dict[str, Any]]:
         await self.documents.role(actor, doc_id, link)
         return [version_model(v) for v in await self.store.list_versions(doc_id)]
 
@@ -115,7 +117,8 @@ class VersionService:
             raise BadRequest(f"'label' must be a string of at most {MAX_LABEL_LENGTH} characters")
         record, _ = await self.documents.authorize(actor, doc_id, Permission.MANAGE_VERSIONS, link)
         room = await self.documents.live_room(record)
-        return version_model(await self._snapshot(room, label.strip(), actor.username, False))
+        version = await self._snapshot(room, label.strip(), actor.username, False)
+        return version_model(version)
 
     async def content(
         self, actor: Actor, doc_id: str, version_id: str, link: str | None
@@ -137,6 +140,7 @@ class VersionService:
         )
         room.apply_server_update(replacement_update(room.doc, record.type, content), actor.username)
         await room.flush()
+        self.documents.audit.emit("version.restored", actor, doc_id, version_id=version_id)
         return await self.documents.get(actor, doc_id, link)
 
     async def compare(
@@ -187,6 +191,14 @@ class VersionService:
             contributors=contributions,
         )
         await self.store.create_version(version, room.doc.get_update())
+        self.documents.audit.emit(
+            "version.created",
+            by or None,
+            room.doc_id,
+            version_id=version.id,
+            label=label,
+            auto=auto,
+        )
         if auto:
             await self._thin(room.doc_id)
         return version

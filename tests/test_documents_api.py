@@ -185,11 +185,11 @@ async def test_replace_content_rejects_wrong_shapes(api):
     assert (await api("alice", "GET", f"documents/{doc['id']}/content")).body == before
 
 
-async def test_versions_query_is_refused_clearly_until_versions_exist(api):
+async def test_content_of_an_unknown_version_is_404(api):
     doc = (await api("alice", "POST", "documents", {"name": "A", "type": "file"})).body
     reply = await api("alice", "GET", f"documents/{doc['id']}/content", params={"version": "v1"})
-    assert reply.status == 400
-    assert "version" in reply.body["message"]
+    assert reply.status == 404
+    assert reply.body["message"] == "no such version"
 
 
 @pytest.mark.parametrize("collab_config", [{"max_body_size": 1000}])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .activity import ActivityHandler
 from .content import ContentHandler
 from .documents import DocumentHandler, DocumentsHandler
 from .me import MeHandler
@@ -26,12 +27,14 @@ def handlers() -> list[tuple[str, Any]]:
         (rf"{api}/documents/{DOC_ID}/versions/compare", CompareHandler),
         (rf"{api}/documents/{DOC_ID}/versions/(?P<version_id>[^/]+)/restore", RestoreHandler),
         (rf"{api}/documents/{DOC_ID}/shares/?", SharesHandler),
+        (rf"{api}/documents/{DOC_ID}/activity", ActivityHandler),
         (rf"{api}/documents/{DOC_ID}/shares/(?P<principal>[^/]+)", ShareHandler),
         (rf"{api}/rooms/{DOC_ID}", RoomHandler),
     ]
 
 
 __all__ = [
+    "ActivityHandler",
     "CompareHandler",
     "ContentHandler",
     "DocumentHandler",

@@ -12,7 +12,7 @@ class DocumentsHandler(CollabDocsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        documents = await self.collab.documents.list(await self.actor())
+        documents = await self.collab.documents.list_documents(await self.actor())
         self.reply({"documents": documents})
 
     @web.authenticated

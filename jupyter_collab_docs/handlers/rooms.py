@@ -111,10 +111,13 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
 
     async def open(self, doc_id: str) -> None:  # type: ignore[override]
         super().open()  # WebSocketMixin's keep-alive pings
+        collab = self.settings[SETTINGS_KEY]
         if self.refusal is not None:
+            collab.audit.emit(
+                "access.denied", None, doc_id, attempted="connect", reason=self.refusal[1]
+            )
             self.close(*self.refusal)
             return
-        collab = self.settings[SETTINGS_KEY]
         self.actor = await collab.actor_for(self.current_user)
         self.link = self.get_argument("link", None)
         try:
@@ -135,6 +138,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             return
         self.room = room
         room.join(self)
+        collab.audit.emit("session.joined", self.actor, doc_id, role=role)
 
     def on_message(self, message: str | bytes) -> None:
         room = self.room
@@ -174,9 +178,14 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         return role
 
     def on_close(self) -> None:
-        if self.room is not None:
-            self.room.leave(self)
+        self._leave()
+
+    def _leave(self) -> None:
+        room = self.room
+        if room is not None:
             self.room = None
+            room.leave(self)
+            self.settings[SETTINGS_KEY].audit.emit("session.left", self.actor, room.doc_id)
 
     # -- the room's view of this socket (rooms.Connection) --------------------------------
 
@@ -193,9 +202,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             stream.write(binary_frame(message))
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
-        if self.room is not None:
-            self.room.leave(self)
-            self.room = None
+        self._leave()
         super().close(code, reason)
 
     def check_xsrf_cookie(self) -> None:

@@ -12,7 +12,9 @@ class VersionsHandler(CollabDocsHandler):
     @web.authenticated
     @authorized
     async def get(self, doc_id: str) -> None:
-        versions = await self.collab.versions.list(await self.actor(), doc_id, self.link_token)
+        versions = await self.collab.versions.list_versions(
+            await self.actor(), doc_id, self.link_token
+        )
         self.reply({"versions": versions})
 
     @web.authenticated

@@ -152,6 +152,9 @@ def _version(row: Mapping[str, Any]) -> VersionRecord:
         created=_parse(row["created"]),
         created_by=row["created_by"],
         auto=bool(row["auto"]),
+        # A list, not a subdocument keyed by user: names may hold "." or start with "$"
+        # (and FerretDB v1 has no nested arrays, so no pairs either).
+        contributors={c["user"]: dict(c["stats"]) for c in row.get("contributors", [])},
     )
 
 
@@ -175,6 +178,11 @@ class MongoDocumentStore(DocumentStore):
         options = {k.lower(): v[-1] for k, v in parse_qs(query).items()}
         self.url = url
         self.database_name: str = unquote(path) or DEFAULT_DATABASE
+        if options.get("w") == "0":
+            # Unacknowledged writes would lose errors the store relies on (a taken lease,
+            # a duplicate id) and durability; FerretDB also answers them, desyncing the
+            # connection.
+            raise ValueError("w=0 (unacknowledged writes) is not supported for the store")
         self._write_concern_from_url = bool(options.keys() & {"w", "journal"})
         self._wtimeout = int(options["wtimeoutms"]) if "wtimeoutms" in options else None
         self._client_options: dict[str, Any] = {}
@@ -683,6 +691,10 @@ class MongoDocumentStore(DocumentStore):
                         "created": _iso(version.created),
                         "created_by": version.created_by,
                         "auto": version.auto,
+                        "contributors": [
+                            {"user": user, "stats": stats}
+                            for user, stats in version.contributors.items()
+                        ],
                         **fields,
                     }
                 )
