@@ -4,6 +4,7 @@ error, are validated by openapi-core; and the spec itself is valid OpenAPI."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,7 @@ def test_the_spec_covers_every_route():
     for pattern, _ in handlers():
         path = pattern.removeprefix("/api/collab-docs").replace("/?", "")
         path = path.replace("(?P<doc_id>[^/]+)", "{id}")
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path)  # (?P<principal>...)
         assert path in spec_paths, pattern
 
 
@@ -172,7 +174,14 @@ async def test_token_in_the_query_string(checked, tokens):
 
 
 @pytest.mark.parametrize(
-    "path", ["me", "documents", f"documents/{MISSING}", f"documents/{MISSING}/content"]
+    "path",
+    [
+        "me",
+        "documents",
+        f"documents/{MISSING}",
+        f"documents/{MISSING}/content",
+        f"documents/{MISSING}/shares",
+    ],
 )
 async def test_anonymous_reads_are_401(checked, path):
     reply = await checked(None, "GET", path, valid_request=False)
@@ -186,6 +195,8 @@ async def test_anonymous_reads_are_401(checked, path):
         ("PATCH", f"documents/{MISSING}", {"name": "x"}),
         ("DELETE", f"documents/{MISSING}", None),
         ("PUT", f"documents/{MISSING}/content", {"content": "x"}),
+        ("PUT", f"documents/{MISSING}/shares/user:bob", {"role": "viewer"}),
+        ("DELETE", f"documents/{MISSING}/shares/user:bob", None),
     ],
 )
 async def test_anonymous_writes_are_refused(checked, method, path, body):
@@ -238,6 +249,9 @@ async def test_documents_lifecycle(checked):
         ("DELETE", "", None),
         ("GET", "/content", None),
         ("PUT", "/content", {"content": "x"}),
+        ("GET", "/shares", None),
+        ("PUT", "/shares/user:carol", {"role": "viewer"}),
+        ("DELETE", "/shares/user:carol", None),
     ],
 )
 async def test_missing_and_unreadable_documents_are_404(checked, method, suffix, body):
@@ -271,11 +285,11 @@ async def test_bad_input_is_400(checked, method, suffix, kwargs):
     assert reply.body["message"]
 
 
-async def test_content_versions_are_400_until_versions_exist(checked):
+async def test_content_of_an_unknown_version_is_404(checked):
     doc = await new_doc(checked)
     path = f"documents/{doc['id']}/content"
     reply = await checked("alice", "GET", path, params={"version": "1"})
-    assert reply.status == 400
+    assert reply.status == 404
 
 
 @pytest.mark.parametrize("collab_config", [{"max_body_size": 1000}])
@@ -343,3 +357,195 @@ async def test_rooms_path_without_upgrade_is_400(jp_fetch, openapi, jp_http_port
     headers = Headers(list(response.headers.get_all()))
     openapi.validate_response(request, spec_response(response.code, response.body, headers))
     assert response.code == 400
+
+
+# -- shares -----------------------------------------------------------------------------------
+
+
+async def test_shares_lifecycle(checked, collab, tokens):
+    tokens["dave"] = collab.users.add("dave")
+    doc = await new_doc(checked)
+    shares_path = f"documents/{doc['id']}/shares"
+
+    listed = await checked("alice", "GET", shares_path)
+    assert listed.body == {"shares": [{"principal": "user:alice", "role": "owner"}]}
+
+    granted = await checked("alice", "PUT", f"{shares_path}/user:bob", {"role": "editor"})
+    assert (granted.status, granted.body) == (200, {"principal": "user:bob", "role": "editor"})
+    granted = await checked("alice", "PUT", f"{shares_path}/group:team", {"role": "viewer"})
+    assert granted.body == {"principal": "group:team", "role": "viewer"}
+
+    link = await checked("alice", "PUT", f"{shares_path}/link", {"role": "viewer"})
+    assert link.status == 200
+    assert set(link.body) == {"principal", "role", "token"}
+    token = link.body["token"]
+    again = await checked("alice", "PUT", f"{shares_path}/link", {"role": "commenter"})
+    assert again.body == {"principal": "link", "role": "commenter"}  # the token is shown once
+
+    listed = await checked("bob", "GET", shares_path)  # editors (any reader) may list
+    assert listed.body["shares"] == [
+        {"principal": "user:alice", "role": "owner"},
+        {"principal": "user:bob", "role": "editor"},
+        {"principal": "group:team", "role": "viewer"},
+        {"principal": "link", "role": "commenter"},
+    ]
+    # an editor shares up to editor; the changed share answers its new role
+    lowered = await checked("bob", "PUT", f"{shares_path}/group:team", {"role": "editor"})
+    assert lowered.body == {"principal": "group:team", "role": "editor"}
+
+    # dave holds the link: with it he reads (as a commenter), without it the doc is 404
+    with_link = {"link": token}
+    reply = await checked("dave", "GET", f"documents/{doc['id']}", params=with_link)
+    assert (reply.status, reply.body["role"]) == (200, "commenter")
+    reply = await checked("dave", "GET", f"documents/{doc['id']}/content", params=with_link)
+    assert reply.status == 200
+    assert (await checked("dave", "GET", shares_path, params=with_link)).status == 200
+    reply = await checked("dave", "PUT", f"{shares_path}/user:dave", {"role": "editor"},
+                          params=with_link)  # fmt: skip
+    assert reply.status == 403
+    assert (await checked("dave", "GET", f"documents/{doc['id']}")).status == 404
+
+    assert (await checked("alice", "DELETE", f"{shares_path}/user:bob")).status == 204
+    assert (await checked("bob", "GET", f"documents/{doc['id']}")).status == 404
+    assert (await checked("alice", "DELETE", f"{shares_path}/link")).status == 204
+    reply = await checked("dave", "GET", f"documents/{doc['id']}", params=with_link)
+    assert reply.status == 404
+    # a new link has a new token; the old one stays dead
+    fresh = await checked("alice", "PUT", f"{shares_path}/link", {"role": "viewer"})
+    assert fresh.body["token"] != token
+    reply = await checked("dave", "GET", f"documents/{doc['id']}", params=with_link)
+    assert reply.status == 404
+    reply = await checked("dave", "GET", f"documents/{doc['id']}",
+                          params={"link": fresh.body["token"]})  # fmt: skip
+    assert (reply.status, reply.body["role"]) == (200, "viewer")
+
+    listed = await checked("carol", "GET", shares_path)  # administrators too
+    assert listed.body["shares"] == [
+        {"principal": "user:alice", "role": "owner"},
+        {"principal": "group:team", "role": "editor"},
+        {"principal": "link", "role": "viewer"},
+    ]
+
+
+async def test_the_link_header(checked, collab, tokens, jp_fetch, openapi, jp_http_port):
+    tokens["dave"] = collab.users.add("dave")
+    doc = await new_doc(checked)
+    token = (
+        await checked("alice", "PUT", f"documents/{doc['id']}/shares/link", {"role": "viewer"})
+    ).body["token"]
+    for link in (token, "cdl_wrong"):
+        headers = {"Authorization": f"token {tokens['dave']}", "X-Collab-Docs-Link": link}
+        response = await jp_fetch(
+            "api", "collab-docs", "documents", doc["id"], headers=headers, raise_error=False
+        )
+        request = SpecRequest(
+            f"http://127.0.0.1:{jp_http_port}",
+            f"{API_PREFIX}documents/{doc['id']}",
+            "get",
+            None,
+            "",
+            RequestParameters(header=Headers(headers)),
+        )
+        openapi.validate_request(request)
+        reply_headers = Headers(list(response.headers.get_all()))
+        openapi.validate_response(
+            request, spec_response(response.code, response.body, reply_headers)
+        )
+        assert response.code == (200 if link == token else 404)
+
+
+@pytest.mark.parametrize(
+    ("user", "method", "principal", "body", "status"),
+    [
+        # bad input
+        ("alice", "PUT", "bob", {"role": "viewer"}, 400),
+        ("alice", "PUT", "user:", {"role": "viewer"}, 400),
+        ("alice", "PUT", "team:x", {"role": "viewer"}, 400),
+        ("alice", "PUT", "user:b%20b", {"role": "viewer"}, 400),
+        ("alice", "PUT", "user:bob", {"role": "admin"}, 400),
+        ("alice", "PUT", "user:bob", {"role": None}, 400),
+        ("alice", "PUT", "user:bob", {}, 400),
+        ("alice", "PUT", "user:bob", ["viewer"], 400),
+        ("alice", "PUT", "link", {"role": "owner"}, 400),
+        ("alice", "DELETE", "nobody", None, 400),
+        # not allowed by the caller's role
+        ("bob", "PUT", "user:dave", {"role": "viewer"}, 403),  # bob is a viewer
+        ("bob", "DELETE", "user:bob", None, 403),
+        ("eve", "PUT", "user:dave", {"role": "owner"}, 403),  # eve is an editor
+        ("eve", "PUT", "user:olga", {"role": "editor"}, 403),  # olga is an owner
+        ("eve", "DELETE", "user:olga", None, 403),
+        # no such share on a readable document
+        ("alice", "DELETE", "user:dave", None, 404),
+        ("alice", "DELETE", "group:team", None, 404),
+        ("alice", "DELETE", "link", None, 404),
+        # the creator's own share
+        ("alice", "PUT", "user:alice", {"role": "viewer"}, 409),
+        ("carol", "PUT", "user:alice", {"role": "owner"}, 409),
+        ("olga", "DELETE", "user:alice", None, 409),
+        ("alice", "DELETE", "user:alice", None, 409),
+    ],
+)
+async def test_share_errors(checked, collab, tokens, user, method, principal, body, status):
+    for name in ("dave", "eve", "olga"):
+        tokens[name] = collab.users.add(name)
+    doc = await new_doc(checked)
+    path = f"documents/{doc['id']}/shares"
+    for who, role in (("bob", "viewer"), ("eve", "editor"), ("olga", "owner")):
+        reply = await checked("alice", "PUT", f"{path}/user:{who}", {"role": role})
+        assert reply.status == 200
+    before = (await checked("alice", "GET", path)).body
+    reply = await checked(
+        user, method, f"{path}/{principal}", body, valid_request=status not in (400, 413)
+    )
+    assert reply.status == status, reply.body
+    assert reply.body["message"]
+    assert (await checked("alice", "GET", path)).body == before
+
+
+@pytest.mark.parametrize("collab_config", [{"max_body_size": 1000}])
+async def test_oversized_share_bodies_are_413(checked, collab_config):
+    doc = await new_doc(checked)
+    path = f"documents/{doc['id']}/shares/user:bob"
+    reply = await checked("alice", "PUT", path, {"role": "viewer", "pad": "x" * 2000})
+    assert reply.status == 413
+    listed = await checked("alice", "GET", f"documents/{doc['id']}/shares")
+    assert len(listed.body["shares"]) == 1
+
+
+async def test_wrong_share_answers_fail_validation(checked, openapi, jp_http_port):
+    doc = await new_doc(checked)
+    host = f"http://127.0.0.1:{jp_http_port}"
+    json_headers = Headers({"Content-Type": "application/json"})
+
+    def answer(body: Any) -> SpecResponse:
+        return spec_response(200, json.dumps(body).encode(), json_headers)
+
+    listing = SpecRequest(host, f"{API_PREFIX}documents/{doc['id']}/shares", "get", None, "")
+    real = (await checked("alice", "GET", f"documents/{doc['id']}/shares")).body
+    openapi.validate_response(listing, answer(real))
+    for body in [
+        {"shares": []},
+        {"shares": [{"principal": "alice", "role": "owner"}]},
+        {"shares": [{"principal": "user:alice", "role": "admin"}]},
+        {"shares": [{"principal": "link", "role": "viewer", "token": "leaked"}]},
+        {"grants": real["shares"]},
+    ]:
+        with pytest.raises(OpenAPIError):
+            openapi.validate_response(listing, answer(body))
+
+    put = SpecRequest(
+        host,
+        f"{API_PREFIX}documents/{doc['id']}/shares/link",
+        "put",
+        b'{"role": "viewer"}',
+        "application/json",
+    )
+    openapi.validate_response(put, answer({"principal": "link", "role": "viewer", "token": "t"}))
+    openapi.validate_response(put, answer({"principal": "link", "role": "viewer"}))
+    for body in [
+        {"principal": "link", "role": "owner", "token": "t"},
+        {"principal": "user:bob", "role": "viewer", "token": "t"},
+        {"principal": "link"},
+    ]:
+        with pytest.raises(OpenAPIError):
+            openapi.validate_response(put, answer(body))

@@ -6,9 +6,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..identity import Actor
@@ -29,6 +31,18 @@ def _now() -> datetime:
 class Share:
     principal: str
     role: str
+
+
+def _upsert(dialect: str, model: Any, values: dict[str, Any], changes: dict[str, Any]) -> Any:
+    if dialect in ("mysql", "mariadb"):
+        return mysql_insert(model).values(**values).on_duplicate_key_update(**changes)
+    return sqlite_insert(model).values(**values).on_conflict_do_update(set_=changes)
+
+
+def _insert_ignore(dialect: str, model: Any, values: dict[str, Any]) -> Any:
+    if dialect in ("mysql", "mariadb"):
+        return mysql_insert(model).values(**values).prefix_with("IGNORE")
+    return sqlite_insert(model).values(**values).on_conflict_do_nothing()
 
 
 def principals_of(actor: Actor) -> list[str]:
@@ -129,35 +143,33 @@ class ShareAccess:
 
     async def grant(self, doc_id: str, principal: str, role: str, by: str) -> str | None:
         def work(session: Session) -> str | None:
+            # Upserts, so two grants of one principal at once cannot collide (MariaDB's
+            # repeatable reads would not even let the loser see the winner's row).
+            dialect = session.get_bind().dialect.name
             if principal == LINK:
-                link = session.get(LinkRow, doc_id)
-                if link is not None:
-                    link.role = role
-                    return None
                 token = "cdl_" + secrets.token_urlsafe(24)
-                session.add(
-                    LinkRow(
-                        document_id=doc_id, token_hash=hash_token(token), role=role, created=_now()
-                    )
+                values = {
+                    "document_id": doc_id,
+                    "token_hash": hash_token(token),
+                    "role": role,
+                    "created": _now(),
+                }
+                result = session.execute(_insert_ignore(dialect, LinkRow, values))
+                if getattr(result, "rowcount", 0):
+                    return token
+                session.execute(
+                    update(LinkRow).where(LinkRow.document_id == doc_id).values(role=role)
                 )
-                return token
-            row = session.scalar(
-                select(ShareRow).where(
-                    ShareRow.document_id == doc_id, ShareRow.principal == principal
-                )
-            )
-            if row is None:
-                session.add(
-                    ShareRow(
-                        document_id=doc_id,
-                        principal=principal,
-                        role=role,
-                        granted_by=by,
-                        granted_at=_now(),
-                    )
-                )
-            else:
-                row.role, row.granted_by, row.granted_at = role, by, _now()
+                return None
+            values = {
+                "document_id": doc_id,
+                "principal": principal,
+                "role": role,
+                "granted_by": by,
+                "granted_at": _now(),
+            }
+            changes = {"role": role, "granted_by": by, "granted_at": values["granted_at"]}
+            session.execute(_upsert(dialect, ShareRow, values, changes))
             return None
 
         return await self.db.run(work)

@@ -7,20 +7,27 @@ loop only awaits. Migrations (Alembic) run once when the database is opened.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import fcntl
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+RETRIES = 5
+RETRYABLE = {1213, 1205}  # MySQL: deadlock victim, lock wait timeout
 
 
 def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -51,20 +58,54 @@ class AccessDatabase:
         self.migrate()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (a no-op when it already is)."""
+        """Bring the schema to the newest revision (a no-op when it already is). Several
+        nodes (or the CLI) may start at once: they migrate one after the other."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self._migration_lock(), self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.url.startswith("sqlite"):
+            path = self.url.split("///", 1)[1] if "///" in self.url else ""
+            if not path or path == ":memory:":
+                yield
+                return
+            with open(path + ".migrate.lock", "a+") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+            return
+        # MySQL / MariaDB: a named lock held by one connection for the whole migration.
+        with self.engine.connect() as connection:
+            got = connection.execute(text("SELECT GET_LOCK('collab_docs_migrate', 120)")).scalar()
+            if got != 1:
+                raise RuntimeError("timed out waiting for another node's migration")
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT RELEASE_LOCK('collab_docs_migrate')"))
 
     def session(self) -> Session:
         return self.sessions()
 
     def call(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn`` in a session that commits on success (for the CLI and threads)."""
-        with self.sessions.begin() as session:
-            return fn(session)
+        """Run ``fn`` in a session that commits on success (for the CLI and threads).
+        A transaction MySQL / MariaDB chose as a deadlock victim is run again."""
+        for attempt in range(RETRIES):
+            try:
+                with self.sessions.begin() as session:
+                    return fn(session)
+            except OperationalError as exc:
+                code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+                if code not in RETRYABLE or attempt == RETRIES - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         """``call`` on a worker thread, for the event loop."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..users import USERNAME_PATTERN, UserError, UserRecord, hash_token, new_token
 from .database import AccessDatabase
-from .models import GroupRow, MemberRow, TokenRow, UserRow
+from .models import GroupRow, MemberRow, ShareRow, TokenRow, UserRow
 
 
 def _now() -> datetime:
@@ -102,6 +102,8 @@ class AccessDirectory:
                 raise UserError(f"no such user: {username!r}")
             session.execute(delete(TokenRow).where(TokenRow.username == username))
             session.execute(delete(MemberRow).where(MemberRow.username == username))
+            # A later user of the same name must not inherit these shares.
+            session.execute(delete(ShareRow).where(ShareRow.principal == f"user:{username}"))
             session.delete(user)
 
         self.db.call(work)
@@ -153,6 +155,7 @@ class AccessDirectory:
             if group is None:
                 raise UserError(f"no such group: {name!r}")
             session.execute(delete(MemberRow).where(MemberRow.group == name))
+            session.execute(delete(ShareRow).where(ShareRow.principal == f"group:{name}"))
             session.delete(group)
 
         self.db.call(work)

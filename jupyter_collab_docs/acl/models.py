@@ -22,8 +22,13 @@ class Base(DeclarativeBase):
     pass
 
 
+# Names are case-sensitive everywhere (see the migration).
+MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+
 class UserRow(Base):
     __tablename__ = "users"
+    __table_args__ = MYSQL
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(255))
@@ -34,6 +39,7 @@ class UserRow(Base):
 
 class TokenRow(Base):
     __tablename__ = "api_tokens"
+    __table_args__ = MYSQL
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(
@@ -47,6 +53,7 @@ class TokenRow(Base):
 
 class GroupRow(Base):
     __tablename__ = "groups"
+    __table_args__ = MYSQL
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     created: Mapped[datetime] = mapped_column(DateTime)
@@ -60,7 +67,7 @@ class MemberRow(Base):
     )
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
 
-    __table_args__ = (Index("group_members_username", "username"),)
+    __table_args__ = (Index("group_members_username", "username"), MYSQL)
 
 
 class ShareRow(Base):
@@ -76,11 +83,13 @@ class ShareRow(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "principal", name="shares_document_principal"),
         Index("shares_principal", "principal"),
+        MYSQL,
     )
 
 
 class LinkRow(Base):
     __tablename__ = "share_links"
+    __table_args__ = MYSQL
 
     document_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -4,6 +4,8 @@ Revision ID: 0001
 Revises:
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -11,6 +13,11 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+# Names are case-sensitive everywhere: MySQL / MariaDB compare case-insensitively
+# unless told otherwise, SQLite does not.
+MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
 def upgrade() -> None:
@@ -21,6 +28,7 @@ def upgrade() -> None:
         sa.Column("is_admin", sa.Boolean, nullable=False),
         sa.Column("disabled", sa.Boolean, nullable=False),
         sa.Column("created", sa.DateTime, nullable=False),
+        **MYSQL,
     )
     op.create_table(
         "api_tokens",
@@ -35,12 +43,14 @@ def upgrade() -> None:
         sa.Column("created", sa.DateTime, nullable=False),
         sa.Column("last_used", sa.DateTime, nullable=True),
         sa.Column("expires", sa.DateTime, nullable=True),
+        **MYSQL,
     )
     op.create_index("ix_api_tokens_username", "api_tokens", ["username"])
     op.create_table(
         "groups",
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("created", sa.DateTime, nullable=False),
+        **MYSQL,
     )
     op.create_table(
         "group_members",
@@ -51,6 +61,7 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("username", sa.String(64), primary_key=True),
+        **MYSQL,
     )
     op.create_index("group_members_username", "group_members", ["username"])
     op.create_table(
@@ -62,6 +73,7 @@ def upgrade() -> None:
         sa.Column("granted_by", sa.String(64), nullable=False),
         sa.Column("granted_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("document_id", "principal", name="shares_document_principal"),
+        **MYSQL,
     )
     op.create_index("shares_principal", "shares", ["principal"])
     op.create_table(
@@ -71,6 +83,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("expires", sa.DateTime, nullable=True),
         sa.Column("created", sa.DateTime, nullable=False),
+        **MYSQL,
     )
 
 
