@@ -23,6 +23,9 @@ from .acl.database import AccessDatabase
 from .acl.directory import AccessDirectory
 from .audit import AuditTrail
 from .cli import GroupsApp, UsersApp
+from .cli_audit import AuditApp
+from .cluster import SCHEMES as CLUSTER_SCHEMES
+from .cluster import ClusterBus, bus_from_url
 from .documents import DocumentService
 from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
@@ -48,6 +51,7 @@ class CollabDocsApp(ExtensionApp):
     subcommands = {
         "users": (UsersApp, UsersApp.description),
         "groups": (GroupsApp, GroupsApp.description),
+        "audit": (AuditApp, AuditApp.description),
     }
 
     @default("config_file_name")
@@ -63,7 +67,9 @@ class CollabDocsApp(ExtensionApp):
         return os.path.join(jupyter_data_dir(), "collab_docs")
 
     store_url = Unicode(
-        help="Where documents live: sqlite:///path/documents.db (default, in data_dir).",
+        help="""Where documents live: sqlite:///path/documents.db (default, in data_dir) or
+        mongodb://host[:port]/database (MongoDB; write concern from the URL, default
+        majority + journaled).""",
     ).tag(config=True)
 
     @default("store_url")
@@ -98,6 +104,38 @@ class CollabDocsApp(ExtensionApp):
             raise ValueError(
                 f"unsupported acl_url scheme {scheme!r}; use sqlite:///path or "
                 "mysql+pymysql://user:password@host/db"
+            )
+        return value
+
+    audit_sinks = List(
+        Unicode(),
+        help="""Where audit events go, each as a URL: file:///path/audit.jsonl (JSON lines,
+        rotated by size; default <data_dir>/audit.jsonl) or
+        kafka://host:port[,host:port]/topic (keyed by document id; spooled on disk under
+        <data_dir>/audit-spool while Kafka is unreachable). Empty: only the activity feed
+        (kept in the document store). More settings: c.AuditTrail.*; see docs/audit.md.""",
+    ).tag(config=True)
+
+    @default("audit_sinks")
+    def _default_audit_sinks(self) -> list[str]:
+        return ["file://" + str(Path(self.data_dir, "audit.jsonl").absolute())]
+
+    cluster_url = Unicode(
+        "",
+        help="""How the nodes of one deployment share live rooms: empty (default) for a
+        single node, or redis://host:port/db (also rediss://, unix://) for a Redis pub/sub
+        cluster bus. Every node must use the same store, access database and cluster_url.
+        More settings: c.RedisBus.*; see docs/cluster.md.""",
+    ).tag(config=True)
+
+    @validate("cluster_url")
+    def _validate_cluster_url(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if value and not value.startswith(CLUSTER_SCHEMES):
+            scheme = value.split(":", 1)[0]
+            raise ValueError(
+                f"unsupported cluster_url scheme {scheme!r}; leave it empty for one node or "
+                "use redis://host:port/db"
             )
         return value
 
@@ -174,6 +212,7 @@ class CollabDocsApp(ExtensionApp):
     store: DocumentStore
     access_db: AccessDatabase
     users: AccessDirectory
+    cluster: ClusterBus
     rooms: RoomManager
     documents: DocumentService
     sharing: SharingService
@@ -184,7 +223,7 @@ class CollabDocsApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
-        self.store = store_from_url(self.store_url)
+        self.store = store_from_url(self.store_url, node=self.node_id)
         self.access_db = AccessDatabase(self.acl_url)
         self.users = AccessDirectory(self.access_db)
         access = ShareAccess(self.access_db)
@@ -198,14 +237,27 @@ class CollabDocsApp(ExtensionApp):
             awareness_timeout=self.awareness_timeout,
             revalidate_interval=self.revalidate_interval,
         )
-        self.audit = AuditTrail(self.node_id)
-        self.rooms = RoomManager(self.store, config, on_edit=self.audit.edit)
+        self.audit = AuditTrail(
+            self.node_id,
+            sinks=self.audit_sinks,
+            store=self.store,
+            data_dir=self.data_dir,
+            event_logger=self.serverapp.event_logger if self.serverapp else None,
+            parent=self,
+        )
+        self.cluster = bus_from_url(self.cluster_url, self.node_id, parent=self)
+        self.rooms = RoomManager(self.store, config, on_edit=self.audit.edit, bus=self.cluster)
         self.documents = DocumentService(self.store, self.rooms, access, self.audit)
         self.sharing = SharingService(self.documents, access, self.rooms)
         policy = VersionPolicy(idle=self.auto_version_idle, interval=self.auto_version_interval)
         self.versions = VersionService(self.documents, self.store, self.rooms, policy)
         self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})
-        self.log.info("collab-docs node %s, documents in %s", self.node_id, self.store_url)
+        self.log.info(
+            "collab-docs node %s, documents in %s, cluster bus %s",
+            self.node_id,
+            self.store_url,
+            self.cluster.status().get("url", self.cluster.backend),
+        )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
@@ -214,12 +266,14 @@ class CollabDocsApp(ExtensionApp):
         # Called by Jupyter Server on its event loop once it runs.
         await self.store.start()
         await self.audit.start()
+        await self.cluster.start()
         self.rooms.start()
         self.versions.start()
 
     async def stop_extension(self) -> None:
         await self.versions.close()
         await self.rooms.close()
+        await self.cluster.close()
         await self.audit.close()
         await self.store.close()
         self.users.close()

@@ -13,8 +13,9 @@ from .base import (
 )
 
 
-def store_from_url(url: str) -> DocumentStore:
-    """Build the store a URL names; the backend's driver is imported only when used."""
+def store_from_url(url: str, node: str | None = None) -> DocumentStore:
+    """Build the store a URL names; the backend's driver is imported only when used.
+    ``node`` names this server node (the owner of the store's compaction leases)."""
     if url.startswith("sqlite:///"):
         from .sqlite import SQLiteDocumentStore, path_from_url
 
@@ -22,7 +23,7 @@ def store_from_url(url: str) -> DocumentStore:
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from .mongodb import MongoDocumentStore
 
-        return MongoDocumentStore(url)
+        return MongoDocumentStore(url, node=node)
     scheme = url.split(":", 1)[0]
     raise ValueError(
         f"unsupported store_url scheme {scheme!r}: use sqlite:///path/to/file.db "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -162,3 +163,15 @@ class DocumentStore(abc.ABC):
     @abc.abstractmethod
     async def delete_versions(self, doc_id: str, version_ids: list[str]) -> None:
         """Forget versions (old automatic ones are thinned out)."""
+
+    # -- the audit activity feed ---------------------------------------------------------
+
+    @abc.abstractmethod
+    async def append_activity(self, events: list[dict[str, Any]]) -> None:
+        """Keep audit events (JSON objects with ``event_id``, ``document_id`` and
+        ``timestamp``) for the documents' activity feeds. An event whose ``event_id`` is
+        already kept is ignored, so a batch may be written twice."""
+
+    @abc.abstractmethod
+    async def list_activity(self, doc_id: str, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` events of one document, newest first."""

@@ -20,6 +20,12 @@ transactions and no multi-document atomicity; every invariant of
   state given to ``create`` is always a chunk reference inside the document's record, so
   creating a document with its first state is one atomic insert.
 
+Collections: ``documents`` (metadata, the seq counter, the initial state's reference),
+``updates`` (the log: doc_id, seq, data, user, node, created), ``snapshots`` (one per
+document), ``versions``, ``quarantine``, ``chunks`` (large values), ``leases``,
+``activity`` (the audit feed) and ``meta`` (the schema version; the write concern probe).
+Their indexes are created by ``start``.
+
 Timestamps are stored as UTC ISO 8601 strings, like the SQLite store does: they sort in
 time order and keep microseconds (BSON dates keep milliseconds). Lease expiries, which only
 this module reads, are BSON dates.
@@ -37,6 +43,7 @@ fails an operation after 3 s instead of the driver's 30, so rooms retry promptly
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -47,12 +54,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from bson import ObjectId
 from bson.codec_options import CodecOptions
 from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
+    BulkWriteError,
     DuplicateKeyError,
     OperationFailure,
     PyMongoError,
@@ -232,17 +241,22 @@ class MongoDocumentStore(DocumentStore):
         return self._coll("leases")
 
     @property
+    def _activity(self) -> AsyncCollection[dict[str, Any]]:
+        return self._coll("activity")
+
+    @property
     def _chunks(self) -> AsyncCollection[dict[str, Any]]:
         return self._coll("chunks")
 
     async def start(self) -> None:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            self.url,
-            tz_aware=True,
-            tzinfo=timezone.utc,
-            appname="jupyter-collab-docs",
-            **self._client_options,
-        )
+        with _driver_errors("reading the store URL"):  # a malformed URL or option
+            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+                self.url,
+                tz_aware=True,
+                tzinfo=timezone.utc,
+                appname="jupyter-collab-docs",
+                **self._client_options,
+            )
         try:
             with _driver_errors(f"connecting to {self.database_name}"):
                 base = client.get_database(self.database_name, codec_options=CODEC_OPTIONS)
@@ -314,6 +328,9 @@ class MongoDocumentStore(DocumentStore):
         await self._quarantine.create_index([("doc_id", ASCENDING)])
         await self._chunks.create_index([("blob", ASCENDING), ("n", ASCENDING)], unique=True)
         await self._chunks.create_index([("doc_id", ASCENDING)])
+        await self._activity.create_index(
+            [("doc_id", ASCENDING), ("ts", DESCENDING), ("order", DESCENDING)]
+        )
 
     async def close(self) -> None:
         if self._appenders:
@@ -729,3 +746,53 @@ class MongoDocumentStore(DocumentStore):
             ).to_list()
             await self._versions.delete_many(query)
             await self._drop_blobs([r["blob"] for r in big])
+
+    # -- the audit activity feed ---------------------------------------------------------
+    # One record per event in ``activity``: _id is the event id (so a batch written twice
+    # is kept once). Several nodes write here: the feed is ordered by timestamp, then by
+    # each process's emission order.
+
+    async def append_activity(self, events: list[dict[str, Any]]) -> None:
+        rows = [
+            {
+                "_id": e["event_id"],  # a batch written twice collides here
+                "doc_id": e["document_id"],
+                "ts": _sortable_timestamp(e.get("timestamp", "")),
+                "order": ObjectId(),  # this process's emission order, within a timestamp
+                # JSON text, as in SQLite: event fields may be any JSON (FerretDB v1 stores
+                # no nested arrays, MongoDB no "$" keys).
+                "event": json.dumps(e),
+            }
+            for e in events
+            if e.get("document_id") is not None
+        ]
+        if not rows:
+            return
+        with _driver_errors("writing activity events"):
+            try:
+                await self._activity.insert_many(rows, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if not errors or any(err.get("code") != 11000 for err in errors):
+                    raise
+
+    async def list_activity(self, doc_id: str, limit: int) -> list[dict[str, Any]]:
+        if limit <= 0:
+            return []
+        with _driver_errors(f"listing the activity of {doc_id}"):
+            cursor = self._activity.find({"doc_id": doc_id}, {"event": 1})
+            cursor = cursor.sort([("ts", DESCENDING), ("order", DESCENDING)]).limit(limit)
+            rows = await cursor.to_list()
+        return [json.loads(r["event"]) for r in rows]
+
+
+def _sortable_timestamp(value: Any) -> str:
+    """An event's timestamp as fixed-width UTC text, so that text order is time order
+    (``isoformat`` drops ``.000000``, which would sort ``...:07Z`` after ``...:07.5Z``)."""
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")

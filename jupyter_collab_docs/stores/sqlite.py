@@ -76,6 +76,14 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason TEXT NOT NULL,
     created TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS activity (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activity_doc_seq ON activity (doc_id, seq);
 """
 
 
@@ -399,3 +407,34 @@ class SQLiteDocumentStore(DocumentStore):
                 )
 
         await self._run(work)
+
+    # -- the audit activity feed ---------------------------------------------------------
+
+    async def append_activity(self, events: list[dict[str, Any]]) -> None:
+        rows = [
+            (e["event_id"], e["document_id"], e.get("timestamp", ""), json.dumps(e))
+            for e in events
+            if e.get("document_id") is not None
+        ]
+
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.executemany(
+                    "INSERT OR IGNORE INTO activity (event_id, doc_id, timestamp, event) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+
+        if rows:
+            await self._run(work)
+
+    async def list_activity(self, doc_id: str, limit: int) -> list[dict[str, Any]]:
+        def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            # One node writes a SQLite store: insertion order is emission order.
+            rows = db.execute(
+                "SELECT event FROM activity WHERE doc_id = ? ORDER BY seq DESC LIMIT ?",
+                (doc_id, limit),
+            ).fetchall()
+            return [json.loads(r[0]) for r in rows]
+
+        return await self._run(work)
