@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,7 @@ class StandaloneServer:
     token: str
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -197,6 +198,7 @@ class StandaloneServer:
                 f"--IdentityProvider.token={self.token}",
                 f"--CollabDocsApp.data_dir={self.data_dir}",
                 "--CollabDocsApp.room_idle_timeout=1",
+                *self.extra_args,
             ),
             stdout=log,
             stderr=subprocess.STDOUT,

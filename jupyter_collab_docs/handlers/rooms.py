@@ -24,6 +24,7 @@ from ..acl import Permission, can
 from ..errors import NotFound
 from ..identity import Actor
 from ..protocol import ProtocolError
+from ..stores import StoreError
 from ..rooms import (
     CLOSE_ACCESS_CHANGED,
     CLOSE_LOAD_FAILED,
@@ -124,6 +125,10 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             record, role = await collab.documents.role(self.actor, doc_id, self.link)
         except NotFound:
             self.close(CLOSE_NOT_FOUND, "document not found")
+            return
+        except StoreError as exc:
+            log.error("document %s: the store cannot say who may read it: %s", doc_id, exc)
+            self.close(CLOSE_LOAD_FAILED, "the document could not be loaded")
             return
         self.role = role
         # The role is fixed for the socket's life: a change closes it (4403) to reconnect.
