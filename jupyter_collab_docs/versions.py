@@ -135,9 +135,8 @@ class VersionService:
         content = read_content(self._doc(state), record.type)["content"]
         room = await self.documents.live_room(record)
         # Keep what is being replaced, so the restore can itself be undone.
-        await self._snapshot(
-            room, f"Before restoring {version.label or version.id}", actor.username, True
-        )
+        label = f"Before restoring {version.label or version.id}"[:MAX_LABEL_LENGTH]
+        await self._snapshot(room, label, actor.username, True)
         room.apply_server_update(replacement_update(room.doc, record.type, content), actor.username)
         await room.flush()
         self.documents.audit.emit("version.restored", actor, doc_id, version_id=version_id)

@@ -181,6 +181,10 @@ async def test_token_in_the_query_string(checked, tokens):
         f"documents/{MISSING}",
         f"documents/{MISSING}/content",
         f"documents/{MISSING}/shares",
+        f"documents/{MISSING}/versions",
+        f"documents/{MISSING}/versions/compare",
+        f"documents/{MISSING}/activity",
+        "health",
     ],
 )
 async def test_anonymous_reads_are_401(checked, path):
@@ -197,6 +201,8 @@ async def test_anonymous_reads_are_401(checked, path):
         ("PUT", f"documents/{MISSING}/content", {"content": "x"}),
         ("PUT", f"documents/{MISSING}/shares/user:bob", {"role": "viewer"}),
         ("DELETE", f"documents/{MISSING}/shares/user:bob", None),
+        ("POST", f"documents/{MISSING}/versions", {"label": "x"}),
+        ("POST", f"documents/{MISSING}/versions/{MISSING[:16]}/restore", None),
     ],
 )
 async def test_anonymous_writes_are_refused(checked, method, path, body):
@@ -252,6 +258,11 @@ async def test_documents_lifecycle(checked):
         ("GET", "/shares", None),
         ("PUT", "/shares/user:carol", {"role": "viewer"}),
         ("DELETE", "/shares/user:carol", None),
+        ("GET", "/versions", None),
+        ("POST", "/versions", {"label": "x"}),
+        ("POST", "/versions", None),
+        ("POST", f"/versions/{MISSING[:16]}/restore", None),
+        ("GET", "/activity", None),
     ],
 )
 async def test_missing_and_unreadable_documents_are_404(checked, method, suffix, body):
@@ -288,8 +299,11 @@ async def test_bad_input_is_400(checked, method, suffix, kwargs):
 async def test_content_of_an_unknown_version_is_404(checked):
     doc = await new_doc(checked)
     path = f"documents/{doc['id']}/content"
-    reply = await checked("alice", "GET", path, params={"version": "1"})
-    assert reply.status == 404
+    for version in ("1", ""):  # (an empty query value is not a valid request)
+        reply = await checked(
+            "alice", "GET", path, params={"version": version}, valid_request=bool(version)
+        )
+        assert (reply.status, reply.body["message"]) == (404, "no such version")
 
 
 @pytest.mark.parametrize("collab_config", [{"max_body_size": 1000}])
@@ -300,9 +314,13 @@ async def test_oversized_bodies_are_413(checked, collab_config):
         ("POST", "documents", {"name": "A", "type": "file", "content": big}),
         ("PATCH", f"documents/{doc['id']}", {"name": big}),
         ("PUT", f"documents/{doc['id']}/content", {"content": big}),
+        ("POST", f"documents/{doc['id']}/versions", {"label": "x", "pad": big}),
     ]:
         reply = await checked("alice", method, path, body, valid_request=False)
         assert reply.status == 413, (method, path)
+    assert (await checked("alice", "GET", f"documents/{doc['id']}/versions")).body == {
+        "versions": []
+    }
 
 
 async def test_a_viewer_reads_but_may_not_write_403(checked):
@@ -549,3 +567,396 @@ async def test_wrong_share_answers_fail_validation(checked, openapi, jp_http_por
     ]:
         with pytest.raises(OpenAPIError):
             openapi.validate_response(put, answer(body))
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+
+async def test_versions_lifecycle(checked, collab, tokens):
+    tokens["dave"] = collab.users.add("dave")
+    doc = await new_doc(checked, content="one")
+    doc_id = doc["id"]
+    versions = f"documents/{doc_id}/versions"
+    content = f"documents/{doc_id}/content"
+    assert (await checked("alice", "GET", versions)).body == {"versions": []}
+
+    first = await checked("alice", "POST", versions, {"label": "  first draft  "})
+    assert first.status == 201
+    v1 = first.body
+    assert (v1["label"], v1["created_by"], v1["auto"]) == ("first draft", "alice", False)
+
+    await checked("alice", "PUT", content, {"content": "one two"})
+    second = await checked("alice", "POST", versions)  # no body: an empty label
+    assert second.status == 201
+    v2 = second.body
+    assert v2["label"] == ""
+    assert v2["contributors"]["alice"]["updates"] == 1
+    empty_object = await checked("alice", "POST", versions, {})
+    assert (empty_object.status, empty_object.body["label"]) == (201, "")
+    v3 = empty_object.body
+    assert v3["contributors"] == {}
+
+    listed = (await checked("alice", "GET", versions)).body["versions"]
+    assert [v["id"] for v in listed] == [v3["id"], v2["id"], v1["id"]]  # newest first
+    assert listed[-1] == v1
+
+    old = await checked("alice", "GET", content, params={"version": v1["id"]})
+    assert old.body == {"type": "file", "format": "text", "content": "one"}
+
+    compared = await checked(
+        "alice", "GET", f"{versions}/compare", params={"from": v1["id"], "to": v3["id"]}
+    )
+    assert compared.body == {"from": v1["id"], "to": v3["id"], "contributors": v2["contributors"]}
+    same = await checked(
+        "alice", "GET", f"{versions}/compare", params={"from": v2["id"], "to": v2["id"]}
+    )
+    assert same.body["contributors"] == {}
+
+    # a viewer reads versions and their content; an editor also names and restores them
+    for who, role in (("bob", "viewer"), ("dave", "editor")):
+        reply = await checked(
+            "alice", "PUT", f"documents/{doc_id}/shares/user:{who}", {"role": role}
+        )
+        assert reply.status == 200
+    assert len((await checked("bob", "GET", versions)).body["versions"]) == 3
+    reply = await checked("bob", "GET", content, params={"version": v1["id"]})
+    assert reply.body["content"] == "one"
+    reply = await checked(
+        "bob", "GET", f"{versions}/compare", params={"from": v1["id"], "to": v2["id"]}
+    )
+    assert reply.status == 200
+    by_editor = await checked("dave", "POST", versions, {"label": "dave's"})
+    assert (by_editor.status, by_editor.body["created_by"]) == (201, "dave")
+
+    restored = await checked("dave", "POST", f"{versions}/{v1['id']}/restore")
+    assert restored.status == 200
+    assert (restored.body["id"], restored.body["role"]) == (doc_id, "editor")
+    assert (await checked("alice", "GET", content)).body["content"] == "one"
+    listed = (await checked("alice", "GET", versions)).body["versions"]
+    kept = listed[0]  # what the restore replaced, to undo it
+    assert (kept["label"], kept["auto"], kept["created_by"]) == (
+        "Before restoring first draft",
+        True,
+        "dave",
+    )
+    undone = await checked("carol", "POST", f"{versions}/{kept['id']}/restore")  # an admin
+    assert (undone.status, undone.body["role"]) == (200, "owner")
+    assert (await checked("alice", "GET", content)).body["content"] == "one two"
+
+
+async def test_restoring_a_long_label(checked):
+    doc = await new_doc(checked, content="one")
+    versions = f"documents/{doc['id']}/versions"
+    label = "L" * 200  # the longest label
+    v1 = await checked("alice", "POST", versions, {"label": label})
+    assert (v1.status, v1.body["label"]) == (201, label)
+    await checked("alice", "POST", f"{versions}/{v1.body['id']}/restore")
+    listed = (await checked("alice", "GET", versions)).body["versions"]
+    assert listed[0]["label"] == f"Before restoring {label}"  # longer than a label may be
+
+
+async def test_notebook_versions(checked):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", id="c1")])
+    doc = await new_doc(checked, name="NB", type="notebook", content=nb)
+    versions = f"documents/{doc['id']}/versions"
+    v1 = (await checked("alice", "POST", versions, {"label": "v1"})).body
+    nb.cells.append(nbformat.v4.new_markdown_cell("more", id="m2"))
+    await checked("alice", "PUT", f"documents/{doc['id']}/content", {"content": nb})
+    old = await checked(
+        "alice", "GET", f"documents/{doc['id']}/content", params={"version": v1["id"]}
+    )
+    assert old.body["format"] == "json"
+    assert [c["source"] for c in old.body["content"]["cells"]] == ["1 + 1"]
+    restored = await checked("alice", "POST", f"{versions}/{v1['id']}/restore")
+    assert restored.status == 200
+    now = await checked("alice", "GET", f"documents/{doc['id']}/content")
+    assert [c["source"] for c in now.body["content"]["cells"]] == ["1 + 1"]
+
+
+@pytest.mark.parametrize(
+    ("user", "method", "suffix", "kwargs", "status"),
+    [
+        # bad input
+        ("alice", "POST", "", {"body": {"label": 5}}, 400),
+        ("alice", "POST", "", {"body": {"label": None}}, 400),
+        ("alice", "POST", "", {"body": {"label": "x" * 201}}, 400),
+        ("alice", "POST", "", {"body": ["label"]}, 400),
+        ("alice", "POST", "", {"raw": b"{not json"}, 400),
+        ("alice", "POST", "", {"raw": b"null"}, 400),
+        ("alice", "GET", "/compare", {"params": {}}, 400),
+        ("alice", "GET", "/compare", {"params": {"from": "{v1}"}}, 400),
+        ("alice", "GET", "/compare", {"params": {"to": "{v1}"}}, 400),
+        ("alice", "GET", "/compare", {"params": {"from": "", "to": "{v1}"}}, 400),
+        ("alice", "GET", "/compare", {"params": {"from": "{v2}", "to": "{v1}"}}, 400),
+        # not allowed by the caller's role
+        ("bob", "POST", "", {"body": {"label": "x"}}, 403),  # bob is a viewer
+        ("bob", "POST", "", {}, 403),
+        ("bob", "POST", "/{v1}/restore", {}, 403),
+        ("dave", "POST", "", {"body": {"label": "x"}}, 403),  # dave is a commenter
+        ("dave", "POST", "/{v1}/restore", {}, 403),
+        # no such version
+        ("alice", "POST", "/0000000000000000/restore", {}, 404),
+        ("alice", "GET", "/compare", {"params": {"from": "{v1}", "to": "nope"}}, 404),
+        ("alice", "GET", "/compare", {"params": {"from": "nope", "to": "{v2}"}}, 404),
+        ("bob", "GET", "/compare", {"params": {"from": "nope", "to": "{v2}"}}, 404),
+        ("alice", "content", "", {"params": {"version": "nope"}}, 404),
+        # a document the caller may not read
+        ("eve", "GET", "", {}, 404),
+        ("eve", "POST", "", {"body": {"label": "x"}}, 404),
+        ("eve", "POST", "/{v1}/restore", {}, 404),
+        ("eve", "GET", "/compare", {"params": {"from": "{v1}", "to": "{v2}"}}, 404),
+        ("eve", "content", "", {"params": {"version": "{v1}"}}, 404),
+    ],
+)
+async def test_version_errors(checked, collab, tokens, user, method, suffix, kwargs, status):
+    for name in ("dave", "eve"):
+        tokens[name] = collab.users.add(name)
+    doc = await new_doc(checked, content="one")
+    doc_id = doc["id"]
+    versions = f"documents/{doc_id}/versions"
+    for who, role in (("bob", "viewer"), ("dave", "commenter")):
+        await checked("alice", "PUT", f"documents/{doc_id}/shares/user:{who}", {"role": role})
+    v1 = (await checked("alice", "POST", versions, {"label": "v1"})).body["id"]
+    await checked("alice", "PUT", f"documents/{doc_id}/content", {"content": "one two"})
+    v2 = (await checked("alice", "POST", versions, {"label": "v2"})).body["id"]
+
+    def fill(value: str) -> str:
+        return value.replace("{v1}", v1).replace("{v2}", v2)
+
+    async def state() -> tuple[Any, ...]:
+        return (
+            (await checked("alice", "GET", f"documents/{doc_id}")).body,
+            (await checked("alice", "GET", versions)).body,
+            (await checked("alice", "GET", f"documents/{doc_id}/content")).body,
+        )
+
+    before = await state()
+    kwargs = dict(kwargs)
+    if "params" in kwargs:
+        kwargs["params"] = {k: fill(v) for k, v in kwargs["params"].items()}
+    if method == "content":
+        method, path = "GET", f"documents/{doc_id}/content"
+    else:
+        path = versions + fill(suffix)
+    reply = await checked(user, method, path, **kwargs, valid_request=status != 400)
+    assert reply.status == status, reply.body
+    assert reply.body["message"]
+    assert await state() == before
+
+
+async def test_version_errors_on_a_missing_document(checked):
+    versions = f"documents/{MISSING}/versions"
+    for method, path, params in [
+        ("GET", f"{versions}/compare", {"from": "a", "to": "b"}),
+        ("GET", f"documents/{MISSING}/content", {"version": "a"}),
+    ]:
+        reply = await checked("alice", method, path, params=params)
+        assert (reply.status, reply.body["message"]) == (404, "document not found")
+
+
+async def test_wrong_version_answers_fail_validation(checked, openapi, jp_http_port):
+    doc = await new_doc(checked)
+    host = f"http://127.0.0.1:{jp_http_port}"
+    json_headers = Headers({"Content-Type": "application/json"})
+    versions = f"documents/{doc['id']}/versions"
+
+    def answer(body: Any, status: int = 200) -> SpecResponse:
+        return spec_response(status, json.dumps(body).encode(), json_headers)
+
+    created = (await checked("alice", "POST", versions, {"label": "v"})).body
+    listing = SpecRequest(host, f"{API_PREFIX}{versions}", "get", None, "")
+    openapi.validate_response(listing, answer({"versions": [created]}))
+    for version in [
+        {k: v for k, v in created.items() if k != "contributors"},
+        {**created, "auto": "no"},
+        {**created, "created": "now"},
+        {**created, "contributors": {"alice": {"updates": 1}}},
+        {**created, "contributors": {"alice": {"updates": -1, "bytes": 3}}},
+        {**created, "state": "AAE="},
+    ]:
+        with pytest.raises(OpenAPIError):
+            openapi.validate_response(listing, answer({"versions": [version]}))
+    with pytest.raises(OpenAPIError):
+        openapi.validate_response(listing, answer([created]))
+
+    post = SpecRequest(host, f"{API_PREFIX}{versions}", "post", b"{}", "application/json")
+    openapi.validate_response(post, answer(created, 201))
+    with pytest.raises(OpenAPIError):
+        openapi.validate_response(post, answer({"versions": [created]}, 201))
+
+    compare = SpecRequest(
+        host,
+        f"{API_PREFIX}{versions}/compare",
+        "get",
+        None,
+        "",
+        RequestParameters(query=ImmutableMultiDict({"from": "a", "to": "b"})),
+    )
+    openapi.validate_response(compare, answer({"from": "a", "to": "b", "contributors": {}}))
+    for body in [
+        {"from": "a", "to": "b"},
+        {"from": "a", "to": "b", "contributors": {"bob": 3}},
+        {"from": "a", "to": "b", "contributors": {}, "extra": 1},
+    ]:
+        with pytest.raises(OpenAPIError):
+            openapi.validate_response(compare, answer(body))
+
+
+# -- activity ---------------------------------------------------------------------------------
+
+
+async def test_activity(checked, collab, tokens):
+    tokens["dave"] = collab.users.add("dave")
+    doc = await new_doc(checked, content="one")
+    doc_id = doc["id"]
+    await checked("alice", "PATCH", f"documents/{doc_id}", {"name": "Renamed"})
+    await checked("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "editor"})
+    await checked("alice", "PUT", f"documents/{doc_id}/shares/user:dave", {"role": "owner"})
+    v1 = (await checked("bob", "POST", f"documents/{doc_id}/versions", {"label": "v1"})).body
+    await checked("bob", "PUT", f"documents/{doc_id}/content", {"content": "two"})
+    await checked("bob", "POST", f"documents/{doc_id}/versions/{v1['id']}/restore")
+
+    path = f"documents/{doc_id}/activity"
+    reply = await checked("alice", "GET", path)
+    assert reply.status == 200
+    events = reply.body["events"]
+
+    def kind(event: dict[str, Any]) -> str:
+        if "kind" in event:
+            return str(event["kind"])
+        return str(event["schema_id"]).rstrip("/").split("/")[-2].replace("-", ".", 1)
+
+    for event in events:
+        assert "kind" in event or "schema_id" in event, event
+        assert "actor" in event, event
+        assert event["document_id"] == doc_id, event
+    kinds = [kind(e) for e in events]
+    expected_oldest_first = [
+        "document.created",
+        "document.renamed",
+        "share.granted",
+        "version.created",
+        "version.restored",
+    ]
+    positions = [kinds.index(k) for k in expected_oldest_first]
+    assert positions == sorted(positions, reverse=True), kinds  # newest first
+    assert kinds[-1] == "document.created"
+    stamps = [e.get("timestamp") for e in events]
+    if all(isinstance(t, str) for t in stamps):
+        assert stamps == sorted(stamps, reverse=True)
+    actors = {kind(e): e["actor"] for e in events}
+    assert actors["document.created"] == "alice"
+    assert actors["version.restored"] == "bob"
+
+    two = await checked("alice", "GET", path, params={"limit": "2"})
+    assert two.body["events"] == events[:2]
+    everything = await checked("alice", "GET", path, params={"limit": "500"})
+    assert len(everything.body["events"]) == len(events)
+    assert (await checked("carol", "GET", path)).status == 200  # administrators
+    assert (await checked("dave", "GET", path)).status == 200  # any owner
+
+    # editors may not read it; the refusal is itself recorded
+    refused = await checked("bob", "GET", path)
+    assert refused.status == 403
+    newest = (await checked("alice", "GET", path, params={"limit": "1"})).body["events"][0]
+    assert (kind(newest), newest["actor"]) == ("access.denied", "bob")
+
+
+@pytest.mark.parametrize(
+    ("user", "params", "status"),
+    [
+        ("alice", {"limit": "0"}, 400),
+        ("alice", {"limit": "501"}, 400),
+        ("alice", {"limit": "-1"}, 400),
+        ("alice", {"limit": "ten"}, 400),
+        ("alice", {"limit": ""}, 400),
+        ("alice", {"limit": "1.5"}, 400),
+        ("bob", {}, 403),  # an editor
+        ("dave", {}, 403),  # a viewer
+        ("dave", {"limit": "5"}, 403),
+        ("eve", {}, 404),  # no access at all
+    ],
+)
+async def test_activity_errors(checked, collab, tokens, user, params, status):
+    for name in ("dave", "eve"):
+        tokens[name] = collab.users.add(name)
+    doc = await new_doc(checked)
+    doc_id = doc["id"]
+    for who, role in (("bob", "editor"), ("dave", "viewer")):
+        await checked("alice", "PUT", f"documents/{doc_id}/shares/user:{who}", {"role": role})
+
+    async def state() -> tuple[Any, ...]:
+        events = (await checked("alice", "GET", f"documents/{doc_id}/activity")).body["events"]
+        return (
+            (await checked("alice", "GET", f"documents/{doc_id}")).body,
+            (await checked("alice", "GET", f"documents/{doc_id}/shares")).body,
+            # refusals are recorded as access.denied: everything else stays the same
+            [e for e in events if e.get("kind") != "access.denied"],
+        )
+
+    before = await state()
+    path = f"documents/{doc_id}/activity"
+    reply = await checked(user, "GET", path, params=params, valid_request=status != 400)
+    assert reply.status == status, reply.body
+    assert reply.body["message"]
+    assert await state() == before
+    missing = await checked("alice", "GET", f"documents/{MISSING}/activity")
+    assert missing.status == 404
+
+
+# -- health -----------------------------------------------------------------------------------
+
+
+async def test_health(checked, collab):
+    user = await checked("alice", "GET", "health")
+    assert (user.status, user.body) == (200, {"status": "ok"})  # no details for users
+    for admin in ("carol", "server"):
+        reply = await checked(admin, "GET", "health")
+        assert reply.status == 200
+        assert reply.body["status"] == "ok"
+        assert reply.body["node"] == collab.node_id
+        checks = reply.body["checks"]
+        assert set(checks) == {"store", "access_database", "cluster", "audit", "rooms"}
+        assert all(check["ok"] is True for check in checks.values())
+
+
+async def test_health_degraded_is_503(checked, collab, monkeypatch):
+    async def broken_get(doc_id: str) -> Any:
+        raise RuntimeError("the store is away")
+
+    monkeypatch.setattr(collab.store, "get", broken_get)
+    user = await checked("alice", "GET", "health")
+    assert (user.status, user.body) == (503, {"status": "degraded"})
+    admin = await checked("carol", "GET", "health")
+    assert (admin.status, admin.body["status"]) == (503, "degraded")
+    store = admin.body["checks"]["store"]
+    assert store["ok"] is False
+    assert "the store is away" in store["error"]
+    assert admin.body["checks"]["access_database"]["ok"] is True
+
+
+async def test_wrong_health_answers_fail_validation(checked, openapi, jp_http_port):
+    request = SpecRequest(
+        f"http://127.0.0.1:{jp_http_port}", f"{API_PREFIX}health", "get", None, ""
+    )
+    json_headers = Headers({"Content-Type": "application/json"})
+
+    def answer(body: Any, status: int = 200) -> SpecResponse:
+        return spec_response(status, json.dumps(body).encode(), json_headers)
+
+    real = (await checked("carol", "GET", "health")).body
+    openapi.validate_response(request, answer(real))
+    openapi.validate_response(request, answer({**real, "status": "degraded"}, 503))
+    checks = real["checks"]
+    for body, status in [
+        ({"status": "degraded"}, 200),
+        ({"status": "ok"}, 503),
+        ({"status": "fine"}, 200),
+        ({}, 200),
+        ({**real, "checks": {k: v for k, v in checks.items() if k != "store"}}, 200),
+        ({**real, "checks": {**checks, "store": {"latency_ms": 1}}}, 200),
+        ({**real, "checks": {**checks, "rooms": {"ok": True}}}, 200),
+        ({**real, "password": "x"}, 200),
+    ]:
+        with pytest.raises(OpenAPIError):
+            openapi.validate_response(request, answer(body, status))
