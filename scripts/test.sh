@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 if [ -f tests/js/package.json ]; then
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 fi
+npm ci --prefix examples/jupyterhub --no-audit --no-fund --loglevel=error  # the hub's proxy
 echo "== lint"
 .venv/bin/ruff check jupyter_collab_docs tests
 .venv/bin/ruff format --check jupyter_collab_docs tests

@@ -173,9 +173,21 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         self.close(CLOSE_PROTOCOL_ERROR, reason[:120])
 
     async def current_role(self) -> str | None:
-        """This socket's role now (for revalidation), from fresh identity and grants."""
+        """This socket's role now (for revalidation): who the request's credentials say
+        it is now (a revoked token, changed groups), and what that identity may do."""
         collab = self.settings[SETTINGS_KEY]
-        self.actor = await collab.actor_for(self.current_user)
+        # Identity providers may memoize the user on the handler (JupyterHub's does, in
+        # two places): forget it, so the credentials are checked again.
+        for memo in ("_jupyterhub_user", "_cached_hub_user"):
+            self.__dict__.pop(memo, None)
+        try:
+            user = await ensure_async(self.identity_provider.get_user(self))
+        except Exception as exc:
+            log.warning("re-checking a socket's identity failed: %r", exc)
+            return self.role  # keep the socket; the next check tries again
+        if user is None:
+            return None
+        self.actor = await collab.actor_for(user)
         try:
             _, role = await collab.documents.role(self.actor, self.path_kwargs["doc_id"], self.link)
         except NotFound:
