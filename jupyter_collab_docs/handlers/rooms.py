@@ -114,8 +114,9 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         super().open()  # WebSocketMixin's keep-alive pings
         collab = self.settings[SETTINGS_KEY]
         if self.refusal is not None:
+            who = self.current_user.username if self.current_user else None
             collab.audit.emit(
-                "access.denied", None, doc_id, attempted="connect", reason=self.refusal[1]
+                "access.denied", who, doc_id, attempted="connect", reason=self.refusal[1]
             )
             self.close(*self.refusal)
             return
