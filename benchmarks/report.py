@@ -21,11 +21,11 @@ COLUMNS = {
               "server_rss_kb_per_room", "server_rss_kb_per_conn", "server_rss_mb", "join_p50_ms", "gen_cpu_util", "other_cpu_util"],
     "join": ["storm_p50_ms", "storm_p90_ms", "storm_max_ms", "client_apply_p50_ms", "complete_pct", "server_cpu_s",
              "cold_load_ms", "gen_cpu_util", "other_cpu_util"],
-    "trace": ["edits_per_s", "all_done_s", "observers_ok_pct", "end_content_ok", "server_cpu_us_per_edit",
+    "trace": ["edits", "edits_per_s", "all_done_s", "observers_ok_pct", "end_content_ok", "server_cpu_us_per_edit",
               "msgs_per_edit_per_observer",
               "cold_load_ms", "cold_load_ok", "gen_cpu_util", "other_cpu_util"],
 }
-NO_RATIO = {"other_cpu_util", "delivery_pct", "complete_pct", "observers_ok_pct", "end_content_ok", "cold_load_ok", "gen_cpu_util",
+NO_RATIO = {"edits", "other_cpu_util", "delivery_pct", "complete_pct", "observers_ok_pct", "end_content_ok", "cold_load_ok", "gen_cpu_util",
             "client_apply_p50_ms"}
 
 
@@ -37,7 +37,7 @@ def fmt(v) -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return "–"
-        return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return f"{v:.3g}" if abs(v) < 999.5 else f"{v:,.0f}"
     return str(v)
 
 
@@ -49,8 +49,13 @@ def markdown(results: dict) -> str:
     rows, meta = results["rows"], results["meta"]
     subject = subject_of(rows)
     out = [f"# Benchmark results ({meta['profile']} profile)", "",
-           f"Run {meta['started']} on {meta['machine']['cpu']} ({meta['machine']['cores']} cores, "
+           f"Last run {meta['started']} on {meta['machine']['cpu']} ({meta['machine']['cores']} cores, "
            f"{meta['machine']['memory_gb']} GB); server pinned to core 0, generator to core 1.", ""]
+    runs = meta.get("runs") or []
+    if len(runs) > 1:
+        out += ["Rows come from these runs (each row's `at` in results.json says which one; a ratio may "
+                "compare rows of two runs of the same workload):", ""]
+        out += [f"- {r['started']}: {r['workloads']} on {r['servers'] or 'all servers'}" for r in runs] + [""]
     for name, why in meta.get("skipped", {}).items():
         out.append(f"- **{name} not measured**: {why}")
     out.append("")
@@ -112,10 +117,14 @@ def ratio_table(wrows, cols, subject):
         for p in peers:
             other = by.get((r["variant"], p)) or {}
             cells = []
+            # a replay cut by its time bound has a smaller document: only its rate compares
+            partial = r["metrics"].get("partial") or other.get("partial")
             for c in cols:
                 a, b = r["metrics"].get(c), other.get(c)
+                if partial and c in ("all_done_s", "cold_load_ms"):
+                    a = None
                 ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)) and b
-                cells.append(f"{a / b:.2f}×" if ok else "–")
+                cells.append(f"{a / b:.3g}×" if ok else "–")
             lines.append(f"| {r['variant']} | {p} | " + " | ".join(cells) + " |")
     return lines
 

@@ -71,6 +71,7 @@ def main(argv=None) -> int:
     workloads = args.workloads.split(",")
     names = {c.name for c in servers} | set(skipped)
     rows = [r for r in old.get("rows", []) if r["workload"] not in workloads or r["server"] not in names]
+    kept = len(rows)  # rows of the previous results that this run does not replace
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     t0 = time.time()
     for w in workloads:
@@ -90,7 +91,10 @@ def main(argv=None) -> int:
             rows += new
     order = {w: i for i, w in enumerate(WORKLOADS)}
     rows.sort(key=lambda r: order.get(r["workload"], 99))
-    results = {"meta": {"profile": profile_name, "started": started, "seconds": round(time.time() - t0),
+    om = old.get("meta") or {}
+    runs = [] if not kept else om.get("runs") or ([{"started": om["started"], "workloads": "(earlier run)", "servers": ""}] if om else [])
+    runs.append({"started": started, "workloads": ",".join(workloads), "servers": ",".join(c.name for c in servers)})
+    results = {"meta": {"profile": profile_name, "started": started, "seconds": round(time.time() - t0), "runs": runs,
                         "machine": machine(), "servers": {c.name: c.version for c in servers},
                         "skipped": skipped, "profile_sizes": profile}, "rows": rows}
     md = report.write(results, outdir)

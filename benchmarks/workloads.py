@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,8 +21,8 @@ GEN_CORE = "1"
 
 PROFILES = {
     # < 3 minutes for all servers: smoke check of every code path
-    "quick": dict(text_sizes=[2, 10], text_seconds=3, rooms=50, rooms_seconds=3, join_clients=20, join_mb=1,
-                  trace_limit=5000, trace_observers=[1, 10], trace_timeout_s=60, workers=3, quiet_wait_s=5),
+    "quick": dict(text_sizes=[2, 10], text_seconds=3, rooms=30, rooms_seconds=3, join_clients=20, join_mb=1,
+                  trace_limit=2000, trace_observers=[1, 5], trace_timeout_s=60, workers=3, quiet_wait_s=3),
     "full": dict(text_sizes=[2, 10, 50, 200], text_seconds=15, rooms=500, rooms_seconds=15, join_clients=100,
                  join_mb=5, trace_limit=None, trace_observers=[1, 10, 50], trace_timeout_s=240, workers=4,
                  quiet_wait_s=20),
@@ -55,18 +56,24 @@ QUIET_WAIT_S = 20.0  # set from the profile by run.py
 def run_generator(cfg: dict, workdir: Path, timeout: float = 900) -> tuple[dict, list[str]]:
     """Run generator/main.js on the generator core; returns (result, warnings)."""
     waited = wait_for_quiet(max_wait=QUIET_WAIT_S)
-    cfg_path, out_path = workdir / "gen-config.json", workdir / "gen-result.json"
-    cfg_path.write_text(json.dumps(cfg))
+    cfg_path, out_path = workdir / f"gen-{cfg['mode']}-config.json", workdir / f"gen-{cfg['mode']}-result.json"
     out_path.unlink(missing_ok=True)
     cfg.setdefault("globalTimeoutMs", int(timeout * 1000))
     cfg_path.write_text(json.dumps(cfg))
-    proc = subprocess.run(["taskset", "-c", GEN_CORE, "node", str(BENCH / "generator/main.js"), str(cfg_path), str(out_path)],
-                          capture_output=True, text=True, timeout=timeout + 30)
-    warnings = [line for line in proc.stderr.splitlines() if line.strip()][-5:]
+    # own process group, so that a generator that overruns is killed with all its workers
+    proc = subprocess.Popen(["taskset", "-c", GEN_CORE, "node", str(BENCH / "generator/main.js"), str(cfg_path), str(out_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout + 30)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    warnings = [line for line in stderr.splitlines() if line.strip()][-5:]
     if waited is None:
         warnings.append("host never got quiet before this measurement")
     if not out_path.exists():
-        return {"error": f"generator exited {proc.returncode}: {proc.stderr[-500:]}"}, warnings
+        return {"error": f"generator exited {proc.returncode}: {stderr[-500:]}"}, warnings
     result = json.loads(out_path.read_text())
     if result.get("error"):
         warnings.append(result["error"].splitlines()[0])
@@ -189,7 +196,8 @@ def trace_metrics(r: dict) -> dict:
     g, cold = r.get("generator") or {}, r.get("cold_load") or {}
     edits, observers = r.get("edits"), r.get("observers")
     return {
-        "edits": edits, "edits_per_s": r.get("edits_per_s"), "all_done_s": r.get("all_observers_done_s"),
+        "edits": edits, "partial": bool((r.get("replay") or {}).get("timed_out")),
+        "edits_per_s": r.get("edits_per_s"), "all_done_s": r.get("all_observers_done_s"),
         "observers_ok_pct": None if r.get("delivery_ratio") is None else 100 * r["delivery_ratio"],
         "end_content_ok": r.get("writer_matches_end_content"),
         "server_cpu_us_per_edit": (r.get("server") or {}).get("cpu_us_per_update_in"),
@@ -226,6 +234,9 @@ def _trace_one(server, profile, workdir, k):
                          "timeoutMs": profile["trace_timeout_s"] * 1000, "drainTimeoutMs": 120000}}
         r, warn = run_generator(cfg, srv.workdir, timeout=profile["trace_timeout_s"] + 300)
         cold = cold_load(srv, room, r.get("final_sha")) if srv.has_store and r.get("final_sha") else {}
+    rep = r.get("replay") or {}
+    if rep.get("timed_out"):
+        warn.append(f"replay stopped at its {profile['trace_timeout_s']} s bound after {rep.get('sent')}/{rep.get('total')} edits")
     metrics = trace_metrics({**r, "cold_load": cold})
     edits = profile["trace_limit"] or "all"
     return _row("trace", f"{k} observers, {edits} edits", srv, metrics, {**r, "cold_load": cold}, warn)

@@ -30,11 +30,13 @@ class BenchClient {
    * @param {string} opts.url websocket URL of the room
    * @param {'y-websocket'|'hocuspocus'} opts.protocol
    * @param {string} [opts.docName] hocuspocus document name
+   * @param {boolean} [opts.sends] whether local edits are sent as updates; observers
+   *   pass false so Yjs does not encode an 'update' event for every remote transaction
    * @param {boolean} [opts.deferSync] keep the server's SyncStep2 and apply it only
    *   in applyDeferred(): join storms then time the server's delivery, not the
    *   generator's (single core) decoding of N large documents in a row
    */
-  constructor ({ url, protocol = 'y-websocket', docName = '', deferSync = false }) {
+  constructor ({ url, protocol = 'y-websocket', docName = '', deferSync = false, sends = true }) {
     this.deferSync = deferSync
     this.deferred = null
     this.url = url
@@ -49,9 +51,11 @@ class BenchClient {
     this.msgsOut = 0
     this.acks = 0 // hocuspocus SyncStatus messages
     this.errors = []
-    this.doc.on('update', (update, origin) => {
-      if (origin !== this) this._sendSync(enc => sync.writeUpdate(enc, update))
-    })
+    if (sends) {
+      this.doc.on('update', (update, origin) => {
+        if (origin !== this) this._sendSync(enc => sync.writeUpdate(enc, update))
+      })
+    }
   }
 
   /**

@@ -9,7 +9,7 @@
  * server merges several updates into one message, so progress is
  *     (writer's clock in the observer's state vector) + (writer-made chars deleted)
  * which is exactly what the writer's own document says after each transaction.
- * The writer uses a fixed clientID so observers know whose progress to count
+ * The precomputed updates use a fixed clientID so observers know whose progress to count
  * (server-side edits, e.g. jupyter's "state" map, are ignored).
  */
 const fs = require('fs')
@@ -107,8 +107,10 @@ async function replayTrace (clients, { tracePath, limit, window, timeoutMs }, lo
     if ((i & 1023) === 0) await sleep(0) // let the socket flush even when acks are fast
   }
   while (acked < sent && nowUs() < deadline) await new Promise(resolve => { wake = resolve; setTimeout(resolve, 100) })
-  // the writer's own document gets what it sent (origin = client: not re-sent)
-  Y.applyUpdate(writer.client.doc, Y.encodeStateAsUpdate(finalDoc), writer.client)
+  // the writer's own document gets what it sent (origin = client: not re-sent);
+  // after a timeout that is only a prefix of the trace
+  const sentUpdates = sent === updates.length ? [Y.encodeStateAsUpdate(finalDoc)] : updates.slice(0, sent).filter(Boolean)
+  if (sentUpdates.length) Y.applyUpdate(writer.client.doc, Y.mergeUpdates(sentUpdates), writer.client)
   const final = writer.client.text.toString()
   return {
     precompute_s: precomputeS,
@@ -120,7 +122,7 @@ async function replayTrace (clients, { tracePath, limit, window, timeoutMs }, lo
     writer_done_s: (nowUs() - start) / 1e6,
     target_progress: targets[sent - 1] || 0,
     final_len: final.length,
-    matches_end_content: endContent === null ? null : final === endContent
+    matches_end_content: endContent === null || sent < txns.length ? null : final === endContent
   }
 }
 

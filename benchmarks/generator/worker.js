@@ -19,7 +19,7 @@ const crypto = require('crypto')
 const { monitorEventLoopDelay } = require('perf_hooks')
 const { BenchClient, nowUs, digest, Y } = require('./protocol')
 const { Histogram } = require('./stats')
-const { replayTrace, loadTrace, trackProgress, WRITER_ID } = require('./trace')
+const { replayTrace, loadTrace, trackProgress } = require('./trace')
 
 const TOKEN_RE = /([0-9a-z]+)\.([0-9a-z]+)\.([0-9a-z]+);/g
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
@@ -53,8 +53,8 @@ async function connect ({ specs, parallel, track, timeoutMs, deferSync }) {
   const one = async () => {
     while (next < specs.length) {
       const spec = specs[next++]
-      const c = { spec, client: new BenchClient({ ...spec, deferSync }), recv: 0, sent: 0, cursor: null }
-      if (spec.role === 'writer') c.client.doc.clientID = WRITER_ID
+      // only typists edit locally (the trace writer sends precomputed bytes)
+      const c = { spec, client: new BenchClient({ ...spec, deferSync, sends: !!spec.typist }), recv: 0, sent: 0, cursor: null }
       if (track === 'tokens') trackTokens(c)
       if (track === 'progress') trackProgress(c)
       clients.push(c)
