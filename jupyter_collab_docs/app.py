@@ -120,6 +120,14 @@ class CollabDocsApp(ExtensionApp):
     def _default_audit_sinks(self) -> list[str]:
         return ["file://" + str(Path(self.data_dir, "audit.jsonl").absolute())]
 
+    @validate("audit_sinks")
+    def _validate_audit_sinks(self, proposal: Any) -> list[str]:
+        from .audit.sinks import parse_sink_url
+
+        for url in proposal["value"]:
+            parse_sink_url(url)  # ValueError says what is wrong
+        return list(proposal["value"])
+
     cluster_url = Unicode(
         "",
         help="""How the nodes of one deployment share live rooms: empty (default) for a
@@ -153,8 +161,8 @@ class CollabDocsApp(ExtensionApp):
         allow_none=True,
         help="""Usernames with administrator rights in a Jupyter server (standalone users
         are admins when created with --admin). When unset, the user of a personal server
-        (Jupyter's own token or password login) is the administrator; under JupyterHub
-        nobody is, unless listed.""",
+        (Jupyter's own token or password login) is the administrator, and under JupyterHub
+        the users holding `hub_admin_scope` are.""",
     ).tag(config=True)
 
     max_message_size = Int(
@@ -271,13 +279,16 @@ class CollabDocsApp(ExtensionApp):
         self.versions.start()
 
     async def stop_extension(self) -> None:
-        await self.versions.close()
-        await self.rooms.close()
-        await self.cluster.close()
-        await self.audit.close()
-        await self.store.close()
-        self.users.close()
-        self.access_db.close()
+        # In dependency order; a service that never started (a failed start-up) is skipped,
+        # so the server still stops.
+        for name in ("versions", "rooms", "cluster", "audit", "store"):
+            service = getattr(self, name, None)
+            if service is not None:
+                await service.close()
+        for name in ("users", "access_db"):
+            service = getattr(self, name, None)
+            if service is not None:
+                service.close()
 
     # -- identity -------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from .doctypes import (
 )
 from .errors import BadRequest, Forbidden, NotFound, Unavailable
 from .identity import Actor
-from .rooms import CLOSE_DELETED, DocumentRoom, RoomLoadError, RoomManager
+from .rooms import DocumentRoom, RoomLoadError, RoomManager
 from .stores import DocumentRecord, DocumentStore
 
 MAX_NAME_LENGTH = 255
@@ -163,7 +163,7 @@ class DocumentService:
         await self.store.delete(doc_id)
         await self.access.forget(doc_id)
         self.audit.emit("document.deleted", actor, doc_id)
-        await self.rooms.discard(doc_id, CLOSE_DELETED, "document deleted")
+        await self.rooms.document_deleted(doc_id)  # 4410, here and on every other node
 
     async def content(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:
         record, _ = await self.role(actor, doc_id, link)

@@ -13,12 +13,28 @@ but is built for the hot path, after the traps recorded in ARCHITECTURE.md:
 :class:`RoomManager` opens rooms under a per-document lock (two sockets opening the same
 new room at once both join the one room), evicts idle rooms, and closes them all on
 shutdown, so no task or socket outlives its room.
+
+In a cluster (a :class:`~jupyter_collab_docs.cluster.ClusterBus` with other nodes, see
+docs/cluster.md) the room of a document exists on every node that serves it:
+
+* what a node's own clients change is published once per loop turn and stored by that
+  node only; other nodes apply it (origin :data:`REMOTE`), forward it to their sockets
+  and never store it;
+* awareness is relayed; remote entries expire like local ones;
+* nodes exchange state vectors (on open, after any possible loss, periodically) and
+  answer with what the other lacks, because the transport is at most once;
+* compaction first heals the doc from the store, and folds only records the snapshot
+  contains; a room holding remote updates snapshots periodically and on close, since a
+  crashed node's unflushed updates then live only in the other nodes' memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,10 +42,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from pycrdt import Doc, merge_updates
+from pycrdt import Doc, get_update, merge_updates
 
-from . import protocol
+from . import metrics, protocol
+from .cluster import base as bus_kinds
+from .cluster.base import BusMessage, ClusterBus
+from .cluster.local import LocalBus
 from .identity import Actor
+from .metrics import RoomStats
 from .protocol import AwarenessEntry
 from .stores import DocumentStore, LoadedDocument, PendingUpdate, StoredUpdate, StoreError
 
@@ -82,6 +102,9 @@ class RoomConfig:
     awareness_timeout: float = 30.0
     max_client_ids: int = 4
     revalidate_interval: float = 30.0
+    # In a cluster, how long a stored update that yrs keeps pending (its dependency is
+    # missing) stays in the log, waiting for the dependency, before it is quarantined.
+    pending_grace: float = 120.0
 
 
 class RoomLoadError(Exception):
@@ -96,6 +119,86 @@ class _AwarenessSlot:
     owner: Connection
 
 
+@dataclass
+class _RemoteSlot:
+    """An awareness state of a client of another node."""
+
+    clock: int
+    state: Any
+    updated: float
+    node: str
+
+
+class _Remote:
+    """Origin of the updates that another node applied first."""
+
+    def __repr__(self) -> str:
+        return "REMOTE"
+
+
+REMOTE: Any = _Remote()
+
+NO_STRUCTS = b"\x00"  # a Yjs v1 update whose first varuint (structs' client count) is 0
+
+
+def clocks(state_vector: bytes) -> dict[int, int]:
+    """A state vector as ``{client: clock}``: its encoding's order is not canonical (yrs
+    writes a hash map), so two equal vectors can differ byte for byte."""
+    reader = protocol.Reader(state_vector)
+    return {reader.var_uint(): reader.var_uint() for _ in range(reader.var_uint())}
+
+
+def deletions(update: bytes) -> dict[int, list[tuple[int, int]]] | None:
+    """The delete set of an update without structs, as sorted, merged ranges per client
+    (comparable whatever order yrs wrote it in); None if the update carries structs."""
+    try:
+        reader = protocol.Reader(update)
+        if reader.var_uint() != 0:
+            return None
+        found: dict[int, list[tuple[int, int]]] = {}
+        for _ in range(reader.var_uint()):
+            client = reader.var_uint()
+            ranges = [(reader.var_uint(), reader.var_uint()) for _ in range(reader.var_uint())]
+            found.setdefault(client, []).extend(r for r in ranges if r[1] > 0)
+    except protocol.ProtocolError:
+        return None
+    for client, ranges in found.items():
+        merged: list[tuple[int, int]] = []
+        for start, length in sorted(ranges):
+            if merged and start <= merged[-1][0] + merged[-1][1]:
+                last_start, last_length = merged[-1]
+                merged[-1] = (last_start, max(last_length, start + length - last_start))
+            else:
+                merged.append((start, length))
+        found[client] = merged
+    return {client: ranges for client, ranges in found.items() if ranges}
+
+
+def covers(
+    ours: dict[int, list[tuple[int, int]]], theirs: dict[int, list[tuple[int, int]]]
+) -> bool:
+    """Whether every deleted range of ``theirs`` is within ``ours`` (both from
+    :func:`deletions`: sorted and merged)."""
+    for client, ranges in theirs.items():
+        mine = ours.get(client, [])
+        for start, length in ranges:
+            i = bisect.bisect_right(mine, (start, float("inf"))) - 1
+            if i < 0 or start + length > mine[i][0] + mine[i][1]:
+                return False
+    return True
+
+
+def contained(update: bytes, state_vector: bytes) -> bool:
+    """Whether every struct of ``update`` is within ``state_vector`` (its delete set is
+    not considered)."""
+    try:
+        return get_update(update, state_vector)[:1] == NO_STRUCTS
+    except BaseException as exc:
+        if is_fatal(exc):
+            raise
+        return False
+
+
 class DocumentRoom:
     """One document's live state: its ``Doc``, its sockets, awareness and write queue."""
 
@@ -106,9 +209,16 @@ class DocumentRoom:
         store: DocumentStore,
         config: RoomConfig,
         on_edit: Callable[[str, str, int], None] | None = None,
+        *,
+        bus: ClusterBus | None = None,
+        stats: RoomStats | None = None,
     ):
         self.doc_id = doc_id
         self.on_edit = on_edit
+        self.bus = bus
+        # Publish, exchange and heal only when other nodes may exist.
+        self.cluster = bus is not None and bus.clustered
+        self.stats = stats if stats is not None else RoomStats()
         self.doc_type = doc_type
         self.store = store
         self.config = config
@@ -137,6 +247,13 @@ class DocumentRoom:
         self._damaged = False  # a refused update may have left part of itself in the doc
         self._repair_wanted = False
         self._captured: list[bytes] | None = None
+        # -- cluster state
+        self._remote_awareness: dict[int, _RemoteSlot] = {}
+        self._inbox: list[BusMessage] | None = None  # bus messages received while loading
+        self._remote_dirty = False  # holds updates of other nodes not in a snapshot of ours
+        self.last_remote_snapshot = time.monotonic()
+        self.next_resync = 0.0
+        self._uncontained: dict[int, float] = {}  # log seq -> when first seen pending
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -221,6 +338,9 @@ class DocumentRoom:
             self._durable_seq = max(self._durable_seq, loaded.last_seq)
             log.warning("document %s: rebuilt from the store after a refused update", self.doc_id)
         self._damaged = self._repair_wanted
+        if not self._damaged:
+            # Remote updates not yet stored by their nodes were dropped with the old doc.
+            self.request_sync()
 
     async def close(self, code: int = CLOSE_GOING_AWAY, reason: str = "", *, persist: bool = True):
         """Close every socket, flush and compact (unless the document is gone), stop."""
@@ -230,14 +350,20 @@ class DocumentRoom:
         for conn in list(self.clients):
             conn.close(code, reason)
         self.clients.clear()
+        if self.cluster and self._awareness:
+            # Other nodes drop this node's collaborators now, not after the timeout.
+            gone = [AwarenessEntry(c, s.clock + 1, None) for c, s in self._awareness.items()]
+            self._publish_awareness(protocol.encode_awareness(gone))
         self._awareness.clear()
+        self._remote_awareness.clear()
+        self._inbox = None
         if self._repair is not None:
             # The log is the truth; a damaged doc is simply not folded into a snapshot.
             self._repair.cancel()
             await asyncio.gather(self._repair, return_exceptions=True)
         if persist:
             await self.flush()
-            if self._log_length > 0:
+            if self._log_length > 0 or self._remote_dirty:
                 await self._compact_quietly()
         if self._writer is not None:
             self._writer.cancel()
@@ -252,8 +378,8 @@ class DocumentRoom:
         update before its own sync has begun (pycrdt-websocket adds it first).
         """
         conn.send(protocol.sync_step1(self.doc.get_state()))
-        if self._awareness:
-            conn.send(self._awareness_message(list(self._awareness)))
+        if self._awareness or self._remote_awareness:
+            conn.send(self._awareness_message(self._all_client_ids()))
         self.clients[conn] = set()
         self.last_active = time.monotonic()
 
@@ -276,8 +402,10 @@ class DocumentRoom:
                 self._apply_from(conn, frame.payload)
         elif frame.kind == protocol.MESSAGE_AWARENESS:
             self._receive_awareness(conn, frame.payload)
-        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS and self._awareness:
-            conn.send(self._awareness_message(list(self._awareness)))
+        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS and (
+            self._awareness or self._remote_awareness
+        ):
+            conn.send(self._awareness_message(self._all_client_ids()))
 
     # -- document changes ----------------------------------------------------------------
 
@@ -298,7 +426,12 @@ class DocumentRoom:
     def _apply(self, update: bytes, origin: Connection | None, author: str) -> None:
         """The one way into the doc. The update applied, byte for byte, is what gets
         broadcast and stored: replaying the log in order rebuilds exactly this doc, even
-        from updates that yrs keeps pending or that only partly make sense."""
+        from updates that yrs keeps pending or that only partly make sense.
+
+        Updates of other nodes (``origin`` :data:`REMOTE`) are broadcast to this node's
+        sockets but neither stored (their node did) nor published again, and they count
+        for neither idleness, automatic versions, contributions nor the audit: all of
+        that belongs to the node whose client made them."""
         try:
             self.doc.apply_update(update)
         except BaseException as exc:
@@ -308,6 +441,12 @@ class DocumentRoom:
             raise
         if self._captured is not None:
             self._captured.append(update)
+        if origin is REMOTE:
+            self.stats.updates_in["remote"] += 1
+            self._remote_dirty = True
+            self._queue_broadcast(update, origin)
+            return
+        self.stats.updates_in["server" if origin is None else "client"] += 1
         self.last_active = time.monotonic()
         self.last_edit = self.last_active
         counts = self.contributions.setdefault(author, {"updates": 0, "bytes": 0})
@@ -315,37 +454,62 @@ class DocumentRoom:
         counts["bytes"] += len(update)
         if self.on_edit is not None:
             self.on_edit(self.doc_id, author, len(update))
-        self._outbox.append((update, origin))
-        if not self._broadcast_scheduled:
-            self._broadcast_scheduled = True
-            asyncio.get_running_loop().call_soon(self._broadcast)
+        self._queue_broadcast(update, origin)
         now = datetime.now(timezone.utc)
         self._pending.append(PendingUpdate(update, author, self.config.node, now))
         self._pending_bytes += len(update)
         self._drained.clear()
         self._writes_wanted.set()
 
+    def _queue_broadcast(self, update: bytes, origin: Any) -> None:
+        self._outbox.append((update, origin))
+        if not self._broadcast_scheduled:
+            self._broadcast_scheduled = True
+            asyncio.get_running_loop().call_soon(self._broadcast)
+
+    @staticmethod
+    def _merged(updates: list[bytes]) -> list[bytes]:
+        """One update for many, or them all if yrs cannot merge what it applied."""
+        if len(updates) == 1:
+            return updates
+        try:
+            return [merge_updates(*updates)]
+        except BaseException as exc:  # an odd update yrs applied but cannot merge
+            if is_fatal(exc):
+                raise
+            return updates
+
     def _broadcast(self) -> None:
-        """Send everything applied during the last loop turn, framed once."""
+        """Send everything applied during the last loop turn, framed once; publish this
+        node's part of it to the other nodes, merged once."""
         self._broadcast_scheduled = False
         batch, self._outbox = self._outbox, []
-        if not batch or not self.clients:
+        if not batch:
+            return
+        merged: list[bytes] | None = None
+        if self.cluster and not self.closed:
+            local = [u for u, origin in batch if origin is not REMOTE]
+            if local:
+                published = self._merged(local)
+                if len(local) == len(batch):
+                    merged = published
+                assert self.bus is not None
+                for update in published:
+                    self.bus.publish(self.doc_id, bus_kinds.UPDATE, update)
+        if not self.clients:
             return
         origins = {origin for _, origin in batch}
         skip = batch[0][1] if len(origins) == 1 else None
-        if len(batch) == 1:
-            messages = [protocol.update_message(batch[0][0])]
-        else:
-            try:
-                messages = [protocol.update_message(merge_updates(*(u for u, _ in batch)))]
-            except BaseException as exc:  # an odd update yrs applied but cannot merge
-                if is_fatal(exc):
-                    raise
-                messages = [protocol.update_message(u) for u, _ in batch]
+        if merged is None:
+            merged = self._merged([u for u, _ in batch])
+        messages = [protocol.update_message(u) for u in merged]
+        sent = 0
         for conn in self.clients:
             if conn is not skip:
                 for message in messages:
                     conn.send(message)
+                sent += len(messages)
+        self.stats.messages_out += sent
 
     # -- awareness -----------------------------------------------------------------------
 
@@ -355,13 +519,17 @@ class DocumentRoom:
             return
         now = time.monotonic()
         changed: list[int] = []
+        removed: list[AwarenessEntry] = []
         for entry in protocol.decode_awareness(payload):
             cid = entry.client_id
             slot = self._awareness.get(cid)
             if cid not in owned:
-                # A connection may speak only for the client ids it claimed first.
-                if (slot is not None and slot.owner is not conn) or any(
-                    cid in ids for c, ids in self.clients.items() if c is not conn
+                # A connection may speak only for the client ids it claimed first, and
+                # never for a client of another node.
+                if (
+                    (slot is not None and slot.owner is not conn)
+                    or cid in self._remote_awareness
+                    or any(cid in ids for c, ids in self.clients.items() if c is not conn)
                 ):
                     continue
                 if len(owned) >= self.config.max_client_ids:
@@ -374,45 +542,199 @@ class DocumentRoom:
             if entry.state is None:
                 if slot is not None:
                     del self._awareness[cid]
-                    self._tombstone(cid, entry.clock)
+                    removed.append(AwarenessEntry(cid, entry.clock, None))
                 continue
             state = entry.state if isinstance(entry.state, dict) else {}
             state["user"] = conn.actor.awareness_user()
             self._awareness[cid] = _AwarenessSlot(entry.clock, state, now, conn)
             changed.append(cid)
+        if removed:
+            self._send_awareness(removed)
         if changed:
-            message = self._awareness_message(changed)
+            self._send_awareness(self._entries(changed))
+
+    def _send_awareness(self, entries: list[AwarenessEntry], *, publish: bool = True) -> None:
+        """Tell this node's sockets (and, for this node's clients, the other nodes)."""
+        payload = protocol.encode_awareness(entries)
+        if self.clients:
+            message = bytes((protocol.MESSAGE_AWARENESS,)) + protocol.write_var_bytes(payload)
             for client in self.clients:
                 client.send(message)
+            self.stats.messages_out += len(self.clients)
+        if publish:
+            self._publish_awareness(payload)
 
-    def _tombstone(self, client_id: int, clock: int) -> None:
-        message = protocol.awareness_message([AwarenessEntry(client_id, clock, None)])
-        for client in self.clients:
-            client.send(message)
+    def _publish_awareness(self, payload: bytes) -> None:
+        if self.cluster and self.bus is not None:
+            self.bus.publish(self.doc_id, bus_kinds.AWARENESS, payload)
 
     def _remove_awareness(self, client_ids: list[int]) -> None:
         entries = []
         for cid in client_ids:
             slot = self._awareness.pop(cid)
             entries.append(AwarenessEntry(cid, slot.clock + 1, None))
-        if entries and self.clients:
-            message = protocol.awareness_message(entries)
-            for client in self.clients:
-                client.send(message)
+        if entries:
+            self._send_awareness(entries)
+
+    def _apply_remote_awareness(self, node: str, payload: bytes) -> None:
+        """Entries another node relayed for its clients: newer clocks win, the first node
+        to speak for a client id owns it, and the same clock again renews the entry."""
+        now = time.monotonic()
+        changed: list[AwarenessEntry] = []
+        for entry in protocol.decode_awareness(payload):
+            cid = entry.client_id
+            if cid in self._awareness:
+                continue  # a client of this node
+            slot = self._remote_awareness.get(cid)
+            if slot is not None and slot.node != node:
+                continue
+            if entry.state is None:
+                if slot is not None and entry.clock >= slot.clock:
+                    del self._remote_awareness[cid]
+                    changed.append(entry)
+                continue
+            if slot is not None and entry.clock < slot.clock:
+                continue
+            if slot is not None and entry.clock == slot.clock:
+                slot.updated = now
+                continue
+            self._remote_awareness[cid] = _RemoteSlot(entry.clock, entry.state, now, node)
+            changed.append(entry)
+        if changed:
+            self._send_awareness(changed, publish=False)
 
     def expire_awareness(self) -> None:
-        """Drop states not renewed within the awareness timeout (clients renew every 15 s)."""
+        """Drop states not renewed within the awareness timeout (clients renew every 15 s;
+        another node's clients, through that node, so a dead node's clients go too)."""
         limit = time.monotonic() - self.config.awareness_timeout
         stale = [cid for cid, slot in self._awareness.items() if slot.updated < limit]
         if stale:
             self._remove_awareness(stale)
+        remote = [cid for cid, slot in self._remote_awareness.items() if slot.updated < limit]
+        if remote:
+            gone = []
+            for cid in remote:
+                slot = self._remote_awareness.pop(cid)
+                gone.append(AwarenessEntry(cid, slot.clock + 1, None))
+            self._send_awareness(gone, publish=False)
 
-    def _awareness_message(self, client_ids: list[int]) -> bytes:
+    def _all_client_ids(self) -> list[int]:
+        return [*self._awareness, *self._remote_awareness]
+
+    def _entries(self, client_ids: list[int]) -> list[AwarenessEntry]:
         entries = []
         for cid in client_ids:
-            slot = self._awareness[cid]
-            entries.append(AwarenessEntry(cid, slot.clock, slot.state))
-        return protocol.awareness_message(entries)
+            slot: _AwarenessSlot | _RemoteSlot | None = self._awareness.get(cid)
+            if slot is None:
+                slot = self._remote_awareness.get(cid)
+            if slot is not None:
+                entries.append(AwarenessEntry(cid, slot.clock, slot.state))
+        return entries
+
+    def _awareness_message(self, client_ids: list[int]) -> bytes:
+        return protocol.awareness_message(self._entries(client_ids))
+
+    # -- cluster -------------------------------------------------------------------------
+
+    def begin_buffering(self) -> None:
+        """Keep bus messages aside until the doc is loaded (subscribe, then load)."""
+        self._inbox = []
+
+    def end_buffering(self) -> None:
+        inbox, self._inbox = self._inbox or [], None
+        for message in inbox:
+            self.on_bus(message)
+
+    def on_bus(self, message: BusMessage) -> None:
+        """A message of another node about this document."""
+        if self.closed:
+            return
+        if self._inbox is not None:
+            self._inbox.append(message)
+            return
+        kind, parts = message.kind, message.parts
+        try:
+            if kind == bus_kinds.UPDATE:
+                self._apply(parts[0], REMOTE, "")
+            elif kind == bus_kinds.AWARENESS:
+                self._apply_remote_awareness(message.node, parts[0])
+            elif kind == bus_kinds.SYNC_REQUEST:
+                self._answer_sync(message.node, parts[0])
+            elif kind == bus_kinds.SYNC_REPLY:
+                self._apply_remote_diff(parts[0])
+                if not self._damaged:
+                    answer = self.doc.get_update(parts[1])
+                    # Answers without structs and with the same delete set: nothing to send.
+                    mine = deletions(answer)
+                    if mine is None or mine != deletions(parts[0]):
+                        self._send_bus(message.node, bus_kinds.SYNC_DIFF, answer)
+                if len(parts) > 2 and parts[2]:
+                    self._apply_remote_awareness(message.node, parts[2])
+            elif kind == bus_kinds.SYNC_DIFF:
+                self._apply_remote_diff(parts[0])
+        except IndexError:
+            log.warning("document %s: bus message %d without its parts", self.doc_id, kind)
+
+    def _send_bus(self, node: str, kind: int, *parts: bytes) -> None:
+        if self.bus is not None:
+            self.bus.send_to(node, self.doc_id, kind, *parts)
+
+    def request_sync(self) -> None:
+        """Publish this doc's state vector: every other node holding the room answers
+        with what this one lacks and its own vector (then gets what it lacks)."""
+        if not self.cluster or self.closed or self._damaged or self._inbox is not None:
+            return
+        assert self.bus is not None
+        self.next_resync = time.monotonic() + self.bus.resync_interval * random.uniform(0.8, 1.2)
+        self.stats.resync_requests += 1
+        self.bus.publish(self.doc_id, bus_kinds.SYNC_REQUEST, self.doc.get_state())
+
+    def _answer_sync(self, node: str, state_vector: bytes) -> None:
+        if self._damaged:
+            return  # never hand out a half-applied update; the repair resyncs
+        local = self._entries(list(self._awareness))
+        awareness = protocol.encode_awareness(local) if local else b""
+        self.stats.resync_replies += 1
+        self._send_bus(
+            node,
+            bus_kinds.SYNC_REPLY,
+            self.doc.get_update(state_vector),
+            self.doc.get_state(),
+            awareness,
+        )
+
+    def _apply_remote_diff(self, update: bytes) -> None:
+        """Apply an answer of the state-vector exchange (or what the store holds that the
+        doc lacks). Between nodes in sync it carries no structs and a delete set the doc
+        already has: then nothing is broadcast."""
+        if update[:1] != NO_STRUCTS:
+            before = clocks(self.doc.get_state())
+            self._apply(update, REMOTE, "")
+            if clocks(self.doc.get_state()) != before:
+                self.stats.resync_healed += 1
+            return
+        deletes_before = deletions(self.doc.get_update(self.doc.get_state()))
+        theirs = deletions(update)
+        if deletes_before is not None and theirs is not None and covers(deletes_before, theirs):
+            return  # nothing new: leave the doc alone
+        try:
+            self.doc.apply_update(update)
+        except BaseException as exc:
+            if not is_fatal(exc):
+                self._schedule_repair()
+            raise
+        if self._captured is not None:
+            self._captured.append(update)
+        if deletions(self.doc.get_update(self.doc.get_state())) != deletes_before:
+            self.stats.resync_healed += 1
+            self.stats.updates_in["remote"] += 1
+            self._remote_dirty = True
+            self._queue_broadcast(update, REMOTE)
+
+    @property
+    def remote_dirty(self) -> bool:
+        """Whether the doc holds updates of other nodes that no snapshot of ours holds."""
+        return self._remote_dirty
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -437,11 +759,13 @@ class DocumentRoom:
     async def _write_pending(self) -> None:
         while self._pending:
             batch = self._pending[: self.config.write_batch_size]
+            started = time.perf_counter()
             try:
                 seq = await self.store.append(self.doc_id, batch)
             except StoreError as exc:
                 # Keep the updates in memory and retry; the backlog bound refuses new
                 # edits if the store stays away.
+                self.stats.store_write_errors += 1
                 self._write_failures += 1
                 delay = min(5.0, 0.1 * 2 ** min(self._write_failures, 6))
                 log.error(
@@ -449,6 +773,7 @@ class DocumentRoom:
                 )
                 await asyncio.sleep(delay)
                 continue
+            self.stats.store_writes.observe(time.perf_counter() - started)
             self._write_failures = 0
             del self._pending[: len(batch)]
             self._pending_bytes -= sum(len(u.data) for u in batch)
@@ -465,22 +790,113 @@ class DocumentRoom:
 
     async def compact(self) -> None:
         """Fold the log into a snapshot: the doc's full state, through a Doc, never by
-        merging a long log (see ARCHITECTURE.md). Pending updates may already be in the
-        snapshot: when they land in the log later they are duplicates, which load ignores.
-        A snapshot that does not rebuild the same state (yrs cannot always encode what
-        odd updates left behind) is not stored; the log stays as it is."""
+        merging a long log (see ARCHITECTURE.md).
+
+        The log is shared: other nodes (or other servers on the same store) append to it,
+        and a message of theirs may never have reached this doc. So the doc first takes
+        in whatever the store holds that it lacks (which also heals it and its sockets),
+        and the fold stops before the first record the snapshot does not contain (one
+        yrs keeps pending for a missing dependency, say): nothing the doc does not hold
+        is ever deleted. Pending local updates may already be in the snapshot: when they
+        land in the log later they are duplicates, which load ignores. A snapshot that
+        does not rebuild the same state (yrs cannot always encode what odd updates left
+        behind) is not stored; the log stays as it is."""
         async with self._compact_lock:
             if self._damaged:
                 return  # never fold a half-applied update into the snapshot
-            upto = self._durable_seq
+            loaded = await self.store.load(self.doc_id)
+            if not self._heal_from(loaded) or self._damaged:
+                return
+            was_dirty, self._remote_dirty = self._remote_dirty, False
             snapshot = self.doc.get_update()
             check: Doc[Any] = Doc()
             check.apply_update(snapshot)
-            if check.get_state() != self.doc.get_state():
+            state = check.get_state()
+            if clocks(state) != clocks(self.doc.get_state()):
                 log.warning("document %s: snapshot does not round-trip; log kept", self.doc_id)
+                self._remote_dirty = was_dirty
                 return
-            await self.store.compact(self.doc_id, snapshot, upto)
-            self._log_length = 0
+            upto = await self._fold_limit(loaded, state)
+            if upto is None:
+                self._remote_dirty = was_dirty
+                return
+            try:
+                await self.store.compact(self.doc_id, snapshot, upto)
+            except BaseException:
+                self._remote_dirty = self._remote_dirty or was_dirty
+                raise
+            self.stats.compactions += 1
+            self.last_remote_snapshot = time.monotonic()
+            self._log_length = sum(1 for record in loaded.updates if record.seq > upto)
+
+    def _heal_from(self, loaded: LoadedDocument) -> bool:
+        """Apply into the doc what the stored records hold that it lacks. False if the
+        store's records cannot be read back (then nothing is folded)."""
+        records = ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates
+        if not records:
+            return True
+        stored: Doc[Any] = Doc()
+        try:
+            for record in records:
+                stored.apply_update(record.data)
+            missing = stored.get_update(self.doc.get_state())
+        except BaseException as exc:
+            if is_fatal(exc):
+                raise
+            log.warning("document %s: stored records do not apply (%r); log kept", self.doc_id, exc)
+            return False
+        try:
+            self._apply_remote_diff(missing)
+        except BaseException as exc:
+            if is_fatal(exc):
+                raise
+            log.warning("document %s: could not heal from the store (%r)", self.doc_id, exc)
+            return False
+        return True
+
+    async def _fold_limit(self, loaded: LoadedDocument, state: bytes) -> int | None:
+        """The last seq that may be folded into a snapshot of ``state``: every record up to
+        it is contained; None if not even the stored snapshot is.
+
+        A record the doc cannot contain even after healing from the store is pending in
+        yrs: it depends on an update that no record holds. In a cluster that update may
+        still be on its way (or only in the memory of a node that snapshots it soon), so
+        the fold stops before the record for ``pending_grace`` seconds; after that (at
+        once on a single node, where nothing else could bring it) the record is
+        quarantined: kept aside for inspection, out of the log, never silently deleted.
+        """
+        if loaded.snapshot is not None and not contained(loaded.snapshot.data, state):
+            log.warning("document %s: the stored snapshot is not contained; log kept", self.doc_id)
+            return None
+        grace = self.config.pending_grace if self.cluster else 0.0
+        now = time.monotonic()
+        waiting: dict[int, float] = {}
+        upto = loaded.last_seq
+        for record in loaded.updates:
+            if contained(record.data, state):
+                continue
+            first_seen = self._uncontained.get(record.seq, now)
+            if now - first_seen < grace:
+                waiting[record.seq] = first_seen
+                upto = record.seq - 1
+                log.info(
+                    "document %s: record %d waits for a missing dependency; folding up to %d",
+                    self.doc_id,
+                    record.seq,
+                    upto,
+                )
+                break
+            log.error(
+                "document %s: update seq %d depends on updates nobody stored; quarantined",
+                self.doc_id,
+                record.seq,
+            )
+            await self.store.quarantine(
+                self.doc_id, record, "pending: its dependencies were never stored"
+            )
+        self._uncontained = waiting
+        floor = loaded.snapshot.seq if loaded.snapshot is not None else 0
+        return upto if upto >= floor else None
 
     async def _compact_quietly(self) -> None:
         try:
@@ -496,25 +912,56 @@ class _LockEntry:
 
 
 class RoomManager:
-    """Opens, shares, evicts and closes the rooms of one server node."""
+    """Opens, shares, evicts and closes the rooms of one server node.
+
+    ``bus`` connects the node to the others (default: a :class:`LocalBus` of its own,
+    one node). The manager routes the bus's messages to its rooms, runs the periodic
+    state-vector exchange and remote snapshots, and turns access changes into bus events;
+    the bus's own start and close belong to whoever built it (the app).
+    """
 
     def __init__(
         self,
         store: DocumentStore,
         config: RoomConfig,
         on_edit: Callable[[str, str, int], None] | None = None,
+        bus: ClusterBus | None = None,
     ):
         self.store = store
         self.config = config
         self.on_edit = on_edit  # told of every applied update (the audit's edit bursts)
+        self.bus: ClusterBus = bus if bus is not None else LocalBus(config.node)
+        self.bus.attach(self._on_bus_message, self._on_bus_resync)
+        self.stats = RoomStats()
         self._rooms: dict[str, DocumentRoom] = {}
+        self._opening: dict[str, DocumentRoom] = {}  # subscribed, still loading
         self._locks: dict[str, _LockEntry] = {}
         # Called with a room about to close, before its last flush (automatic versions).
         self.before_close: list[Callable[[DocumentRoom], Awaitable[None]]] = []
         self._sweeper: asyncio.Task[None] | None = None
+        self._cluster_task: asyncio.Task[None] | None = None
+        self._control_tasks: set[asyncio.Task[None]] = set()
+        self._resync_pending = False
+        metrics.register(self)
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep(), name="collab-docs-room-sweeper")
+        if self.bus.clustered:
+            self._cluster_task = asyncio.create_task(
+                self._cluster_upkeep(), name="collab-docs-cluster-upkeep"
+            )
+
+    def metrics_gauges(self) -> dict[str, Any]:
+        rooms = list(self._rooms.values())
+        return {
+            "node": self.config.node,
+            "rooms": len(rooms),
+            "connections": sum(len(r.clients) for r in rooms),
+            "backlog_bytes": sum(r.backlog_bytes for r in rooms),
+            "bus_queue": self.bus.queued,
+            "bus_connected": self.bus.connected,
+            "bus_stats": self.bus.stats,
+        }
 
     @property
     def rooms(self) -> dict[str, DocumentRoom]:
@@ -546,9 +993,36 @@ class RoomManager:
             room = self._rooms.get(doc_id)
             if room is not None and not room.closed:
                 return room
-            room = DocumentRoom(doc_id, doc_type, self.store, self.config, self.on_edit)
-            await room.load()
+            room = DocumentRoom(
+                doc_id,
+                doc_type,
+                self.store,
+                self.config,
+                self.on_edit,
+                bus=self.bus,
+                stats=self.stats,
+            )
+            if not room.cluster:
+                await room.load()
+                self._rooms[doc_id] = room
+                return room
+            # Subscribe before loading, keep what arrives meanwhile, apply it after:
+            # an update published during the load is then either in the store or in the
+            # buffer (both, at worst: duplicates are harmless).
+            room.begin_buffering()
+            self._opening[doc_id] = room
+            try:
+                await self.bus.subscribe(doc_id)
+                await room.load()
+            except BaseException:
+                self._opening.pop(doc_id, None)
+                with contextlib.suppress(Exception):
+                    await self.bus.unsubscribe(doc_id)
+                raise
+            self._opening.pop(doc_id, None)
             self._rooms[doc_id] = room
+            room.end_buffering()
+            room.request_sync()  # what other nodes hold and have not stored yet
             return room
 
     async def evict(self, doc_id: str, *, force: bool = False) -> None:
@@ -567,6 +1041,8 @@ class RoomManager:
                 except Exception:
                     log.exception("document %s: before-close hook failed", doc_id)
             await room.close()
+            if room.cluster:
+                await self.bus.unsubscribe(doc_id)
 
     async def discard(self, doc_id: str, code: int, reason: str) -> None:
         """Close a deleted document's room without writing anything more."""
@@ -574,6 +1050,19 @@ class RoomManager:
             room = self._rooms.pop(doc_id, None)
             if room is not None:
                 await room.close(code, reason, persist=False)
+                if room.cluster:
+                    await self.bus.unsubscribe(doc_id)
+
+    async def access_changed(self, doc_id: str) -> None:
+        """Shares of a document changed: re-check its sockets here and on every other
+        node (the periodic re-check is the backstop if the bus loses the event)."""
+        self.bus.broadcast(doc_id, bus_kinds.ACCESS_CHANGED)
+        await self.revalidate(doc_id)
+
+    async def document_deleted(self, doc_id: str, reason: str = "document deleted") -> None:
+        """A document was deleted: close its rooms here and on every other node (4410)."""
+        self.bus.broadcast(doc_id, bus_kinds.DELETED, reason.encode())
+        await self.discard(doc_id, CLOSE_DELETED, reason)
 
     async def revalidate(self, doc_id: str) -> None:
         """Re-check the role of every socket of a document; close those whose role
@@ -599,7 +1088,15 @@ class RoomManager:
                 log.exception("document %s: revalidation failed", doc_id)
 
     async def _sweep(self) -> None:
-        interval = max(0.05, min(self.config.idle_timeout, self.config.awareness_timeout) / 4)
+        interval = max(
+            0.05,
+            min(
+                self.config.idle_timeout,
+                self.config.awareness_timeout,
+                self.config.revalidate_interval,
+            )
+            / 4,
+        )
         next_revalidation = time.monotonic() + self.config.revalidate_interval
         while True:
             await asyncio.sleep(interval)
@@ -615,11 +1112,91 @@ class RoomManager:
                     except Exception:
                         log.exception("document %s: eviction failed", doc_id)
 
+    # -- the cluster bus -----------------------------------------------------------------
+
+    def _on_bus_message(self, message: BusMessage) -> None:
+        kind = message.kind
+        if kind == bus_kinds.ACCESS_CHANGED:
+            self._control(self.revalidate(message.doc_id))
+            return
+        if kind == bus_kinds.DELETED:
+            reason = message.parts[0].decode(errors="replace") if message.parts else "deleted"
+            self._control(self.discard(message.doc_id, CLOSE_DELETED, reason[:120]))
+            return
+        room = self._rooms.get(message.doc_id) or self._opening.get(message.doc_id)
+        if room is None:
+            return
+        try:
+            room.on_bus(message)
+        except BaseException as exc:
+            # A bad message of another node (a refused update, bad awareness) costs that
+            # message; a refused update also rebuilds the doc and resyncs.
+            if is_fatal(exc):
+                raise
+            log.warning(
+                "document %s: bus message from %s not applied: %r",
+                message.doc_id,
+                message.node,
+                exc,
+            )
+
+    def _control(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("cluster control message failed")
+
+        task = asyncio.ensure_future(run())
+        self._control_tasks.add(task)
+        task.add_done_callback(self._control_tasks.discard)
+
+    def _on_bus_resync(self) -> None:
+        """Messages may have been lost: every room exchanges state vectors (once, however
+        many triggers arrive in the same moment)."""
+        if self._resync_pending:
+            return
+        self._resync_pending = True
+        asyncio.get_running_loop().call_later(0.05, self._resync_all)
+
+    def _resync_all(self) -> None:
+        self._resync_pending = False
+        for room in list(self._rooms.values()):
+            room.request_sync()
+
+    async def _cluster_upkeep(self) -> None:
+        """Periodic state-vector exchange of every room, and snapshots of rooms holding
+        other nodes' updates."""
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for room in list(self._rooms.values()):
+                if room.closed:
+                    continue
+                if now >= room.next_resync:
+                    room.request_sync()
+                if (
+                    room.remote_dirty
+                    and now - room.last_remote_snapshot >= self.bus.remote_snapshot_interval
+                ):
+                    room.last_remote_snapshot = now
+                    try:
+                        await room._compact_quietly()
+                    except Exception:
+                        log.exception("document %s: remote snapshot failed", room.doc_id)
+
     async def close(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
+        if self._cluster_task is not None:
+            self._cluster_task.cancel()
+            await asyncio.gather(self._cluster_task, return_exceptions=True)
+            self._cluster_task = None
+        for task in list(self._control_tasks):
+            task.cancel()
+        await asyncio.gather(*self._control_tasks, return_exceptions=True)
         for doc_id in list(self._rooms):
             try:
                 await self.evict(doc_id, force=True)

@@ -66,7 +66,7 @@ class SharingService:
         self.documents.audit.emit(
             kind, actor, doc_id, principal=principal, role=role, previous_role=current
         )
-        await self.rooms.revalidate(doc_id)
+        await self.rooms.access_changed(doc_id)  # here and on every other node
         share = {"principal": principal, "role": role}
         if token is not None:
             share["token"] = token
@@ -88,4 +88,4 @@ class SharingService:
         self.documents.audit.emit(
             "share.revoked", actor, doc_id, principal=principal, previous_role=current
         )
-        await self.rooms.revalidate(doc_id)
+        await self.rooms.access_changed(doc_id)  # here and on every other node

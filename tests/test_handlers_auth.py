@@ -41,7 +41,7 @@ def test_every_handler_method_is_authenticated_and_authorized():
             else:
                 assert decorators == ["web.authenticated", "authorized"], (handler, name)
             checked += 1
-    assert checked == 17
+    assert checked == 18
 
 
 async def test_cross_origin_upgrade_with_a_cookie_is_refused(api, ws_url, tokens):

@@ -7,6 +7,7 @@ from typing import Any
 from .activity import ActivityHandler
 from .content import ContentHandler
 from .documents import DocumentHandler, DocumentsHandler
+from .health import HealthHandler
 from .me import MeHandler
 from .rooms import RoomHandler
 from .shares import ShareHandler, SharesHandler
@@ -20,6 +21,7 @@ def handlers() -> list[tuple[str, Any]]:
     api = r"/api/collab-docs"
     return [
         (rf"{api}/me", MeHandler),
+        (rf"{api}/health", HealthHandler),
         (rf"{api}/documents/?", DocumentsHandler),
         (rf"{api}/documents/{DOC_ID}", DocumentHandler),
         (rf"{api}/documents/{DOC_ID}/content", ContentHandler),

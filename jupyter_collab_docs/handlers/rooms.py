@@ -24,7 +24,6 @@ from ..acl import Permission, can
 from ..errors import NotFound
 from ..identity import Actor
 from ..protocol import ProtocolError
-from ..stores import StoreError
 from ..rooms import (
     CLOSE_ACCESS_CHANGED,
     CLOSE_LOAD_FAILED,
@@ -35,6 +34,7 @@ from ..rooms import (
     RoomLoadError,
     is_fatal,
 )
+from ..stores import StoreError
 from .base import AUTH_RESOURCE, SETTINGS_KEY
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,89 @@
+"""``GET api/collab-docs/health``: is this node able to serve documents?
+
+Checks the document store, the access database, the cluster bus and the audit trail.
+200 ``{"status": "ok"}`` when all are, 503 ``{"status": "degraded"}`` otherwise;
+administrators also get the node id and each check's details (never credentials).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .. import __version__
+from .base import CollabDocsHandler
+
+if TYPE_CHECKING:
+    from ..app import CollabDocsApp
+
+CHECK_TIMEOUT = 3.0
+PROBE_ID = "00000000000000000000000000000000"  # a document id that never exists
+
+
+async def _timed(probe: Any) -> dict[str, Any]:
+    """Run one probe (a coroutine) with a timeout: ``{"ok", "latency_ms"[, "error"]}``."""
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe, CHECK_TIMEOUT)
+    except asyncio.TimeoutError:
+        return {"ok": False, "error": f"no answer within {CHECK_TIMEOUT:g} s"}
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+async def _audit_status(audit: Any) -> dict[str, Any]:
+    status = getattr(audit, "status", None)
+    if not callable(status):
+        return {"ok": True}
+    try:
+        result = status()
+        if inspect.isawaitable(result):
+            result = await asyncio.wait_for(result, CHECK_TIMEOUT)
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    if isinstance(result, dict):
+        return {"ok": bool(result.get("ok", True)), **result}
+    return {"ok": bool(result)}
+
+
+async def check(collab: CollabDocsApp) -> dict[str, Any]:
+    """Every check of one node, run concurrently."""
+    store, access, audit = await asyncio.gather(
+        _timed(collab.store.get(PROBE_ID)),
+        _timed(collab.users.lookup("collab-docs-health-probe")),
+        _audit_status(collab.audit),
+    )
+    cluster = dict(collab.cluster.status())
+    cluster["ok"] = bool(cluster.get("ok", True))
+    rooms = collab.rooms
+    return {
+        "store": store,
+        "access_database": access,
+        "cluster": cluster,
+        "audit": audit,
+        "rooms": {
+            "ok": True,
+            "open": len(rooms.rooms),
+            "connections": sum(len(r.clients) for r in rooms.rooms.values()),
+            "backlog_bytes": sum(r.backlog_bytes for r in rooms.rooms.values()),
+        },
+    }
+
+
+class HealthHandler(CollabDocsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        checks = await check(self.collab)
+        ok = all(c["ok"] for c in checks.values())
+        body: dict[str, Any] = {"status": "ok" if ok else "degraded"}
+        actor = await self.actor()
+        if actor.is_admin:
+            body.update(node=self.collab.node_id, version=__version__, checks=checks)
+        self.reply(body, 200 if ok else 503)

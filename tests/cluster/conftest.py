@@ -1,0 +1,150 @@
+"""Several ``jupyter collab-docs`` processes on one data dir (one SQLite store, one access
+database) and one Redis (``redis_server``): a cluster on this machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_collab_docs.acl.database import AccessDatabase
+from jupyter_collab_docs.acl.directory import AccessDirectory
+
+from ..conftest import StandaloneServer, free_port
+
+
+@dataclass
+class Node(StandaloneServer):
+    """One node: ``start()`` / ``stop()`` (SIGTERM) / ``kill()`` (SIGKILL)."""
+
+    node_id: str = "node"
+    args: list[str] = field(default_factory=list)
+
+    def launch(self) -> None:
+        assert self.log_path is not None
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(
+                "--no-browser",
+                "--allow-root",
+                f"--port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--CollabDocsApp.data_dir={self.data_dir}",
+                f"--CollabDocsApp.node_id={self.node_id}",
+                *self.args,
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"node {self.node_id} exited; see {self.log_path}")
+            try:
+                urllib.request.urlopen(f"{self.url}/api/collab-docs/me", timeout=1)
+            except urllib.error.HTTPError:
+                return  # 401: up and refusing anonymous requests
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"node {self.node_id} did not start; see {self.log_path}")
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def kill(self) -> None:
+        """A crash: SIGKILL, no shutdown hooks."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def ws(self, doc_id: str, token: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/collab-docs/rooms/{doc_id}?token={token}"
+
+    def log_text(self) -> str:
+        assert self.log_path is not None
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class Cluster:
+    nodes: list[Node]
+    tokens: dict[str, str]
+    data_dir: Path
+
+    def start(self) -> None:
+        """Start every node that is not running, in parallel."""
+        waiting = [n for n in self.nodes if n.process is None]
+        for node in waiting:
+            node.launch()
+        for node in waiting:
+            node.wait_ready()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.process.terminate()
+        for node in self.nodes:
+            node.stop()
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path, redis_server: Any) -> Iterator[Callable[..., Cluster]]:
+    """``make_cluster(3, "--CollabDocsApp.awareness_timeout=3")``: nodes sharing a data
+    dir and a Redis, not started (``cluster.start()``); alice and carol (admin), bob."""
+    made: list[Cluster] = []
+
+    def make(n: int = 3, *args: str, cluster_url: str | None = None) -> Cluster:
+        redis_server.ensure_running()
+        data_dir = tmp_path / "data"
+        data_dir.mkdir(exist_ok=True)
+        directory = AccessDirectory(AccessDatabase("sqlite:///" + str(data_dir / "access.db")))
+        try:
+            tokens = {
+                "alice": directory.add("alice", "Alice"),
+                "bob": directory.add("bob", "Bob"),
+                "carol": directory.add("carol", "Carol", admin=True),
+            }
+        finally:
+            directory.close()
+        prefix = f"test-{secrets.token_hex(4)}"  # tests never hear each other's nodes
+        url = redis_server.url if cluster_url is None else cluster_url
+        nodes = [
+            Node(
+                port=free_port(),
+                data_dir=data_dir,
+                token=f"server-token-{i}",
+                log_path=tmp_path / f"node{i}.log",
+                node_id=f"node{i}",
+                args=[
+                    f"--CollabDocsApp.cluster_url={url}",
+                    f"--RedisBus.channel_prefix={prefix}",
+                    *args,
+                ],
+            )
+            for i in range(n)
+        ]
+        cluster = Cluster(nodes, tokens, data_dir)
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop()
+    redis_server.ensure_running()
