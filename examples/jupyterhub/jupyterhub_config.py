@@ -140,7 +140,8 @@ c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.args = [
     # The point of it all: one set of databases for every user's server.
     f"--CollabDocsApp.data_dir={docs_dir}",
-    # Without the Redis cluster (not built yet) servers share the databases but not live
+    # Without a cluster bus (set --CollabDocsApp.cluster_url=redis://... for live rooms
+    # across servers, see docs/cluster.md) servers share the databases but not live
     # rooms, nor news of share changes. So: unload idle rooms soon, to read again what
     # other servers stored; and re-check every live socket's role often, so a share
     # revoked on one server closes the sockets on the others within seconds.
