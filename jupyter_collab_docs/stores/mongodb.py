@@ -83,6 +83,7 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 DEFAULT_DATABASE = "collab_docs"
+DELETE_SLICE = 5_000
 DEFAULT_CHUNK_SIZE = 8 * MiB
 DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 3000
 DEFAULT_LEASE_TTL = 60.0
@@ -438,7 +439,7 @@ class MongoDocumentStore(DocumentStore):
         with _driver_errors(f"deleting document {doc_id}"):
             # The record first: from then on appends and compactions find no document.
             result = await self._documents.delete_one({"_id": doc_id})
-            await self._updates.delete_many({"doc_id": doc_id})
+            await self._delete_in_slices(self._updates, {"doc_id": doc_id})
             await self._snapshots.delete_one({"_id": doc_id})
             await self._versions.delete_many({"doc_id": doc_id})
             await self._leases.delete_many({"doc_id": doc_id})
@@ -659,8 +660,22 @@ class MongoDocumentStore(DocumentStore):
             big = await self._updates.find(
                 folded | {"blob": {"$exists": True}}, {"blob": 1}
             ).to_list()
-            await self._updates.delete_many(folded)
+            await self._delete_in_slices(self._updates, folded)
             await self._drop_blobs([r["blob"] for r in big])
+
+    @staticmethod
+    async def _delete_in_slices(collection: Any, query: dict[str, Any]) -> None:
+        """``delete_many`` in slices of a few thousand: FerretDB's SQLite backend turns one
+        big delete into one SQL statement with a variable per document and fails past
+        SQLite's limit (seen folding a 260k-record log)."""
+        while True:
+            ids = [
+                row["_id"]
+                async for row in collection.find(query, {"_id": 1}).limit(DELETE_SLICE)
+            ]
+            if not ids:
+                return
+            await collection.delete_many({"_id": {"$in": ids}})
 
     async def quarantine(
         self, doc_id: str, record: StoredUpdate, reason: str, *, snapshot: bool = False

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import anyio
+
 from tests.conftest import RawClient, StandaloneServer, eventually, yclient
 from tests.servers.ferretdb import FerretDB
 
@@ -27,6 +29,7 @@ async def test_edits_made_while_mongodb_is_down_are_stored_when_it_returns(
         async with yclient(url.format(doc["id"])) as a, yclient(url.format(doc["id"])) as b:
             await eventually(lambda: str(a.text) == str(b.text) == "start")
             db.stop()
+            stopped = time.monotonic()
             for word in [" while", " the", " database", " is", " down"]:
                 a.text.insert(len(a.text), word)
                 time.sleep(0.05)
@@ -37,6 +40,8 @@ async def test_edits_made_while_mongodb_is_down_are_stored_when_it_returns(
             # a room that is not loaded cannot load without its database
             refused = await RawClient.connect(url.format(other["id"]))
             assert await refused.closed(timeout=15) == 4500
+            b.text.insert(len(b.text), ",")
+            await anyio.sleep(max(0.0, 10 - (time.monotonic() - stopped)))  # a 10 s outage
             db.start()
             b.text.insert(len(b.text), ", and back")
             await eventually(lambda: str(a.text).endswith("and back"))
@@ -44,6 +49,6 @@ async def test_edits_made_while_mongodb_is_down_are_stored_when_it_returns(
         standalone.stop()
         standalone.start()
         content = standalone.request("GET", f"documents/{doc['id']}/content", token=alice)
-        assert content["content"] == "start while the database is down, and back"
+        assert content["content"] == "start while the database is down,, and back"
     finally:
         db.stop()
