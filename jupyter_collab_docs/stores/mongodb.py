@@ -670,8 +670,7 @@ class MongoDocumentStore(DocumentStore):
         SQLite's limit (seen folding a 260k-record log)."""
         while True:
             ids = [
-                row["_id"]
-                async for row in collection.find(query, {"_id": 1}).limit(DELETE_SLICE)
+                row["_id"] async for row in collection.find(query, {"_id": 1}).limit(DELETE_SLICE)
             ]
             if not ids:
                 return
