@@ -18,6 +18,7 @@ from jupyter_collab_docs.stores import DocumentRecord, PendingUpdate
 
 from .test_store_contract import make_store  # noqa: F401  (the per-backend fixture)
 
+# The project's shared/ folder sits beside the checkout (../shared from the repo root).
 TRACE = Path(__file__).resolve().parents[3] / "shared" / "data" / "automerge-paper.json.gz"
 NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
 
