@@ -11,45 +11,14 @@ command.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "servers" / "kafka.sh"
-NOT_INSTALLED = 3  # the scripts' exit code when the server is not installed
+from .scripts import SCRIPTS, ServerScriptError, free_port, run_script
 
-
-class ServerScriptError(RuntimeError):
-    pass
-
-
-def run_script(script: Path, *args: str, timeout: float = 180) -> str:
-    """Run ``script args...``; a server it starts is stopped by its watcher if we die."""
-    env = {**os.environ, "COLLAB_DOCS_OWNER_PID": str(os.getpid())}
-    done = subprocess.run(
-        ["bash", str(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    if done.returncode == NOT_INSTALLED:
-        pytest.fail(done.stderr.strip(), pytrace=False)
-    if done.returncode != 0:
-        raise ServerScriptError(
-            f"{script.name} {' '.join(args)} failed ({done.returncode}):\n{done.stderr}"
-        )
-    return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+SCRIPT = SCRIPTS / "kafka.sh"
 
 
 class KafkaServer:

@@ -9,40 +9,15 @@ If Redis is not installed the fixture fails and names the install command.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "servers" / "redis.sh"
-NOT_INSTALLED = 3  # the scripts' exit code when the server is not installed
+from .scripts import SCRIPTS, ServerScriptError, free_port, run_script
 
-
-class ServerScriptError(RuntimeError):
-    pass
-
-
-def run_script(script: Path, *args: str, timeout: float = 180) -> str:
-    """Run ``script args...``; a server it starts is stopped by its watcher if we die."""
-    env = {**os.environ, "COLLAB_DOCS_OWNER_PID": str(os.getpid())}
-    done = subprocess.run(
-        ["bash", str(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    if done.returncode == NOT_INSTALLED:
-        pytest.fail(done.stderr.strip(), pytrace=False)
-    if done.returncode != 0:
-        raise ServerScriptError(
-            f"{script.name} {' '.join(args)} failed ({done.returncode}):\n{done.stderr}"
-        )
-    return done.stdout
+SCRIPT = SCRIPTS / "redis.sh"
 
 
 def pid_alive(pidfile: Path) -> bool:
@@ -53,12 +28,6 @@ def pid_alive(pidfile: Path) -> bool:
     except (OSError, ValueError):
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:
