@@ -14,5 +14,7 @@ echo "== lint"
 .venv/bin/mypy
 echo "== real servers (FerretDB, MariaDB, Redis, Kafka; cached outside the clone)"
 ./scripts/servers/install-all.sh
+echo "== the browser of the browser tests (Debian Chromium)"
+./scripts/install-chromium.sh
 echo "== tests"
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
