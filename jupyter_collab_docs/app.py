@@ -24,6 +24,7 @@ from .acl.directory import AccessDirectory
 from .audit import AuditTrail
 from .cli import GroupsApp, UsersApp
 from .cli_audit import AuditApp
+from .cli_documents import DocumentsApp
 from .cluster import SCHEMES as CLUSTER_SCHEMES
 from .cluster import ClusterBus, bus_from_url
 from .documents import DocumentService
@@ -52,6 +53,7 @@ class CollabDocsApp(ExtensionApp):
         "users": (UsersApp, UsersApp.description),
         "groups": (GroupsApp, GroupsApp.description),
         "audit": (AuditApp, AuditApp.description),
+        "documents": (DocumentsApp, DocumentsApp.description),
     }
 
     @default("config_file_name")

@@ -1,0 +1,171 @@
+"""``jupyter collab-docs documents list|import|export``: documents from the command line,
+for seeding a server (Binder's sample notebook, a migration from files) and for backups.
+
+They act on the store the server's configuration names (``CollabDocsApp.store_url``), so
+they work while a server runs: an import is a new document, visible to the server at once;
+an export reads what is stored (edits of the last ``write_delay`` seconds may still be on
+their way to the store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.application import JupyterApp
+from pycrdt import Doc
+from traitlets import Unicode
+
+from .cli import CollabDocsCommand
+from .doctypes import ContentError, initial_state, read_content, validate_content
+from .documents import model
+from .stores import DocumentRecord, DocumentStore, store_from_url
+from .stores.base import StoreError
+
+
+class _StoreCommand(CollabDocsCommand):
+    """A subcommand that opens the configured document store for the time it runs."""
+
+    def run(self, work: Any) -> Any:
+        app = self.collab_app()
+        Path(app.data_dir).mkdir(parents=True, exist_ok=True)
+
+        async def main() -> Any:
+            store = store_from_url(app.store_url, node=app.node_id)
+            await store.start()
+            try:
+                return await work(app, store)
+            finally:
+                await store.close()
+
+        try:
+            return asyncio.run(main())
+        except StoreError as exc:
+            self.fail(f"the document store is unavailable: {exc}")
+
+
+class DocumentsListApp(_StoreCommand):
+    name = "jupyter-collab-docs-documents-list"
+    description = "List every document: id, type, owner, name."
+
+    def start(self) -> None:
+        async def work(app: Any, store: DocumentStore) -> list[DocumentRecord]:
+            return await store.list_documents()
+
+        for record in self.run(work):
+            print(f"{record.id}  {record.type:8}  {record.owner:16}  {record.name}")
+
+
+class DocumentsImportApp(_StoreCommand):
+    name = "jupyter-collab-docs-documents-import"
+    description = "Create a document from a file (.ipynb: a notebook; anything else: text)."
+    examples = "jupyter collab-docs documents import analysis.ipynb --owner alice"
+
+    owner = Unicode("", help="Username of the new document's owner (required).").tag(config=True)
+    document_name = Unicode(
+        "", help="The document's name (default: the file name, without .ipynb)."
+    ).tag(config=True)
+    aliases = {"owner": "DocumentsImportApp.owner", "name": "DocumentsImportApp.document_name"}
+
+    def start(self) -> None:
+        if len(self.extra_args) != 1:
+            self.fail(f"expected one FILE, got {len(self.extra_args)} argument(s)")
+        if not self.owner:
+            self.fail("--owner is required: who owns the new document")
+        path = Path(self.extra_args[0])
+        try:
+            raw = path.read_text(encoding="utf-8")
+            if path.suffix == ".ipynb":
+                doc_type, content = "notebook", json.loads(raw)
+            else:
+                doc_type, content = "file", raw
+            content = validate_content(doc_type, content)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ContentError) as exc:
+            self.fail(f"cannot import {path}: {exc}")
+        name = self.document_name or (path.stem if doc_type == "notebook" else path.name)
+        owner = self.owner
+
+        async def work(app: Any, store: DocumentStore) -> dict[str, Any]:
+            from .audit import AuditTrail
+
+            audit = AuditTrail(
+                app.node_id,
+                sinks=app.audit_sinks,
+                store=store,
+                data_dir=app.data_dir,
+                parent=app,
+            )
+            await audit.start()
+            try:
+                now = datetime.now(timezone.utc)
+                record = DocumentRecord(
+                    id=secrets.token_hex(16),
+                    name=name,
+                    type=doc_type,
+                    owner=owner,
+                    created=now,
+                    modified=now,
+                )
+                await store.create(record, initial_state(doc_type, content))
+                audit.emit("document.created", owner, record.id, name=name, type=doc_type)
+                return model(record, "owner")
+            finally:
+                await audit.close()
+
+        print(json.dumps(self.run(work)))
+
+
+class DocumentsExportApp(_StoreCommand):
+    name = "jupyter-collab-docs-documents-export"
+    description = "Write a document's stored content (notebook JSON or text) to a file or stdout."
+    examples = "jupyter collab-docs documents export 9f1c... --output report.ipynb"
+
+    output = Unicode("", help="File to write (default: standard output).").tag(config=True)
+    aliases = {"output": "DocumentsExportApp.output", "o": "DocumentsExportApp.output"}
+
+    def start(self) -> None:
+        if len(self.extra_args) != 1:
+            self.fail(f"expected one DOCUMENT_ID, got {len(self.extra_args)} argument(s)")
+        doc_id = str(self.extra_args[0])
+
+        async def work(app: Any, store: DocumentStore) -> dict[str, Any] | None:
+            record = await store.get(doc_id)
+            if record is None:
+                return None
+            loaded = await store.load(doc_id)
+            doc: Doc[Any] = Doc()
+            for update in ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates:
+                doc.apply_update(update.data)
+            return read_content(doc, record.type)
+
+        content = self.run(work)
+        if content is None:
+            self.fail(f"no document {doc_id!r}")
+        body = content["content"]
+        text = json.dumps(body, indent=1) + "\n" if content["format"] == "json" else body
+        if self.output:
+            Path(self.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+
+
+class DocumentsApp(JupyterApp):
+    name = "jupyter-collab-docs-documents"
+    description = "List, import and export documents of the configured store."
+    subcommands = {
+        "list": (DocumentsListApp, DocumentsListApp.description),
+        "import": (DocumentsImportApp, DocumentsImportApp.description),
+        "export": (DocumentsExportApp, DocumentsExportApp.description),
+    }
+
+    def start(self) -> None:
+        if self.subapp is None:
+            self.print_help()
+            self.exit(2)
+        else:
+            self.subapp.start()
