@@ -46,7 +46,7 @@ class CollabDocsApp(ExtensionApp):
     app_name = "jupyter collab-docs"
     description = __doc__
     version = __version__
-    extension_url = "/api/collab-docs/me"
+    extension_url = "/collab-docs/"  # the page `jupyter collab-docs` opens
     load_other_extensions = True
     serverapp_config = {"identity_provider_class": CollabDocsIdentityProvider}
     subcommands = {

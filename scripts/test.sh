@@ -12,6 +12,9 @@ echo "== lint"
 .venv/bin/ruff check jupyter_collab_docs tests
 .venv/bin/ruff format --check jupyter_collab_docs tests
 .venv/bin/mypy
+echo "== web page: type check and unit tests (vitest)"
+npm --prefix webapp run --silent typecheck
+npm --prefix webapp test --silent
 echo "== real servers (FerretDB, MariaDB, Redis, Kafka; cached outside the clone)"
 ./scripts/servers/install-all.sh
 echo "== the browser of the browser tests (Debian Chromium)"

@@ -13,6 +13,7 @@ import tornado.websocket
 
 from jupyter_collab_docs.handlers import handlers
 from jupyter_collab_docs.handlers.rooms import RoomHandler
+from jupyter_collab_docs.handlers.webapp import PUBLIC_HANDLERS
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
@@ -38,10 +39,16 @@ def test_every_handler_method_is_authenticated_and_authorized():
                 # write rights are checked per message.
                 assert decorators == ["ws_authenticated_with_close_code"], name
                 assert getattr(handler.get, "__allow_unauthenticated", True) is False
+            elif handler in PUBLIC_HANDLERS:
+                # The web page's shell and assets (handlers/webapp.py): public like Jupyter's
+                # login page, holding no data; only GET/HEAD, never under the API.
+                assert decorators == ["allow_unauthenticated"], (handler, name)
+                assert name in ("get", "head"), (handler, name)
+                assert not _pattern.startswith("/api/"), _pattern
             else:
                 assert decorators == ["web.authenticated", "authorized"], (handler, name)
             checked += 1
-    assert checked == 18
+    assert checked == 22
 
 
 async def test_cross_origin_upgrade_with_a_cookie_is_refused(api, ws_url, tokens):

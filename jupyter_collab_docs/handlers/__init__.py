@@ -12,6 +12,12 @@ from .me import MeHandler
 from .rooms import RoomHandler
 from .shares import ShareHandler, SharesHandler
 from .versions import CompareHandler, RestoreHandler, VersionsHandler
+from .webapp import (
+    WebAppExampleHandler,
+    WebAppPageHandler,
+    WebAppRedirectHandler,
+    WebAppStaticHandler,
+)
 
 DOC_ID = r"(?P<doc_id>[^/]+)"
 
@@ -32,6 +38,11 @@ def handlers() -> list[tuple[str, Any]]:
         (rf"{api}/documents/{DOC_ID}/activity", ActivityHandler),
         (rf"{api}/documents/{DOC_ID}/shares/(?P<principal>[^/]+)", ShareHandler),
         (rf"{api}/rooms/{DOC_ID}", RoomHandler),
+        # The web page: public shell and assets, no data (see handlers/webapp.py).
+        (r"/collab-docs", WebAppRedirectHandler),
+        (r"/collab-docs/", WebAppPageHandler),
+        (r"/collab-docs/example\.html", WebAppExampleHandler),
+        (r"/collab-docs/static/(.*)", WebAppStaticHandler),
     ]
 
 
@@ -47,5 +58,9 @@ __all__ = [
     "ShareHandler",
     "SharesHandler",
     "VersionsHandler",
+    "WebAppExampleHandler",
+    "WebAppPageHandler",
+    "WebAppRedirectHandler",
+    "WebAppStaticHandler",
     "handlers",
 ]

@@ -1,0 +1,235 @@
+/** The REST client of `{base}api/collab-docs/` (docs/openapi.yaml). */
+
+import { type Auth, authHeaders } from "./session";
+
+export type Role = "viewer" | "commenter" | "editor" | "owner";
+export type DocType = "notebook" | "file";
+
+export const ROLES: readonly Role[] = ["viewer", "commenter", "editor", "owner"];
+
+export interface Me {
+  username: string;
+  name: string;
+  display_name: string;
+  initials: string;
+  color: string;
+  is_admin: boolean;
+  groups?: string[];
+}
+
+export interface DocumentModel {
+  id: string;
+  name: string;
+  type: DocType;
+  role: Role;
+  owner: string;
+  created: string;
+  modified: string;
+}
+
+export interface Share {
+  principal: string;
+  role: Role;
+  /** Only in the answer that creates a share link: shown once. */
+  token?: string;
+}
+
+/** A failed request: `status` 0 when the server could not be reached. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get unauthenticated(): boolean {
+    return this.status === 401;
+  }
+}
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiOptions {
+  baseUrl: string;
+  auth: Auth;
+  fetch?: FetchLike;
+  /** document.cookie, read at each request (the _xsrf cookie may change). */
+  cookies?: () => string;
+  /** Called on every 401: the sign-in is no longer valid. */
+  onUnauthenticated?: (error: ApiError) => void;
+}
+
+const FALLBACK_MESSAGES: Record<number, string> = {
+  0: "The server could not be reached.",
+  401: "Not signed in.",
+  403: "You do not have permission to do that.",
+  404: "Not found, or you do not have access.",
+  409: "Conflict.",
+  413: "Too large.",
+  429: "Too many requests: try again in a moment.",
+  503: "The server is temporarily unavailable.",
+};
+
+/** The `{"message"}` of an error answer, or a sensible text. */
+export async function errorFrom(response: Response): Promise<ApiError> {
+  let message = "";
+  try {
+    const text = await response.text();
+    try {
+      const body = JSON.parse(text) as unknown;
+      if (body && typeof body === "object" && "message" in body) {
+        message = String((body as { message: unknown }).message ?? "");
+      }
+    } catch {
+      // Not JSON (a proxy's HTML page, for instance): keep the status text.
+    }
+  } catch {
+    // unreadable body
+  }
+  if (!message) {
+    message =
+      FALLBACK_MESSAGES[response.status] ??
+      `${response.status} ${response.statusText || "error"}`.trim();
+  }
+  return new ApiError(response.status, message);
+}
+
+/** A principal as a URL path segment (the colon may stay as is). */
+export function principalPath(principal: string): string {
+  return encodeURIComponent(principal).replace(/%3A/gi, ":");
+}
+
+export class ApiClient {
+  readonly baseUrl: string;
+  auth: Auth;
+  private readonly fetchImpl: FetchLike;
+  private readonly cookies: () => string;
+  private readonly onUnauthenticated: ((error: ApiError) => void) | undefined;
+
+  constructor(options: ApiOptions) {
+    this.baseUrl = options.baseUrl.endsWith("/") ? options.baseUrl : options.baseUrl + "/";
+    this.auth = options.auth;
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.cookies = options.cookies ?? (() => (typeof document === "undefined" ? "" : document.cookie));
+    this.onUnauthenticated = options.onUnauthenticated;
+  }
+
+  url(path: string): string {
+    return `${this.baseUrl}api/collab-docs/${path}`;
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { link?: string | null; quiet401?: boolean } = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      ...authHeaders(this.auth, this.cookies()),
+    };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (options.link) headers["X-Collab-Docs-Link"] = options.link;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.url(path), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, FALLBACK_MESSAGES[0]!);
+    }
+    if (!response.ok) {
+      const error = await errorFrom(response);
+      if (error.status === 401 && !options.quiet401) this.onUnauthenticated?.(error);
+      throw error;
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(response.status, "The server sent an answer that is not JSON.");
+    }
+  }
+
+  /** Who am I? `quiet`: a 401 is an answer here (sign-in probe), not a lost session. */
+  me(quiet = false): Promise<Me> {
+    return this.request<Me>("GET", "me", undefined, { quiet401: quiet });
+  }
+
+  async listDocuments(): Promise<DocumentModel[]> {
+    const answer = await this.request<{ documents: DocumentModel[] }>("GET", "documents");
+    return answer.documents;
+  }
+
+  createDocument(name: string, type: DocType, content?: unknown): Promise<DocumentModel> {
+    const body: Record<string, unknown> = { name, type };
+    if (content !== undefined) body.content = content;
+    return this.request<DocumentModel>("POST", "documents", body);
+  }
+
+  getDocument(id: string, link?: string | null): Promise<DocumentModel> {
+    return this.request<DocumentModel>("GET", `documents/${encodeURIComponent(id)}`, undefined, {
+      link,
+    });
+  }
+
+  renameDocument(id: string, name: string, link?: string | null): Promise<DocumentModel> {
+    return this.request<DocumentModel>("PATCH", `documents/${encodeURIComponent(id)}`, { name }, { link });
+  }
+
+  deleteDocument(id: string): Promise<void> {
+    return this.request<void>("DELETE", `documents/${encodeURIComponent(id)}`);
+  }
+
+  async shares(id: string, link?: string | null): Promise<Share[]> {
+    const answer = await this.request<{ shares: Share[] }>(
+      "GET",
+      `documents/${encodeURIComponent(id)}/shares`,
+      undefined,
+      { link },
+    );
+    return answer.shares;
+  }
+
+  setShare(id: string, principal: string, role: Role, link?: string | null): Promise<Share> {
+    return this.request<Share>(
+      "PUT",
+      `documents/${encodeURIComponent(id)}/shares/${principalPath(principal)}`,
+      { role },
+      { link },
+    );
+  }
+
+  removeShare(id: string, principal: string, link?: string | null): Promise<void> {
+    return this.request<void>(
+      "DELETE",
+      `documents/${encodeURIComponent(id)}/shares/${principalPath(principal)}`,
+      undefined,
+      { link },
+    );
+  }
+}
+
+/** What a role may do, as in docs/sharing.md. */
+export function canWrite(role: Role | null | undefined): boolean {
+  return role === "editor" || role === "owner";
+}
+
+export function canShare(role: Role | null | undefined): boolean {
+  return canWrite(role);
+}
+
+/** The roles a caller with `role` may grant to `principal` (links never get owner). */
+export function grantableRoles(role: Role | null | undefined, principal: string): Role[] {
+  if (role === "owner") return principal === "link" ? ["viewer", "commenter", "editor"] : [...ROLES];
+  if (role === "editor") return ["viewer", "commenter", "editor"];
+  return [];
+}

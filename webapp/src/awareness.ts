@@ -1,0 +1,95 @@
+/**
+ * Collaborators from the room's awareness. The server writes each state's `user` field
+ * with the authenticated identity `{name, display_name, initials, color}` (name is the
+ * username), so it can be trusted for display.
+ */
+
+import type { Awareness } from "y-protocols/awareness";
+
+export interface Collaborator {
+  username: string;
+  displayName: string;
+  initials: string;
+  color: string;
+  /** Awareness client ids of this user (one per open tab or editor). */
+  clients: number[];
+}
+
+export interface AwarenessUser {
+  name?: unknown;
+  display_name?: unknown;
+  initials?: unknown;
+  color?: unknown;
+}
+
+const FALLBACK_COLOR = "#6b7280";
+
+function initialsOf(name: string): string {
+  const parts = name.split(/[\s_-]+/).filter(Boolean);
+  if (parts.length === 0) return "?";
+  if (parts.length === 1) return parts[0]!.slice(0, 2).toUpperCase();
+  return (parts[0]![0]! + parts[parts.length - 1]![0]!).toUpperCase();
+}
+
+export function isColor(value: unknown): value is string {
+  return typeof value === "string" && /^#[0-9a-fA-F]{3,8}$/.test(value);
+}
+
+/** Users present in `states` other than `selfClientId`, one entry per username, sorted. */
+export function collaborators(
+  states: Map<number, Record<string, unknown>>,
+  selfClientId: number,
+  selfUsername?: string,
+): Collaborator[] {
+  const byName = new Map<string, Collaborator>();
+  states.forEach((state, clientId) => {
+    if (clientId === selfClientId) return;
+    const user = (state?.user ?? null) as AwarenessUser | null;
+    if (!user || typeof user.name !== "string" || !user.name) return;
+    if (selfUsername !== undefined && user.name === selfUsername) return;
+    const displayName = typeof user.display_name === "string" && user.display_name ? user.display_name : user.name;
+    const existing = byName.get(user.name);
+    if (existing) {
+      existing.clients.push(clientId);
+      return;
+    }
+    byName.set(user.name, {
+      username: user.name,
+      displayName,
+      initials: typeof user.initials === "string" && user.initials ? user.initials.slice(0, 3) : initialsOf(displayName),
+      color: isColor(user.color) ? user.color : FALLBACK_COLOR,
+      clients: [clientId],
+    });
+  });
+  return [...byName.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
+}
+
+/** A state whose `user.name` is the display name: y-codemirror.next labels remote cursors
+ * with `user.name`, and people should see "Alice Liddell", not "alice". */
+export function labelledState(state: Record<string, unknown>): Record<string, unknown> {
+  const user = state?.user as AwarenessUser | undefined;
+  if (!user || typeof user !== "object") return state;
+  const label = typeof user.display_name === "string" && user.display_name ? user.display_name : user.name;
+  const color = isColor(user.color) ? user.color : FALLBACK_COLOR;
+  return { ...state, user: { ...user, name: label, color, colorLight: color + "33" } };
+}
+
+/**
+ * The awareness as y-codemirror.next should see it: the same object (local cursor updates
+ * go to the real awareness) except that `getStates()` answers labelled states.
+ */
+export function labelledAwareness(awareness: Awareness): Awareness {
+  return new Proxy(awareness, {
+    get(target, property, receiver) {
+      if (property === "getStates") {
+        return () => {
+          const labelled = new Map<number, Record<string, unknown>>();
+          target.getStates().forEach((state, id) => labelled.set(id, labelledState(state)));
+          return labelled;
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * The notebook's Yjs structure (jupyter_ydoc's YNotebook) as a view model.
+ *
+ *   cells: Y.Array<Y.Map> with, per cell:
+ *     id: string, cell_type: "code" | "markdown" | "raw", source: Y.Text,
+ *     metadata: Y.Map, execution_count: number | null (code), execution_state (code),
+ *     outputs: Y.Array<Y.Map> (code; a stream output's "text" is a Y.Text), attachments
+ *   meta: Y.Map { nbformat, nbformat_minor, metadata }
+ *
+ * The sources are edited live (one CodeMirror per cell bound to its Y.Text); the outputs
+ * are rendered read-only.
+ */
+
+import * as Y from "yjs";
+
+export type CellType = "code" | "markdown" | "raw";
+
+export type OutputView =
+  | { kind: "stream"; name: string; text: string }
+  | { kind: "error"; ename: string; evalue: string; traceback: string }
+  | { kind: "image"; mime: string; src: string }
+  | { kind: "html"; html: string }
+  | { kind: "text"; mime: string; text: string }
+  | { kind: "unsupported"; mimes: string[] };
+
+export interface CellView {
+  id: string;
+  type: CellType;
+  source: Y.Text | null;
+  executionCount: number | null;
+  outputs: OutputView[];
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** nbformat's multiline strings are a string or a list of strings. */
+export function joinText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map((part) => (typeof part === "string" ? part : "")).join("");
+  return "";
+}
+
+// ANSI escape sequences (colours in tracebacks): CSI and OSC sequences.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, "");
+}
+
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/** The one view of a mime bundle to show, richest safe type first. */
+export function bundleView(data: Record<string, unknown>): OutputView {
+  for (const mime of IMAGE_TYPES) {
+    if (typeof data[mime] === "string" || Array.isArray(data[mime])) {
+      const b64 = joinText(data[mime]).replace(/\s+/g, "");
+      return { kind: "image", mime, src: `data:${mime};base64,${b64}` };
+    }
+  }
+  if (data["image/svg+xml"] !== undefined) {
+    // As an <img>, an SVG cannot run scripts.
+    const svg = joinText(data["image/svg+xml"]);
+    return { kind: "image", mime: "image/svg+xml", src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}` };
+  }
+  if (data["text/html"] !== undefined) {
+    return { kind: "html", html: joinText(data["text/html"]) };
+  }
+  for (const mime of ["text/markdown", "text/latex", "text/plain"]) {
+    if (data[mime] !== undefined) return { kind: "text", mime, text: joinText(data[mime]) };
+  }
+  if (data["application/json"] !== undefined) {
+    return { kind: "text", mime: "application/json", text: JSON.stringify(data["application/json"], null, 2) };
+  }
+  return { kind: "unsupported", mimes: Object.keys(data) };
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (value instanceof Y.Map) return value.toJSON() as Record<string, unknown>;
+  if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  return {};
+}
+
+/** One nbformat output (a Y.Map or plain JSON) as a view. */
+export function outputView(raw: unknown): OutputView {
+  const output = asObject(raw);
+  const type = output.output_type;
+  if (type === "stream") {
+    const text = output.text instanceof Y.Text ? output.text.toString() : joinText(output.text);
+    return { kind: "stream", name: String(output.name ?? "stdout"), text: stripAnsi(text) };
+  }
+  if (type === "error") {
+    const traceback = Array.isArray(output.traceback)
+      ? (output.traceback as unknown[]).map((line) => String(line)).join("\n")
+      : "";
+    return {
+      kind: "error",
+      ename: String(output.ename ?? "Error"),
+      evalue: String(output.evalue ?? ""),
+      traceback: stripAnsi(traceback),
+    };
+  }
+  if (type === "execute_result" || type === "display_data" || type === "update_display_data") {
+    return bundleView(asObject(output.data));
+  }
+  return { kind: "unsupported", mimes: [String(type ?? "unknown output")] };
+}
+
+export function outputViews(outputs: unknown): OutputView[] {
+  if (outputs instanceof Y.Array) return outputs.toArray().map(outputView);
+  if (Array.isArray(outputs)) return outputs.map(outputView);
+  return [];
+}
+
+export function cellType(cell: Y.Map<unknown>): CellType {
+  const type = cell.get("cell_type");
+  return type === "markdown" || type === "raw" ? type : "code";
+}
+
+export function cellView(cell: Y.Map<unknown>): CellView {
+  const source = cell.get("source");
+  const count = cell.get("execution_count");
+  return {
+    id: String(cell.get("id") ?? ""),
+    type: cellType(cell),
+    source: source instanceof Y.Text ? source : null,
+    executionCount: typeof count === "number" ? count : null,
+    outputs: outputViews(cell.get("outputs")),
+  };
+}
+
+export function notebookCells(doc: Y.Doc): Y.Array<Y.Map<unknown>> {
+  return doc.getArray<Y.Map<unknown>>("cells");
+}
+
+export function notebookView(doc: Y.Doc): CellView[] {
+  return notebookCells(doc)
+    .toArray()
+    .filter((cell): cell is Y.Map<unknown> => cell instanceof Y.Map)
+    .map(cellView);
+}
+
+function randomId(): string {
+  if (typeof crypto !== "undefined" && "randomUUID" in crypto) return crypto.randomUUID();
+  return Math.random().toString(16).slice(2) + Date.now().toString(16);
+}
+
+/** A new, empty cell laid out as jupyter_ydoc's create_ycell does. */
+export function newCell(type: CellType, source = ""): Y.Map<unknown> {
+  const cell = new Y.Map<unknown>();
+  cell.set("id", randomId());
+  cell.set("cell_type", type);
+  cell.set("source", new Y.Text(source));
+  cell.set("metadata", new Y.Map<Json>());
+  if (type === "code") {
+    cell.set("execution_count", null);
+    cell.set("outputs", new Y.Array<unknown>());
+    cell.set("execution_state", "idle");
+  }
+  return cell;
+}
+
+/** Inserts a new cell at `index`, in one transaction. */
+export function insertCell(doc: Y.Doc, index: number, type: CellType): Y.Map<unknown> {
+  const cell = newCell(type);
+  doc.transact(() => notebookCells(doc).insert(index, [cell]));
+  return cell;
+}
+
+export function deleteCell(doc: Y.Doc, index: number): void {
+  doc.transact(() => notebookCells(doc).delete(index, 1));
+}

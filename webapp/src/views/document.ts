@@ -1,0 +1,169 @@
+/** A document's page: header (name, role, connection, collaborators, share) and editor. */
+
+import { ApiError, canWrite, type DocumentModel } from "../api";
+import { collaborators } from "../awareness";
+import { roomsUrl } from "../config";
+import { type ConnectionState, describeState } from "../connection";
+import { avatar, clear, h, promptDialog, toast } from "../dom";
+import { type BoundEditor, createEditor, languageFor } from "../editor";
+import { Room } from "../room";
+import type { AppContext } from "./context";
+import { roleLabel } from "./list";
+import { NotebookView } from "./notebook";
+import { openShareDialog } from "./share";
+
+export function documentView(context: AppContext, docId: string): { element: HTMLElement; destroy(): void } {
+  const link = context.session.linkFor(docId);
+  const title = h("h1", { class: "doc-heading", text: "…" });
+  const renameButton = h("button", { class: "button small", text: "Rename", attrs: { type: "button" } });
+  renameButton.hidden = true;
+  const roleBadge = h("span", { class: "role" });
+  const status = h("span", { class: "status", attrs: { role: "status", "aria-live": "polite" } });
+  const people = h("div", { class: "avatars", attrs: { "aria-label": "People here" } });
+  const shareButton = h("button", { class: "button primary", text: "Share", attrs: { type: "button" } });
+  shareButton.hidden = true;
+  const banner = h("div", { class: "banner", attrs: { role: "alert" } });
+  banner.hidden = true;
+  const surface = h("div", { class: "doc-surface" });
+
+  let model: DocumentModel | null = null;
+  let room: Room | null = null;
+  let textEditor: BoundEditor | null = null;
+  let notebook: NotebookView | null = null;
+  let destroyed = false;
+
+  function showState(state: ConnectionState): void {
+    const { label, detail, tone } = describeState(state);
+    status.textContent = label;
+    status.title = detail;
+    status.className = `status status-${tone}`;
+    status.dataset.state = state.kind;
+    const terminal = state.kind === "deleted" || state.kind === "not-found";
+    banner.hidden = !terminal;
+    banner.textContent = terminal ? detail : "";
+    if (terminal) {
+      shareButton.hidden = true;
+      renameButton.hidden = true;
+      textEditor?.setReadOnly(true);
+      notebook?.setReadOnly(true);
+      clear(people);
+    }
+    if (state.kind === "signed-out") context.signOut("Your sign-in is no longer valid: sign in again.");
+  }
+
+  function renderHeader(doc: DocumentModel): void {
+    title.textContent = doc.name;
+    document.title = `${doc.name} · Collab Docs`;
+    roleBadge.textContent = canWrite(doc.role) ? roleLabel(doc.role) : `${roleLabel(doc.role)} · read-only`;
+    roleBadge.className = `role role-${doc.role}`;
+    renameButton.hidden = !canWrite(doc.role);
+    shareButton.hidden = false;
+  }
+
+  function renderPeople(): void {
+    if (!room) return;
+    clear(people);
+    const others = collaborators(room.awareness.getStates() as Map<number, Record<string, unknown>>, room.doc.clientID, context.me.username);
+    for (const person of others) people.appendChild(avatar(person.initials, person.color, person.displayName));
+    people.appendChild(avatar(context.me.initials, context.me.color, `${context.me.display_name} (you)`, true));
+  }
+
+  function teardown(): void {
+    textEditor?.destroy();
+    textEditor = null;
+    notebook?.destroy();
+    notebook = null;
+    room?.destroy();
+    room = null;
+    clear(surface);
+  }
+
+  async function open(): Promise<void> {
+    teardown();
+    try {
+      model = await context.api.getDocument(docId, link);
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.unauthenticated) return;
+      const notFound = failure instanceof ApiError && failure.status === 404;
+      showState(notFound ? { kind: "not-found" } : { kind: "closed" });
+      banner.textContent = notFound ? describeState({ kind: "not-found" }).detail : failure instanceof Error ? failure.message : "Could not open.";
+      banner.hidden = false;
+      title.textContent = notFound ? "Not available" : "Could not open the document";
+      return;
+    }
+    if (destroyed) return;
+    renderHeader(model);
+    const readOnly = !canWrite(model.role);
+    room = new Room({
+      roomsUrl: roomsUrl(context.config.baseUrl, location),
+      docId,
+      auth: context.auth,
+      link,
+      readOnly,
+      me: context.me,
+      onAccessChanged: () => {
+        // The socket was closed because this user's access changed: re-read the role
+        // and reconnect with it (a fresh doc, so no edit made without the right is kept).
+        setTimeout(() => void open(), 300);
+      },
+    });
+    room.onState(showState);
+    room.awareness.on("change", renderPeople);
+    renderPeople();
+    if (model.type === "notebook") {
+      notebook = new NotebookView(room.doc, room.awareness, readOnly);
+      surface.appendChild(notebook.element);
+    } else {
+      const host = h("div", { class: "text-editor" });
+      surface.appendChild(host);
+      textEditor = createEditor({
+        parent: host,
+        text: room.doc.getText("source"),
+        awareness: room.awareness,
+        readOnly,
+        language: languageFor(model.name),
+        lineNumbers: true,
+        label: "Document text",
+      });
+    }
+    surface.dataset.type = model.type;
+    surface.dataset.readonly = String(readOnly);
+  }
+
+  renameButton.addEventListener("click", async () => {
+    if (!model) return;
+    const name = await promptDialog("Rename", "Name", model.name, "Rename");
+    if (!name || name === model.name) return;
+    try {
+      model = { ...model, ...(await context.api.renameDocument(docId, name, link)) };
+      renderHeader(model);
+    } catch (failure) {
+      toast(failure instanceof Error ? failure.message : "Could not rename.", "error");
+    }
+  });
+  shareButton.addEventListener("click", () => {
+    if (model) openShareDialog(context, model, link);
+  });
+
+  const element = h(
+    "main",
+    { class: "page doc-page" },
+    h(
+      "div",
+      { class: "doc-header" },
+      h("a", { class: "back", text: "← Documents", attrs: { href: "#/" } }),
+      h("div", { class: "doc-title-row" }, title, renameButton, roleBadge),
+      h("div", { class: "doc-header-end" }, status, people, shareButton),
+    ),
+    banner,
+    surface,
+  );
+  void open();
+  return {
+    element,
+    destroy() {
+      destroyed = true;
+      teardown();
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/** The document list: mine and shared with me, search, create, rename, delete, share. */
+
+import { ApiError, canShare, canWrite, type DocType, type DocumentModel } from "../api";
+import { clear, confirmDialog, h, promptDialog, relativeTime, toast } from "../dom";
+import { type AppContext, documentHash } from "./context";
+import { openShareDialog } from "./share";
+
+type Filter = "all" | "mine" | "shared";
+
+const ROLE_LABELS: Record<string, string> = { owner: "Owner", editor: "Editor", commenter: "Commenter", viewer: "Viewer" };
+
+export function roleLabel(role: string): string {
+  return ROLE_LABELS[role] ?? role;
+}
+
+export function typeLabel(type: DocType): string {
+  return type === "notebook" ? "Notebook" : "Text";
+}
+
+/** Documents matching a filter and a search, most recently modified first. */
+export function filterDocuments(documents: DocumentModel[], username: string, filter: Filter, search: string): DocumentModel[] {
+  const needle = search.trim().toLowerCase();
+  return documents
+    .filter((doc) => (filter === "mine" ? doc.owner === username : filter === "shared" ? doc.owner !== username : true))
+    .filter((doc) => !needle || doc.name.toLowerCase().includes(needle))
+    .sort((a, b) => (a.modified < b.modified ? 1 : a.modified > b.modified ? -1 : 0));
+}
+
+export function listView(context: AppContext): { element: HTMLElement; destroy(): void } {
+  let documents: DocumentModel[] = [];
+  let filter: Filter = "all";
+  let loaded = false;
+  let error: string | null = null;
+
+  const search = h("input", {
+    class: "search",
+    attrs: { type: "search", placeholder: "Search documents", "aria-label": "Search documents" },
+  });
+  const tabs = h("div", { class: "tabs", attrs: { role: "tablist" } });
+  const body = h("div", { class: "doc-list" });
+
+  const create = async (type: DocType): Promise<void> => {
+    const name = await promptDialog(
+      type === "notebook" ? "New notebook" : "New text document",
+      "Name",
+      type === "notebook" ? "Untitled notebook" : "Untitled document",
+      "Create",
+    );
+    if (!name) return;
+    try {
+      const doc = await context.api.createDocument(name, type);
+      context.navigate(documentHash(doc.id));
+    } catch (failure) {
+      toast(failure instanceof Error ? failure.message : "Could not create the document.", "error");
+    }
+  };
+
+  const rename = async (doc: DocumentModel): Promise<void> => {
+    const name = await promptDialog("Rename", "Name", doc.name, "Rename");
+    if (!name || name === doc.name) return;
+    try {
+      const updated = await context.api.renameDocument(doc.id, name);
+      documents = documents.map((d) => (d.id === doc.id ? { ...d, ...updated } : d));
+      render();
+    } catch (failure) {
+      toast(failure instanceof Error ? failure.message : "Could not rename.", "error");
+    }
+  };
+
+  const remove = async (doc: DocumentModel): Promise<void> => {
+    const ok = await confirmDialog(
+      "Delete document",
+      `Delete “${doc.name}” for everyone it is shared with? This cannot be undone.`,
+      "Delete",
+    );
+    if (!ok) return;
+    try {
+      await context.api.deleteDocument(doc.id);
+      documents = documents.filter((d) => d.id !== doc.id);
+      render();
+      toast(`Deleted “${doc.name}”.`);
+    } catch (failure) {
+      toast(failure instanceof Error ? failure.message : "Could not delete.", "error");
+    }
+  };
+
+  function renderTabs(): void {
+    clear(tabs);
+    const counts: Record<Filter, number> = {
+      all: documents.length,
+      mine: documents.filter((d) => d.owner === context.me.username).length,
+      shared: documents.filter((d) => d.owner !== context.me.username).length,
+    };
+    const labels: Record<Filter, string> = { all: "All", mine: "Owned by me", shared: "Shared with me" };
+    for (const key of ["all", "mine", "shared"] as Filter[]) {
+      tabs.appendChild(
+        h(
+          "button",
+          {
+            class: key === filter ? "tab active" : "tab",
+            attrs: { type: "button", role: "tab", "aria-selected": String(key === filter) },
+            on: {
+              click: () => {
+                filter = key;
+                render();
+              },
+            },
+          },
+          labels[key],
+          h("span", { class: "count", text: String(counts[key]) }),
+        ),
+      );
+    }
+  }
+
+  function row(doc: DocumentModel): HTMLElement {
+    const mine = doc.owner === context.me.username;
+    const actions = h("div", { class: "row-actions" });
+    if (canShare(doc.role) || doc.role) {
+      actions.appendChild(
+        h("button", {
+          class: "button small",
+          text: "Share",
+          attrs: { type: "button", "aria-label": `Share ${doc.name}` },
+          on: { click: () => openShareDialog(context, doc) },
+        }),
+      );
+    }
+    if (canWrite(doc.role)) {
+      actions.appendChild(
+        h("button", { class: "button small", text: "Rename", attrs: { type: "button", "aria-label": `Rename ${doc.name}` }, on: { click: () => void rename(doc) } }),
+      );
+    }
+    if (doc.role === "owner") {
+      actions.appendChild(
+        h("button", { class: "button small danger-text", text: "Delete", attrs: { type: "button", "aria-label": `Delete ${doc.name}` }, on: { click: () => void remove(doc) } }),
+      );
+    }
+    return h(
+      "li",
+      { class: "doc-row", dataset: { id: doc.id } },
+      h("span", { class: `doc-icon doc-icon-${doc.type}`, text: doc.type === "notebook" ? "NB" : "TXT", title: typeLabel(doc.type) }),
+      h(
+        "a",
+        { class: "doc-name", attrs: { href: documentHash(doc.id) } },
+        h("span", { class: "doc-title", text: doc.name }),
+        h("span", { class: "doc-meta muted", text: `${typeLabel(doc.type)} · ${mine ? "owned by you" : `owned by ${doc.owner}`}` }),
+      ),
+      h("span", { class: `role role-${doc.role}`, text: roleLabel(doc.role) }),
+      h("time", { class: "doc-modified muted", text: relativeTime(doc.modified), title: new Date(doc.modified).toLocaleString(), attrs: { datetime: doc.modified } }),
+      actions,
+    );
+  }
+
+  function render(): void {
+    renderTabs();
+    clear(body);
+    if (error) {
+      body.appendChild(
+        h("div", { class: "empty" }, h("p", { text: error }), h("button", { class: "button", text: "Try again", attrs: { type: "button" }, on: { click: () => void load() } })),
+      );
+      return;
+    }
+    if (!loaded) {
+      body.appendChild(h("div", { class: "empty muted", text: "Loading documents…" }));
+      return;
+    }
+    const shown = filterDocuments(documents, context.me.username, filter, search.value);
+    if (shown.length === 0) {
+      body.appendChild(
+        h("div", {
+          class: "empty muted",
+          text: search.value.trim()
+            ? "No document matches your search."
+            : filter === "shared"
+              ? "Nothing is shared with you yet."
+              : "No documents yet: create a notebook or a text document.",
+        }),
+      );
+      return;
+    }
+    body.appendChild(h("ul", { class: "doc-rows", attrs: { "aria-label": "Documents" } }, ...shown.map(row)));
+  }
+
+  async function load(): Promise<void> {
+    error = null;
+    try {
+      documents = await context.api.listDocuments();
+      loaded = true;
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.unauthenticated) return;
+      error = failure instanceof Error ? failure.message : "Could not load the documents.";
+    }
+    render();
+  }
+
+  search.addEventListener("input", render);
+  const element = h(
+    "main",
+    { class: "page list-page" },
+    h(
+      "div",
+      { class: "list-header" },
+      h("h1", { text: "Documents" }),
+      h(
+        "div",
+        { class: "list-actions" },
+        h("button", { class: "button primary", text: "New notebook", attrs: { type: "button" }, on: { click: () => void create("notebook") } }),
+        h("button", { class: "button primary", text: "New text document", attrs: { type: "button" }, on: { click: () => void create("file") } }),
+      ),
+    ),
+    h("div", { class: "list-toolbar" }, tabs, search),
+    body,
+  );
+  render();
+  void load();
+  const refresh = (): void => {
+    if (document.visibilityState === "visible") void load();
+  };
+  document.addEventListener("visibilitychange", refresh);
+  return { element, destroy: () => document.removeEventListener("visibilitychange", refresh) };
+}
