@@ -13,4 +13,9 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "jupyter_collab_docs", "app": CollabDocsApp}]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension (built from labextension/ into labextension/)."""
+    return [{"src": "labextension", "dest": "jupyter-collab-docs"}]
+
+
 __all__ = ["__version__"]

@@ -12,6 +12,8 @@ echo "== lint"
 .venv/bin/ruff check jupyter_collab_docs tests
 .venv/bin/ruff format --check jupyter_collab_docs tests
 .venv/bin/mypy
+echo "== JupyterLab extension: lint (prettier, eslint) and unit tests (jest)"
+(cd labextension && PATH="$PWD/../.venv/bin:$PATH" jlpm lint:check && PATH="$PWD/../.venv/bin:$PATH" jlpm test --silent)
 echo "== web page: type check and unit tests (vitest)"
 npm --prefix webapp run --silent typecheck
 npm --prefix webapp test --silent

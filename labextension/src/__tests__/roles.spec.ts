@@ -1,0 +1,77 @@
+import {
+  canChangeShare,
+  grantableRoles,
+  normalizePrincipal,
+  permissions,
+  rank
+} from '../roles';
+
+describe('roles', () => {
+  it('orders roles', () => {
+    expect(rank('viewer')).toBeLessThan(rank('commenter'));
+    expect(rank('commenter')).toBeLessThan(rank('editor'));
+    expect(rank('editor')).toBeLessThan(rank('owner'));
+    expect(rank('admin')).toBe(-1);
+    expect(rank(null)).toBe(-1);
+  });
+
+  it('maps roles to permissions as docs/sharing.md says', () => {
+    expect(permissions('viewer')).toMatchObject({
+      read: true,
+      comment: false,
+      write: false
+    });
+    expect(permissions('commenter')).toMatchObject({
+      comment: true,
+      write: false
+    });
+    expect(permissions('editor')).toMatchObject({
+      write: true,
+      versions: true,
+      share: true,
+      shareOwner: false,
+      delete: false,
+      activity: false
+    });
+    expect(permissions('owner')).toMatchObject({
+      delete: true,
+      activity: true,
+      shareOwner: true
+    });
+    expect(permissions(undefined)).toMatchObject({ read: false, write: false });
+  });
+
+  it('limits what each role may grant', () => {
+    expect(grantableRoles('viewer', 'user:bob')).toEqual([]);
+    expect(grantableRoles('editor', 'user:bob')).toEqual([
+      'viewer',
+      'commenter',
+      'editor'
+    ]);
+    expect(grantableRoles('owner', 'user:bob')).toEqual([
+      'viewer',
+      'commenter',
+      'editor',
+      'owner'
+    ]);
+    expect(grantableRoles('owner', 'link')).toEqual([
+      'viewer',
+      'commenter',
+      'editor'
+    ]);
+    expect(canChangeShare('editor', 'owner')).toBe(false);
+    expect(canChangeShare('editor', 'viewer')).toBe(true);
+    expect(canChangeShare('owner', 'owner')).toBe(true);
+    expect(canChangeShare('commenter', 'viewer')).toBe(false);
+  });
+
+  it('normalizes principals', () => {
+    expect(normalizePrincipal('bob')).toBe('user:bob');
+    expect(normalizePrincipal(' user:bob ')).toBe('user:bob');
+    expect(normalizePrincipal('group:physics')).toBe('group:physics');
+    expect(normalizePrincipal('link')).toBe('link');
+    expect(normalizePrincipal('team:x')).toBeNull();
+    expect(normalizePrincipal('')).toBeNull();
+    expect(normalizePrincipal('-bob')).toBeNull();
+  });
+});

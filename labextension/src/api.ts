@@ -1,0 +1,273 @@
+/**
+ * The REST client of `{base}api/collab-docs/` (API.md), through Jupyter's
+ * `ServerConnection` (cookie, XSRF and token handled as for every Jupyter request).
+ */
+
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import type { DocumentType } from './paths';
+import type { Role } from './roles';
+
+/** A document model (API.md). */
+export interface IDocumentModel {
+  id: string;
+  name: string;
+  type: DocumentType;
+  role: Role;
+  owner: string;
+  created: string;
+  modified: string;
+}
+
+export interface IContentModel {
+  type: DocumentType;
+  format: 'json' | 'text';
+  content: any;
+}
+
+export interface IShare {
+  principal: string;
+  role: Role;
+  /** Only when a share link is created: its token, shown once. */
+  token?: string;
+}
+
+export interface IVersion {
+  id: string;
+  label: string;
+  created: string;
+  created_by: string | null;
+  auto: boolean;
+}
+
+export interface IActivityEvent {
+  event_id: string;
+  kind?: string;
+  schema_id: string;
+  timestamp: string;
+  actor: string | null;
+  document_id?: string;
+  [key: string]: any;
+}
+
+export interface IMe {
+  username: string;
+  display_name: string;
+  initials: string;
+  color: string;
+  is_admin: boolean;
+}
+
+/** A refused or failed request: the HTTP status (0: no answer) and the server's message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+
+  get forbidden(): boolean {
+    return this.status === 403;
+  }
+}
+
+export type RequestFunction = (
+  url: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+) => Promise<Response>;
+
+/** The message of an error answer: the JSON `message`, else the status text. */
+export async function errorMessage(response: Response): Promise<string> {
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // no body
+  }
+  if (text) {
+    try {
+      const body = JSON.parse(text);
+      if (body && typeof body.message === 'string' && body.message) {
+        return body.message;
+      }
+    } catch {
+      // not JSON
+    }
+  }
+  return response.statusText || `HTTP ${response.status}`;
+}
+
+export class CollabDocsClient {
+  constructor(options: CollabDocsClient.IOptions = {}) {
+    this.serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+    this._request = options.request ?? ServerConnection.makeRequest;
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /** The URL of an API path (relative to `api/collab-docs/`). */
+  url(path: string): string {
+    return URLExt.join(this.serverSettings.baseUrl, 'api/collab-docs', path);
+  }
+
+  /** The room WebSocket base URL (`ws(s)://host{base}api/collab-docs/rooms`). */
+  get roomsUrl(): string {
+    return URLExt.join(this.serverSettings.wsUrl, 'api/collab-docs/rooms');
+  }
+
+  /** One request; resolves with the parsed JSON body (undefined for 204). */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    let response: Response;
+    try {
+      response = await this._request(this.url(path), init, this.serverSettings);
+    } catch (error) {
+      throw new ApiError(
+        0,
+        `the server did not answer: ${(error as Error)?.message ?? error}`
+      );
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, await errorMessage(response));
+    }
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    const text = await response.text();
+    if (!text) {
+      return undefined as T;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(
+        response.status,
+        'the server answered with invalid JSON'
+      );
+    }
+  }
+
+  me(): Promise<IMe> {
+    return this.request('GET', 'me');
+  }
+
+  async listDocuments(): Promise<IDocumentModel[]> {
+    const reply = await this.request<{ documents: IDocumentModel[] }>(
+      'GET',
+      'documents'
+    );
+    return reply.documents;
+  }
+
+  createDocument(
+    name: string,
+    type: DocumentType,
+    content?: unknown
+  ): Promise<IDocumentModel> {
+    const body: Record<string, unknown> = { name, type };
+    if (content !== undefined) {
+      body.content = content;
+    }
+    return this.request('POST', 'documents', body);
+  }
+
+  getDocument(id: string): Promise<IDocumentModel> {
+    return this.request('GET', `documents/${enc(id)}`);
+  }
+
+  renameDocument(id: string, name: string): Promise<IDocumentModel> {
+    return this.request('PATCH', `documents/${enc(id)}`, { name });
+  }
+
+  deleteDocument(id: string): Promise<void> {
+    return this.request('DELETE', `documents/${enc(id)}`);
+  }
+
+  getContent(id: string, version?: string): Promise<IContentModel> {
+    const query = version ? `?version=${enc(version)}` : '';
+    return this.request('GET', `documents/${enc(id)}/content${query}`);
+  }
+
+  putContent(id: string, content: unknown): Promise<IDocumentModel> {
+    return this.request('PUT', `documents/${enc(id)}/content`, { content });
+  }
+
+  async listVersions(id: string): Promise<IVersion[]> {
+    const reply = await this.request<{ versions: IVersion[] }>(
+      'GET',
+      `documents/${enc(id)}/versions`
+    );
+    return reply.versions;
+  }
+
+  createVersion(id: string, label: string): Promise<IVersion> {
+    return this.request('POST', `documents/${enc(id)}/versions`, { label });
+  }
+
+  restoreVersion(id: string, versionId: string): Promise<IDocumentModel> {
+    return this.request(
+      'POST',
+      `documents/${enc(id)}/versions/${enc(versionId)}/restore`
+    );
+  }
+
+  async listShares(id: string): Promise<IShare[]> {
+    const reply = await this.request<{ shares: IShare[] }>(
+      'GET',
+      `documents/${enc(id)}/shares`
+    );
+    return reply.shares;
+  }
+
+  setShare(id: string, principal: string, role: Role): Promise<IShare> {
+    return this.request(
+      'PUT',
+      `documents/${enc(id)}/shares/${enc(principal)}`,
+      {
+        role
+      }
+    );
+  }
+
+  removeShare(id: string, principal: string): Promise<void> {
+    return this.request(
+      'DELETE',
+      `documents/${enc(id)}/shares/${enc(principal)}`
+    );
+  }
+
+  async activity(id: string, limit = 50): Promise<IActivityEvent[]> {
+    const reply = await this.request<{ events: IActivityEvent[] }>(
+      'GET',
+      `documents/${enc(id)}/activity?limit=${limit}`
+    );
+    return reply.events;
+  }
+
+  private _request: RequestFunction;
+}
+
+export namespace CollabDocsClient {
+  export interface IOptions {
+    serverSettings?: ServerConnection.ISettings;
+    /** How requests are made (default `ServerConnection.makeRequest`); for tests. */
+    request?: RequestFunction;
+  }
+}
+
+function enc(part: string): string {
+  return encodeURIComponent(part);
+}
