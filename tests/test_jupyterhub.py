@@ -302,9 +302,11 @@ def test_a_browser_session_carries_the_admin_scope_through_oauth(hub: Hub):
             "/hub/login", data={"username": "alice", "password": "any", "_xsrf": xsrf}
         )
         assert "jupyterhub-hub-login" in browser.cookies, signed_in.text[:500]
-        # any authenticated page of the server starts the OAuth dance (no JupyterLab here)
-        page = browser.get("/user/alice/files/nothing-here")
-        assert any("/hub/api/oauth2/authorize" in str(r.url) for r in page.history), page.url
+        # An authenticated page of the server (JupyterLab) starts the OAuth dance; the
+        # login's own redirect to the spawned server may already have made it.
+        page = browser.get("/user/alice/lab")
+        hops = [str(r.url) for r in (*signed_in.history, *page.history)]
+        assert any("/hub/api/oauth2/authorize" in hop for hop in hops), hops
         assert "jupyterhub-user-alice" in browser.cookies
         me = browser.get("/user/alice/api/collab-docs/me")
     assert me.status_code == 200, me.text

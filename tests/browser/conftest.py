@@ -46,8 +46,10 @@ def jp_server_cleanup() -> Iterator[None]:
     yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: while Playwright's sync API runs, its event loop is
+    # this thread's running loop, which would break the async tests collected after us.
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run scripts/install-chromium.sh", pytrace=False)
     with sync_playwright() as playwright:
