@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from .servers import OURS
+from .servers import ALL, OURS
 
 # Headline metrics per workload, in table order, with the direction that is better.
 COLUMNS = {
@@ -24,6 +24,9 @@ COLUMNS = {
     "trace": ["edits", "edits_per_s", "all_done_s", "observers_ok_pct", "end_content_ok", "server_cpu_us_per_edit",
               "msgs_per_edit_per_observer",
               "cold_load_ms", "cold_load_ok", "gen_cpu_util", "other_cpu_util"],
+    "cluster": ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "same_node_p99_ms",
+                "cross_node_p50_ms", "cross_node_p99_ms", "delivery_pct", "server_cpu_us_per_update_in",
+                "server_cpu_us_per_msg_out", "aux_cpu_us_per_update_in", "total_cpu_us_per_update_in", "server_rss_mb", "gen_cpu_util", "other_cpu_util"],
 }
 NO_RATIO = {"edits", "other_cpu_util", "delivery_pct", "complete_pct", "observers_ok_pct", "end_content_ok", "cold_load_ok", "gen_cpu_util",
             "client_apply_p50_ms"}
@@ -56,6 +59,7 @@ def markdown(results: dict) -> str:
         out += ["Rows come from these runs (each row's `at` in results.json says which one; a ratio may "
                 "compare rows of two runs of the same workload):", ""]
         out += [f"- {r['started']}: {r['workloads']} on {r['servers'] or 'all servers'}" for r in runs] + [""]
+    out += [f"> {n}" for n in meta.get("notes") or []] + ([""] if meta.get("notes") else [])
     for name, why in meta.get("skipped", {}).items():
         out.append(f"- **{name} not measured**: {why}")
     out.append("")
@@ -63,6 +67,9 @@ def markdown(results: dict) -> str:
         wrows = [r for r in rows if r["workload"] == workload]
         if not wrows:
             continue
+        # one block per server (ours first), whichever run the rows came from
+        servers = list(dict.fromkeys([subject, *ALL, *(r["server"] for r in wrows)]))
+        wrows.sort(key=lambda r: servers.index(r["server"]))
         out += [f"## {workload}", "", "| variant | server | " + " | ".join(cols) + " | warnings |",
                 "|" + "---|" * (len(cols) + 3)]
         for r in wrows:
@@ -75,6 +82,9 @@ def markdown(results: dict) -> str:
             flags += [w.replace("|", "/")[:120] for w in r["warnings"] if not w.startswith("WARNING: ")]
             warn = "; ".join(flags)
             out.append(f"| {r['variant']} | {r['server']} | " + " | ".join(fmt(r['metrics'].get(c)) for c in cols) + f" | {warn} |")
+        if workload == "cluster":
+            out += ["", *cluster_notes(wrows), *node_ratio_table(wrows, cols), ""]
+            continue
         out += ["", *(cpu_fit(wrows) if workload == "text" else []), *ratio_table(wrows, cols, subject), ""]
     return "\n".join(out)
 
@@ -97,6 +107,39 @@ def cpu_fit(wrows) -> list[str]:
     if lines:
         lines = ["Fitted server CPU over the text sizes (CPU = a·updates in + b·messages out):", "",
                  "| server | a: µs per update in | b: µs per message out | points |", "|---|---|---|---|", *lines, ""]
+    return lines
+
+
+def cluster_notes(wrows) -> list[str]:
+    raw = next((r.get("raw") or {} for r in wrows if (r.get("raw") or {}).get("store")), {})
+    return [f"Only {OURS} runs this workload: y-websocket, Hocuspocus and jupyter-server-ydoc have no cluster mode, "
+            "so there are no peer ratios; the ratios are *k nodes / 1 node* for the same clients. "
+            "Clients connect round robin to the nodes (typists too); the 1-node run is the plain server on the same "
+            "store without a bus. Every server-side process (the nodes, Redis, the store's database) is pinned to core 0, "
+            "as the single server is in the other workloads, so this measures the cluster's overhead on the same CPU, "
+            "not scale-out. server_cpu_* is summed over the nodes; aux_cpu_us_per_update_in is Redis + the store's "
+            "database, total_cpu_us_per_update_in both together. "
+            f"same/cross_node: writer and receiver on the same node or not. Store: {raw.get('store', '?')}.", ""]
+
+
+def node_ratio_table(wrows, cols):
+    """k nodes / 1 node, same client count (cluster workload)."""
+    cols = [c for c in cols if c not in NO_RATIO and not c.startswith(("same_node", "cross_node"))]
+    base = {r["variant"].split(", ")[0]: r["metrics"] for r in wrows if r["metrics"].get("nodes") == 1}
+    lines = []
+    for r in wrows:
+        b = base.get(r["variant"].split(", ")[0])
+        if not b or r["metrics"].get("nodes") in (None, 1):
+            continue
+        cells = []
+        for c in cols:
+            a, d = r["metrics"].get(c), b.get(c)
+            ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, d)) and d
+            cells.append(f"{a / d:.3g}×" if ok else "–")
+        lines.append(f"| {r['variant']} | " + " | ".join(cells) + " |")
+    if lines:
+        lines = ["Ratios k nodes / 1 node, same clients (lower is better):", "",
+                 "| variant | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 1), *lines]
     return lines
 
 
@@ -169,7 +212,31 @@ def plots(results: dict, outdir: Path) -> list[str]:
     grouped_bars("join", "storm_max_ms", "Join storm: time until the last client has the notebook (ms)", "join_storm.png")
     grouped_bars("trace", "edits_per_s", "Trace replay: edits/s until every observer converged", "trace_throughput.png")
     cdf(plt, [r for r in rows if r["workload"] == "text" and r.get("latency_hist")], outdir, made)
+    cluster_plot(plt, [r for r in rows if r["workload"] == "cluster" and r["metrics"].get("nodes")], outdir, made)
     return made
+
+
+def cluster_plot(plt, crows, outdir, made):
+    """Cluster: p99 latency and server CPU per update against the node count, one line per client count."""
+    if not crows:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for size in dict.fromkeys(r["variant"].split(", ")[0] for r in crows):
+        pts = sorted((r["metrics"]["nodes"], r["metrics"]) for r in crows if r["variant"].startswith(size + ","))
+        for ax, metric in zip(axes, ("latency_p99_ms", "server_cpu_us_per_update_in")):
+            ax.plot([k for k, _ in pts], [m.get(metric) or 0 for _, m in pts], marker="o", label=size)
+            ax.set_ylabel(metric)
+    for ax, title in zip(axes, ("fan-out latency p99 (ms)", "server CPU per update in (µs, all nodes)")):
+        ax.set_xlabel("nodes")
+        ax.set_xticks([1, 2, 3])
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("Cluster: the text workload over 1-3 nodes (all on core 0)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(outdir / "cluster.png", dpi=100)
+    plt.close(fig)
+    made.append("cluster.png")
 
 
 def cdf(plt, trows, outdir, made):
@@ -213,7 +280,6 @@ def write(results: dict, outdir: Path) -> Path:
 def rebuild(outdir: Path) -> Path:
     """Recompute the headline metrics from the raw generator output and re-render (after changing the report)."""
     from . import workloads
-    from .servers import ALL
     results = json.loads((outdir / "results.json").read_text())
     for r in results["rows"]:
         raw = r.get("raw") or {}
@@ -225,6 +291,8 @@ def rebuild(outdir: Path) -> Path:
             r["metrics"] = workloads.join_metrics(raw, ALL[r["server"]].has_store)
         elif r["workload"] == "trace":
             r["metrics"] = workloads.trace_metrics(raw)
+        elif r["workload"] == "cluster":
+            r["metrics"] = {"nodes": raw.get("nodes"), **workloads.cluster_metrics(raw)}
     return write(results, outdir)
 
 

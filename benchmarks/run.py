@@ -1,6 +1,6 @@
 """Run the benchmarks on demand (never part of the tests).
 
-    python -m benchmarks.run [--quick] [--workloads text,rooms,join,trace] [--servers NAME,...]
+    python -m benchmarks.run [--quick] [--workloads text,rooms,join,trace,cluster] [--servers NAME,...]
 
 Runs each workload against every available server (ours and the peers), one
 server at a time, and writes results/ (or results/quick/ with --quick):
@@ -40,8 +40,8 @@ def _interrupt(signum, frame):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes, < 3 minutes (smoke check)")
-    ap.add_argument("--workloads", default="text,rooms,join,trace")
+    ap.add_argument("--quick", action="store_true", help="small sizes, ~3.5 minutes (smoke check)")
+    ap.add_argument("--workloads", default="text,rooms,join,trace,cluster")
     ap.add_argument("--servers", default=",".join(ALL), help=f"subset of {','.join(ALL)}")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -94,7 +94,9 @@ def main(argv=None) -> int:
     om = old.get("meta") or {}
     runs = [] if not kept else om.get("runs") or ([{"started": om["started"], "workloads": "(earlier run)", "servers": ""}] if om else [])
     runs.append({"started": started, "workloads": ",".join(workloads), "servers": ",".join(c.name for c in servers)})
+    notes = om.get("notes") if kept else None  # hand-written remarks about the machine, kept with its rows
     results = {"meta": {"profile": profile_name, "started": started, "seconds": round(time.time() - t0), "runs": runs,
+                        **({"notes": notes} if notes else {}),
                         "machine": machine(), "servers": {c.name: c.version for c in servers},
                         "skipped": skipped, "profile_sizes": profile}, "rows": rows}
     md = report.write(results, outdir)

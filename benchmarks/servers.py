@@ -272,6 +272,165 @@ class CollabDocs(Server):
         return self._create(name, "notebook", json.loads(Path(nb_path).read_text())), False
 
 
+class CollabDocsNode(CollabDocs):
+    """One node of a collab-docs cluster: a shared data dir (access database), a shared
+    store (``store_url``, or the data dir's SQLite file) and a Redis bus (``cluster_url``,
+    or none: a plain single server)."""
+
+    def __init__(self, workdir: Path, data_dir: Path, node_id: str, store_url: str = "", cluster_url: str = ""):
+        super().__init__(workdir)
+        self.data_dir, self.node_id = Path(data_dir), node_id
+        self.store_url, self.cluster_url = store_url, cluster_url
+        self.log_path = self.workdir / f"{node_id}.log"
+
+    def command(self):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [str(self.jupyter), "collab-docs", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+               f"--ServerApp.token={TOKEN}", f"--CollabDocsApp.data_dir={self.data_dir}", "--ServerApp.port_retries=0",
+               "--ServerApp.allow_root=True", f"--CollabDocsApp.node_id={self.node_id}"]
+        if self.store_url:
+            cmd.append(f"--CollabDocsApp.store_url={self.store_url}")
+        if self.cluster_url:
+            cmd.append(f"--CollabDocsApp.cluster_url={self.cluster_url}")
+        return cmd
+
+    def room_url(self, doc_id: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/collab-docs/rooms/{doc_id}?token={TOKEN}"
+
+
+class Helper:
+    """A private Redis or FerretDB started by the project's own scripts
+    (scripts/servers/{redis,ferretdb}.sh), pinned to the server core like the nodes.
+    The scripts stop it if this process dies (COLLAB_DOCS_OWNER_PID)."""
+
+    def __init__(self, script: str, directory: Path):
+        self.script = REPO / "scripts/servers" / script
+        self.dir = Path(directory)
+        self.port = 0
+
+    def _run(self, *args, timeout=120):
+        env = {**os.environ, "COLLAB_DOCS_OWNER_PID": str(os.getpid())}
+        done = subprocess.run(["taskset", "-c", SERVER_CORE, "bash", str(self.script), *args], env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"{self.script.name} {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+        return done.stdout.strip()
+
+    def start(self):
+        self.port = free_port()
+        self._run("start", str(self.dir), str(self.port))
+        return self
+
+    def stop(self):
+        if self.port:
+            self._run("stop", str(self.dir))
+
+    @property
+    def pid(self) -> int:
+        try:
+            return int((self.dir / "server.pid").read_text())
+        except (OSError, ValueError):
+            return 0
+
+
+def ferretdb_binary() -> Path | None:
+    out = subprocess.run(["bash", str(REPO / "scripts/servers/ferretdb.sh"), "path"], capture_output=True, text=True)
+    path = Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    return path if path and os.access(path, os.X_OK) else None
+
+
+class CollabDocsCluster:
+    """``nodes`` collab-docs processes sharing one store and (for more than one node) one
+    Redis bus; every process (nodes, Redis, FerretDB) pinned to the server core.
+
+    Store: MongoDB via a private FerretDB (scripts/servers/ferretdb.sh) when it is built,
+    else the shared SQLite file of the common data dir. The 1-node variant uses the same
+    store and no bus (the plain server), so the comparison shows what the cluster costs.
+    Only our server has a cluster mode.
+    """
+
+    name = CollabDocs.name
+    protocol = "y-websocket"
+    has_store = True
+    version = CollabDocs.version
+
+    def __init__(self, workdir: Path, nodes: int, store: str = "auto"):
+        self.workdir = Path(workdir)
+        self.count = nodes
+        self.store = store if store != "auto" else ("mongodb" if ferretdb_binary() else "sqlite")
+        self.redis: Helper | None = None
+        self.ferretdb: Helper | None = None
+        self.nodes: list[CollabDocsNode] = []
+
+    @classmethod
+    def available(cls) -> str | None:
+        why = CollabDocs.available()
+        if why:
+            return why
+        if not shutil.which("redis-server"):
+            return "redis-server not found (scripts/servers/redis.sh install)"
+        return None
+
+    @property
+    def pid(self) -> int:
+        return self.nodes[0].pid if self.nodes else 0
+
+    @property
+    def pids(self) -> list[int]:
+        return [n.pid for n in self.nodes]
+
+    @property
+    def aux_pids(self) -> list[int]:
+        return [h.pid for h in (self.redis, self.ferretdb) if h is not None and h.pid]
+
+    @property
+    def store_desc(self) -> str:
+        return "MongoDB wire protocol: FerretDB v1 (SQLite handler)" if self.store == "mongodb" else "shared SQLite file"
+
+    def start(self):
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            store_url = cluster_url = ""
+            if self.store == "mongodb":
+                self.ferretdb = Helper("ferretdb.sh", self.workdir / "ferretdb").start()
+                store_url = f"mongodb://127.0.0.1:{self.ferretdb.port}/bench"
+            if self.count > 1:
+                self.redis = Helper("redis.sh", self.workdir / "redis").start()
+                cluster_url = f"redis://127.0.0.1:{self.redis.port}/0"
+            data = self.workdir / "data"
+            self.nodes = [CollabDocsNode(self.workdir, data, f"node{i}", store_url, cluster_url) for i in range(self.count)]
+            # the first node creates the schemas (access database, store indexes) alone
+            self.nodes[0].start()
+            for n in self.nodes[1:]:
+                n.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+        for h in (self.redis, self.ferretdb):
+            if h is not None:
+                try:
+                    h.stop()
+                except Exception as e:  # keep stopping the others
+                    print(f"[bench] stopping {h.script.name}: {e}")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def text_room(self, name: str, content: str = "") -> dict:
+        """A document created on node 0; its room URL on every node (clients round robin)."""
+        url = self.nodes[0].text_room(name, content)["url"]
+        doc_id = url.split("/rooms/", 1)[1].split("?", 1)[0]
+        return {"url": url, "urls": [n.room_url(doc_id) for n in self.nodes]}
+
+
 ALL = {cls.name: cls for cls in (CollabDocs, YWebsocket, JupyterServerYdoc, Hocuspocus)}
 OURS = CollabDocs.name
 

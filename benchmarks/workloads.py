@@ -11,21 +11,23 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from . import fixtures
-from .servers import BENCH
+from .servers import BENCH, OURS, CollabDocsCluster
 
 GEN_CORE = "1"
 
 PROFILES = {
-    # < 3 minutes for all servers: smoke check of every code path
+    # ~3.5 minutes for all servers (the cluster ~40 s of it): smoke check of every code path
     "quick": dict(text_sizes=[2, 10], text_seconds=3, rooms=30, rooms_seconds=3, join_clients=20, join_mb=1,
-                  trace_limit=2000, trace_observers=[1, 5], trace_timeout_s=60, workers=3, quiet_wait_s=3),
+                  trace_limit=2000, trace_observers=[1, 5], trace_timeout_s=60, workers=3, quiet_wait_s=3,
+                  cluster_sizes=[6], cluster_nodes=[1, 2], cluster_seconds=3),
     "full": dict(text_sizes=[2, 10, 50, 200], text_seconds=15, rooms=500, rooms_seconds=15, join_clients=100,
                  join_mb=5, trace_limit=None, trace_observers=[1, 10, 50], trace_timeout_s=240, workers=4,
-                 quiet_wait_s=20),
+                 quiet_wait_s=20, cluster_sizes=[10, 50], cluster_nodes=[1, 2, 3], cluster_seconds=15),
 }
 TYPING_RATE = 5  # keystrokes per second per typist
 MAX_TYPISTS = 10  # text workload: min(N, 10) clients type, the others observe
@@ -121,11 +123,11 @@ def _typing_metrics(r: dict) -> dict:
     }
 
 
-def _typing_run(server, workdir, rooms, clients_per_room, typists, rate, seconds, workers):
+def _typing_run(server, workdir, rooms, clients_per_room, typists, rate, seconds, workers, extra=None):
     cfg = {"mode": "text" if len(rooms) == 1 else "rooms", "protocol": server.protocol, "rooms": rooms,
            "clientsPerRoom": clients_per_room, "typistsPerRoom": typists, "rate": rate,
            "durationMs": int(seconds * 1000), "workers": workers, "serverPid": server.pid,
-           "drainTimeoutMs": 20000, "connectParallel": 25}
+           "drainTimeoutMs": 20000, "connectParallel": 25, **(extra or {})}
     return run_generator(cfg, workdir)
 
 
@@ -255,14 +257,54 @@ def cold_load(srv, room, expected_sha, settle=3.0):
             "len": text.get("len"), "error": r.get("error")}
 
 
-def cluster(server, profile, workdir):
-    """Workload 5 (hook): several server processes behind one room namespace.
+def cluster_metrics(r: dict) -> dict:
+    """The text metrics, plus latency by writer and receiver on the same node or not, and the
+    CPU of the helpers (Redis, the store's database) per update in."""
+    same, cross, aux = r.get("latency_same_node") or {}, r.get("latency_cross_node") or {}, r.get("aux") or {}
+    srv = r.get("server") or {}
+    per_node = srv.get("per_node_cpu_s")
+    return {**_typing_metrics(r),
+            "same_node_p50_ms": same.get("p50_ms"), "same_node_p99_ms": same.get("p99_ms"),
+            "cross_node_p50_ms": cross.get("p50_ms"), "cross_node_p99_ms": cross.get("p99_ms"),
+            "aux_cpu_us_per_update_in": aux.get("cpu_us_per_update_in"),
+            # the whole server side: nodes + Redis + the store's database
+            "total_cpu_us_per_update_in": None if srv.get("cpu_us_per_update_in") is None
+            else srv["cpu_us_per_update_in"] + (aux.get("cpu_us_per_update_in") or 0),
+            "node_cpu_spread": (max(per_node) / min(per_node)) if per_node and min(per_node) > 0 else None}
 
-    Not implemented yet: add a launcher that starts k processes of a server
-    (each pinned, sharing a store) and give rooms URLs on different processes;
-    then reuse _typing_run with the room list.
+
+def cluster(server, profile, workdir):
+    """Workload 5: workload 1 (one text document, min(N, 10) typists at 5 keystrokes/s)
+    with the clients spread round robin over k collab-docs nodes sharing one Redis bus and
+    one store, for k = 1 (the plain server on the same store, no bus), 2, 3.
+
+    Every process of the server side (nodes, Redis, FerretDB) is pinned to the server
+    core, like the single server of the other workloads: the comparison is about the
+    cluster's overhead on the same CPU, not about scaling out.  Server CPU is summed over
+    the nodes; Redis and the store's database are reported apart (aux_cpu_*).
+    Only our server has a cluster mode: for the peers this returns no rows.
     """
-    return []
+    if server.name != OURS:
+        print(f"[bench]   cluster: {server.name} has no cluster mode; only {OURS} runs this workload", file=sys.stderr)
+        return []
+    why = CollabDocsCluster.available()
+    if why:
+        return [error_row("cluster", "all", server, RuntimeError(why))]
+    rows = []
+    for n in profile["cluster_sizes"]:
+        typists = min(n, MAX_TYPISTS)
+        for k in profile["cluster_nodes"]:
+            variant = f"N={n} ({typists} typing), {k} node{'s' if k > 1 else ''}"
+            try:
+                with CollabDocsCluster(workdir / f"cluster-{n}-{k}", k) as srv:
+                    room = srv.text_room(f"cluster-{n}-{k}")
+                    r, warn = _typing_run(srv, srv.workdir, [room], n, typists, TYPING_RATE, profile["cluster_seconds"],
+                                          profile["workers"], {"serverPids": srv.pids, "auxPids": srv.aux_pids})
+                r = {**r, "nodes": k, "store": srv.store_desc, "bus": "redis" if k > 1 else None}
+                rows.append(_row("cluster", variant, srv, {"nodes": k, **cluster_metrics(r)}, r, warn))
+            except Exception as e:  # keep the other variants
+                rows.append(error_row("cluster", variant, server, e))
+    return rows
 
 
 WORKLOADS = {"text": text, "rooms": rooms, "join": join, "trace": trace, "cluster": cluster}

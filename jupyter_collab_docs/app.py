@@ -180,7 +180,10 @@ class CollabDocsApp(ExtensionApp):
     ).tag(config=True)
 
     write_delay = Float(
-        0.05, help="Seconds a room gathers updates before writing them to the store as a batch."
+        0.05,
+        help="""Period of the write tick, in seconds: a room gathers updates until the next
+        tick (at most this long) and writes them to the store as a batch; all rooms of a
+        process share the tick, so their batches commit together.""",
     ).tag(config=True)
 
     write_batch_size = Int(500, help="Most updates written to the store in one batch.").tag(

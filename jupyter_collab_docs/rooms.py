@@ -199,6 +199,37 @@ def contained(update: bytes, state_vector: bytes) -> bool:
         return False
 
 
+# This process's offset of the write ticks, as a fraction of the period: other processes
+# writing to the same store (cluster nodes on one machine) tick at other moments.
+_TICK_PHASE = random.random()
+
+
+async def _until_next_tick(period: float) -> None:
+    """Sleep until this process's next write tick, every ``period`` on the loop's clock
+    (so at most ``period``).
+
+    Every room that changed within the same ``period`` wakes in the same loop turn, so
+    the store's group commit writes all their batches in one transaction: with many
+    rooms, one executor hop and one commit per tick instead of one per room."""
+    if period <= 0:
+        await asyncio.sleep(0)
+        return
+    loop = asyncio.get_running_loop()
+    phase = _TICK_PHASE * period
+    when = ((loop.time() - phase) // period + 1) * period + phase
+    future: asyncio.Future[None] = loop.create_future()
+    handle = loop.call_at(when, _resolve, future)
+    try:
+        await future
+    finally:
+        handle.cancel()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class DocumentRoom:
     """One document's live state: its ``Doc``, its sockets, awareness and write queue."""
 
@@ -747,7 +778,7 @@ class DocumentRoom:
             await self._writes_wanted.wait()
             self._writes_wanted.clear()
             try:
-                await asyncio.sleep(self.config.write_delay)
+                await _until_next_tick(self.config.write_delay)
                 await self._write_pending()
                 if self._log_length >= self.config.compact_threshold:
                     await self._compact_quietly()

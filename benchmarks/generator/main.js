@@ -18,6 +18,8 @@ const { Histogram, sampleProcess } = require('./stats')
 const { fillNotebookFromFile } = require('./notebook')
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+// the server under test: one process (serverPid) or the nodes of a cluster (serverPids)
+const sampleServer = cfg => sampleProcess(cfg.serverPids || cfg.serverPid)
 const SATURATION = 0.8 // fraction of the generator's single core
 const INTERFERENCE = 0.1 // fraction of a core used by other processes on the host
 
@@ -45,13 +47,19 @@ class Workers {
   async stop () { await this.all('close'); for (const p of this.procs) p.kill() }
 }
 
-/** Client specs: room r gets clientsPerRoom clients, the first typistsPerRoom of them type. */
+/**
+ * Client specs: room r gets clientsPerRoom clients, the first typistsPerRoom of them type.
+ * A room served by several nodes (cluster) lists one URL per node in `urls`: client k of
+ * the room connects to node k % nodes (round robin, typists included).
+ */
 function makeSpecs (cfg) {
   const specs = []
   cfg.rooms.forEach((room, r) => {
+    const nodes = room.urls ? room.urls.length : 1
     for (let k = 0; k < cfg.clientsPerRoom; k++) {
       const role = cfg.mode === 'trace' ? (k === 0 ? 'writer' : 'observer') : 'client'
-      specs.push({ idx: specs.length, room: r, url: room.url, docName: room.docName, protocol: cfg.protocol, role, typist: k < (cfg.typistsPerRoom || 0) })
+      const url = room.urls ? room.urls[k % nodes] : room.url
+      specs.push({ idx: specs.length, room: r, url, docName: room.docName, protocol: cfg.protocol, role, typist: k < (cfg.typistsPerRoom || 0), node: k % nodes, nodes, clientsPerRoom: cfg.clientsPerRoom })
     }
   })
   return specs
@@ -69,11 +77,12 @@ function split (specs, n, mode) {
  * used meanwhile (host busy time - server - generator): the machine is shared
  * (e.g. test suites), and such rows must be flagged, not trusted.
  */
-function generatorLoad (reports, ownCpu0, t0, s1, s2) {
+function generatorLoad (reports, ownCpu0, t0, s1, s2, auxCpu = 0) {
   const own = process.cpuUsage(ownCpu0)
   const cpu = reports.reduce((a, r) => a + r.cpu_s, 0) + (own.user + own.system) / 1e6
   const wall = (nowUs() - t0) / 1e6
-  const other = s1 && s2 ? (s2.host_busy_s - s1.host_busy_s) - (s2.cpu_s - s1.cpu_s) - cpu : null
+  // auxCpu: the servers' own helpers (Redis, a database) measured separately
+  const other = s1 && s2 ? (s2.host_busy_s - s1.host_busy_s) - (s2.cpu_s - s1.cpu_s) - auxCpu - cpu : null
   return {
     other_cpu_s: other,
     other_util: other === null || wall <= 0 ? null : Math.max(0, other) / wall,
@@ -105,11 +114,12 @@ async function connectAll (w, parts, cfg, track, parallel, deferSync = false) {
 
 /** Typing workloads (one text document, many rooms): latency, delivery, CPU per update. */
 async function runTyping (cfg, w, parts, specs, out) {
-  const s0 = sampleProcess(cfg.serverPid)
+  const s0 = sampleServer(cfg)
   const { joins, errors } = await connectAll(w, parts, cfg, 'tokens', cfg.connectParallel || 25)
   out.join = joinSummary(joins); out.connect_errors = errors.slice(0, 5); out.connected = joins.length
   await sleep(1000)
-  const s1 = sampleProcess(cfg.serverPid)
+  const s1 = sampleServer(cfg)
+  const a1 = sampleProcess(cfg.auxPids || [])
   await w.all('markCpu'); const own0 = process.cpuUsage(); const t0 = nowUs()
   const typed = await w.all('type', () => ({ durationMs: cfg.durationMs, rate: cfg.rate }))
   const sent = Object.assign({}, ...typed.map(t => t.sent))
@@ -118,13 +128,19 @@ async function runTyping (cfg, w, parts, specs, out) {
   const expected = {}
   for (const s of specs) expected[s.idx] = roomSent[s.room] - (sent[s.idx] || 0)
   const drained = await w.all('drain', () => ({ expected, timeoutMs: cfg.drainTimeoutMs || 15000 }))
-  const s2 = sampleProcess(cfg.serverPid)
-  out.generator = generatorLoad(await w.all('report'), own0, t0, s1, s2)
+  const s2 = sampleServer(cfg)
+  const a2 = sampleProcess(cfg.auxPids || [])
+  const auxCpu = a1 && a2 ? a2.cpu_s - a1.cpu_s : 0
+  out.generator = generatorLoad(await w.all('report'), own0, t0, s1, s2, auxCpu)
   const latency = new Histogram()
+  const sameNode = new Histogram()
+  const crossNode = new Histogram()
   const finals = {}
   let received = 0
   for (const d of drained) {
     latency.merge(d.latency)
+    if (d.latency_same_node) sameNode.merge(d.latency_same_node)
+    if (d.latency_cross_node) crossNode.merge(d.latency_cross_node)
     received += Object.values(d.received).reduce((a, b) => a + b, 0)
     for (const [idx, f] of Object.entries(d.finals)) (finals[f.room] = finals[f.room] || new Set()).add(f.sha)
   }
@@ -137,6 +153,10 @@ async function runTyping (cfg, w, parts, specs, out) {
   out.diverged_rooms = Object.values(finals).filter(set => set.size > 1).length
   out.latency = latency.summary()
   out.latency_hist = latency.toJSON()
+  if (crossNode.count) { // clients spread over several nodes: writer and receiver on the same node, or not
+    out.latency_same_node = sameNode.summary()
+    out.latency_cross_node = crossNode.summary()
+  }
   out.typing_s = typed[0].elapsed_s
   if (s0) {
     out.server = {
@@ -150,6 +170,18 @@ async function runTyping (cfg, w, parts, specs, out) {
       cpu_us_per_update_in: updatesIn ? (s2.cpu_s - s1.cpu_s) * 1e6 / updatesIn : null,
       cpu_us_per_message_out: expectedTotal ? (s2.cpu_s - s1.cpu_s) * 1e6 / expectedTotal : null
     }
+    if (s1.per_root.length > 1) {
+      out.server.per_node_cpu_s = s2.per_root.map((r, i) => r.cpu_s - s1.per_root[i].cpu_s)
+      out.server.per_node_rss_after_bytes = s2.per_root.map(r => r.rss_bytes)
+    }
+  }
+  if (a1 && a2) { // helpers of the server under test (Redis, the store's database), on the server's core
+    out.aux = {
+      cpu_s: auxCpu,
+      per_pid_cpu_s: a2.per_root.map((r, i) => r.cpu_s - a1.per_root[i].cpu_s),
+      cpu_us_per_update_in: updatesIn ? auxCpu * 1e6 / updatesIn : null,
+      rss_after_bytes: a2.rss_bytes
+    }
   }
 }
 
@@ -160,10 +192,10 @@ async function runJoin (cfg, w, parts, specs, out) {
   const a = await anchor.connect(cfg.connectTimeoutMs || 120000)
   out.anchor_sync_ms = a.syncUs / 1000
   if (cfg.seedNotebook) await sleep(2000) // let the server apply the seeding update
-  const s1 = sampleProcess(cfg.serverPid)
+  const s1 = sampleServer(cfg)
   await w.all('markCpu'); const own0 = process.cpuUsage(); const t0 = nowUs()
   const { joins, errors } = await connectAll(w, parts, cfg, null, 0, true)
-  const s2 = sampleProcess(cfg.serverPid)
+  const s2 = sampleServer(cfg)
   out.generator = generatorLoad(await w.all('report'), own0, t0, s1, s2)
   out.storm_s = (nowUs() - t0) / 1e6
   out.connected = joins.length
@@ -185,11 +217,11 @@ async function runJoin (cfg, w, parts, specs, out) {
 async function runTrace (cfg, w, parts, specs, out) {
   const { joins, errors } = await connectAll(w, parts, cfg, 'progress', 25)
   out.connected = joins.length; out.connect_errors = errors.slice(0, 5)
-  const s1 = sampleProcess(cfg.serverPid)
+  const s1 = sampleServer(cfg)
   await w.all('markCpu'); const own0 = process.cpuUsage(); const t0 = nowUs()
   const rep = await w.call(0, 'replay', cfg.trace)
   const obs = (await w.all('awaitProgress', () => ({ target: rep.target_progress, timeoutMs: cfg.trace.drainTimeoutMs || 60000 }))).flat()
-  const s2 = sampleProcess(cfg.serverPid)
+  const s2 = sampleServer(cfg)
   out.generator = generatorLoad(await w.all('report'), own0, t0, s1, s2)
   const writer = (await w.call(0, 'textSha')).find(c => c.idx === 0)
   const done = Math.max(...obs.map(o => o.done_us))
@@ -208,9 +240,9 @@ async function runTrace (cfg, w, parts, specs, out) {
 
 /** Cold load: one client joins a document the server must read from its store. */
 async function runProbe (cfg, w, parts, specs, out) {
-  const s1 = sampleProcess(cfg.serverPid)
+  const s1 = sampleServer(cfg)
   const { joins, errors } = await connectAll(w, parts, cfg, null, 1)
-  const s2 = sampleProcess(cfg.serverPid)
+  const s2 = sampleServer(cfg)
   out.connect_errors = errors.slice(0, 5)
   out.connected = joins.length
   out.join = joinSummary(joins)

@@ -71,12 +71,11 @@ function processTree (root) {
   return out
 }
 
-/** CPU seconds (utime+stime) and RSS bytes of a server process tree, from /proc. */
-function sampleProcess (pid) {
-  if (!pid) return null
+/** CPU ticks and RSS bytes of one process tree. */
+function sampleTree (root) {
   let cpuTicks = 0
   let rss = 0
-  for (const p of processTree(pid)) {
+  for (const p of processTree(root)) {
     try {
       const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8')
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
@@ -85,7 +84,25 @@ function sampleProcess (pid) {
       if (m) rss += Number(m[1]) * 1024
     } catch (e) { /* process vanished */ }
   }
-  return { t: Date.now() / 1000, cpu_s: cpuTicks / CLK_TCK, rss_bytes: rss, host_busy_s: hostBusy() }
+  return { cpu_s: cpuTicks / CLK_TCK, rss_bytes: rss }
+}
+
+/**
+ * CPU seconds (utime+stime) and RSS bytes of a server's process tree, from /proc;
+ * `pid` may be a list of roots (the nodes of a cluster): then the figures are sums
+ * and `per_root` has each root's own.
+ */
+function sampleProcess (pid) {
+  const roots = (Array.isArray(pid) ? pid : [pid]).filter(Boolean)
+  if (!roots.length) return null
+  const perRoot = roots.map(sampleTree)
+  return {
+    t: Date.now() / 1000,
+    cpu_s: perRoot.reduce((a, r) => a + r.cpu_s, 0),
+    rss_bytes: perRoot.reduce((a, r) => a + r.rss_bytes, 0),
+    per_root: perRoot,
+    host_busy_s: hostBusy()
+  }
 }
 
 /** Busy CPU seconds of the whole host (all cores), from /proc/stat. */

@@ -26,10 +26,14 @@ const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 let clients = [] // {spec, client, recv, cursor, sent}
 const latency = new Histogram()
+// clients spread over cluster nodes: latency split by writer and receiver on the same node or not
+const sameNode = new Histogram()
+const crossNode = new Histogram()
 const eld = monitorEventLoopDelay({ resolution: 10 })
 let cpuMark = process.cpuUsage()
 
 function trackTokens (c) {
+  const { node, nodes, clientsPerRoom } = c.spec
   c.client.text.observe(event => {
     if (event.transaction.local) return
     const now = nowUs()
@@ -38,7 +42,12 @@ function trackTokens (c) {
       TOKEN_RE.lastIndex = 0
       let m
       while ((m = TOKEN_RE.exec(op.insert)) !== null) {
-        latency.add(now - parseInt(m[3], 36))
+        const us = now - parseInt(m[3], 36)
+        latency.add(us)
+        if (nodes > 1) { // the writer's node: its index in the room, round robin (makeSpecs)
+          const writerNode = (parseInt(m[1], 36) % clientsPerRoom) % nodes
+          ;(writerNode === node ? sameNode : crossNode).add(us)
+        }
         c.recv++
       }
     }
@@ -109,7 +118,7 @@ async function drain ({ expected, timeoutMs }) {
     const s = c.client.text.toString()
     finals[c.spec.idx] = { room: c.spec.room, len: s.length, sha: crypto.createHash('sha1').update(s).digest('hex') }
   }
-  return { received, finals, latency: latency.toJSON() }
+  return { received, finals, latency: latency.toJSON(), latency_same_node: sameNode.toJSON(), latency_cross_node: crossNode.toJSON() }
 }
 
 /** Trace observers: wait until each reached the writer's final progress; report when. */
