@@ -88,6 +88,12 @@ _sources: weakref.WeakSet[Any] = weakref.WeakSet()
 _registered = False
 
 
+def unregister(source: Any) -> None:
+    """Stop publishing a closed room manager's numbers (another may serve the same node
+    label in this process, and two sources of one label would clash)."""
+    _sources.discard(source)
+
+
 def register(source: Any) -> None:
     """Publish a room manager's numbers (registers the collector on first use)."""
     global _registered

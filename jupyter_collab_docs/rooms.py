@@ -1217,6 +1217,7 @@ class RoomManager:
                         log.exception("document %s: remote snapshot failed", room.doc_id)
 
     async def close(self) -> None:
+        metrics.unregister(self)
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
