@@ -483,7 +483,9 @@ class DocumentRoom:
         counts = self.contributions.setdefault(author, {"updates": 0, "bytes": 0})
         counts["updates"] += 1
         counts["bytes"] += len(update)
-        if self.on_edit is not None:
+        if self.on_edit is not None and origin is not None:
+            # Socket edits only: a server change (content replace, restore) has its own
+            # audit event and is not also an edit burst.
             self.on_edit(self.doc_id, author, len(update))
         self._queue_broadcast(update, origin)
         now = datetime.now(timezone.utc)
