@@ -6,6 +6,7 @@ run on its own as ``jupyter collab-docs`` (then with per-user API tokens).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -15,7 +16,7 @@ from typing import Any
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, List, Unicode, default, validate
+from traitlets import Float, Instance, Int, List, Unicode, default, validate
 
 from . import __version__
 from .acl import ShareAccess
@@ -28,6 +29,7 @@ from .cli_documents import DocumentsApp
 from .cluster import SCHEMES as CLUSTER_SCHEMES
 from .cluster import ClusterBus, bus_from_url
 from .documents import DocumentService
+from .errors import StartError
 from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
@@ -276,12 +278,33 @@ class CollabDocsApp(ExtensionApp):
         self.handlers.extend(handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        # Called by Jupyter Server on its event loop once it runs.
-        await self.store.start()
-        await self.audit.start()
-        await self.cluster.start()
-        self.rooms.start()
-        self.versions.start()
+        # Called by Jupyter Server on its event loop once it runs, which is after the
+        # server listens: requests of the first moments wait for it (wait_started).
+        try:
+            await self.store.start()
+            await self.audit.start()
+            await self.cluster.start()
+            self.rooms.start()
+            self.versions.start()
+        except BaseException as exc:
+            self._start_error = exc
+            raise
+        finally:
+            self._started.set()
+
+    _started = Instance(asyncio.Event, args=())
+    _start_error: BaseException | None = None
+
+    async def wait_started(self, timeout: float = 30.0) -> None:
+        """Return once the services have started; raise StartError if they failed to, or
+        are still starting after ``timeout`` seconds."""
+        if not self._started.is_set():
+            try:
+                await asyncio.wait_for(self._started.wait(), timeout)
+            except asyncio.TimeoutError:
+                raise StartError("collab-docs is still starting; retry shortly") from None
+        if self._start_error is not None:
+            raise StartError(f"collab-docs failed to start: {self._start_error!r}")
 
     async def stop_extension(self) -> None:
         # In dependency order; a service that never started (a failed start-up) is skipped,

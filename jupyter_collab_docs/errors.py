@@ -39,3 +39,9 @@ class TooLarge(CollabDocsError):
 
 class Unavailable(CollabDocsError):
     status = 503
+
+
+class StartError(CollabDocsError):
+    """The extension's services are not running: still starting, or their start failed."""
+
+    status = 503

@@ -23,6 +23,8 @@ class CollabDocsHandler(APIHandler):
     in (Jupyter answers 403), 413 past ``max_body_size``."""
 
     auth_resource = AUTH_RESOURCE
+    #: Requests arriving before the services started wait for them (503 if they failed).
+    wait_for_start = True
 
     @property
     def collab(self) -> CollabDocsApp:
@@ -32,6 +34,8 @@ class CollabDocsHandler(APIHandler):
         await super().prepare()
         if self.current_user is None:
             raise web.HTTPError(401, "not authenticated")
+        if self.wait_for_start:
+            await self.collab.wait_started()  # a StartError answers 503
         length = int(self.request.headers.get("Content-Length") or 0)
         if max(length, len(self.request.body or b"")) > self.collab.max_body_size:
             raise web.HTTPError(413, f"request body larger than {self.collab.max_body_size} bytes")

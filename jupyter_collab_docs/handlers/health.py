@@ -77,6 +77,8 @@ async def check(collab: CollabDocsApp) -> dict[str, Any]:
 
 
 class HealthHandler(CollabDocsHandler):
+    wait_for_start = False  # it reports on the services, started or not
+
     @web.authenticated
     @authorized
     async def get(self) -> None:

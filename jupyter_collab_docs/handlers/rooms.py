@@ -21,7 +21,7 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..acl import Permission, can
-from ..errors import NotFound
+from ..errors import NotFound, StartError
 from ..identity import Actor
 from ..protocol import ProtocolError
 from ..rooms import (
@@ -102,6 +102,11 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
 
     @ws_authenticated_with_close_code
     async def get(self, doc_id: str) -> None:
+        if self.refusal is None:
+            try:
+                await self.settings[SETTINGS_KEY].wait_started()
+            except StartError as exc:
+                self.refusal = (CLOSE_LOAD_FAILED, str(exc)[:120])
         if self.refusal is None:
             authorized = await ensure_async(
                 self.authorizer.is_authorized(self, self.current_user, "read", AUTH_RESOURCE)
