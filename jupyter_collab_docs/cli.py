@@ -166,7 +166,18 @@ class GroupsRemoveMemberApp(GroupsAddApp):
         self._do(lambda d, args: d.remove_member(*args), 2, done)
 
 
-class GroupsApp(JupyterApp):
+class CommandGroup(JupyterApp):
+    """A command with subcommands only (``users``, ``groups``, ...): help without one."""
+
+    def start(self) -> None:
+        if self.subapp is None:
+            self.print_help()
+            self.exit(2)
+        else:
+            self.subapp.start()
+
+
+class GroupsApp(CommandGroup):
     name = "jupyter-collab-docs-groups"
     description = "Manage the groups of the standalone server (JupyterHub brings its own)."
     subcommands = {
@@ -177,15 +188,8 @@ class GroupsApp(JupyterApp):
         "remove-member": (GroupsRemoveMemberApp, GroupsRemoveMemberApp.description),
     }
 
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_help()
-            self.exit(2)
-        else:
-            self.subapp.start()
 
-
-class UsersApp(JupyterApp):
+class UsersApp(CommandGroup):
     name = "jupyter-collab-docs-users"
     description = "Manage the users and API tokens of the standalone server."
     subcommands = {
@@ -194,10 +198,3 @@ class UsersApp(JupyterApp):
         "token": (UsersTokenApp, UsersTokenApp.description),
         "remove": (UsersRemoveApp, UsersRemoveApp.description),
     }
-
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_help()
-            self.exit(2)
-        else:
-            self.subapp.start()

@@ -11,10 +11,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from jupyter_core.application import JupyterApp
 from traitlets import Bool, Unicode
 
-from .cli import CollabDocsCommand
+from .cli import CollabDocsCommand, CommandGroup
 
 
 class AuditTailApp(CollabDocsCommand):
@@ -80,16 +79,9 @@ jupyter collab-docs audit tail --sink kafka://k1:9092/collab-audit
         sys.stdout.flush()
 
 
-class AuditApp(JupyterApp):
+class AuditApp(CommandGroup):
     name = "jupyter-collab-docs-audit"
     description = "Read the audit trail: audit tail [--document ID] [--follow]."
     subcommands = {
         "tail": (AuditTailApp, AuditTailApp.description),
     }
-
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_help()
-            self.exit(2)
-        else:
-            self.subapp.start()

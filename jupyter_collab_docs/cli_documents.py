@@ -17,11 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.application import JupyterApp
 from pycrdt import Doc
 from traitlets import Unicode
 
-from .cli import CollabDocsCommand
+from .cli import CollabDocsCommand, CommandGroup
 from .doctypes import ContentError, initial_state, read_content, validate_content
 from .documents import model
 from .stores import DocumentRecord, DocumentStore, store_from_url
@@ -154,7 +153,7 @@ class DocumentsExportApp(_StoreCommand):
             sys.stdout.write(text)
 
 
-class DocumentsApp(JupyterApp):
+class DocumentsApp(CommandGroup):
     name = "jupyter-collab-docs-documents"
     description = "List, import and export documents of the configured store."
     subcommands = {
@@ -162,10 +161,3 @@ class DocumentsApp(JupyterApp):
         "import": (DocumentsImportApp, DocumentsImportApp.description),
         "export": (DocumentsExportApp, DocumentsExportApp.description),
     }
-
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_help()
-            self.exit(2)
-        else:
-            self.subapp.start()

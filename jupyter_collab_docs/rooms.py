@@ -454,15 +454,7 @@ class DocumentRoom:
             raise RoomLoadError("the room is closed")
         self._apply(update, None, author)
 
-    def _apply(self, update: bytes, origin: Connection | None, author: str) -> None:
-        """The one way into the doc. The update applied, byte for byte, is what gets
-        broadcast and stored: replaying the log in order rebuilds exactly this doc, even
-        from updates that yrs keeps pending or that only partly make sense.
-
-        Updates of other nodes (``origin`` :data:`REMOTE`) are broadcast to this node's
-        sockets but neither stored (their node did) nor published again, and they count
-        for neither idleness, automatic versions, contributions nor the audit: all of
-        that belongs to the node whose client made them."""
+    def _apply_to_doc(self, update: bytes) -> None:
         try:
             self.doc.apply_update(update)
         except BaseException as exc:
@@ -472,6 +464,17 @@ class DocumentRoom:
             raise
         if self._captured is not None:
             self._captured.append(update)
+
+    def _apply(self, update: bytes, origin: Connection | None, author: str) -> None:
+        """The one way into the doc. The update applied, byte for byte, is what gets
+        broadcast and stored: replaying the log in order rebuilds exactly this doc, even
+        from updates that yrs keeps pending or that only partly make sense.
+
+        Updates of other nodes (``origin`` :data:`REMOTE`) are broadcast to this node's
+        sockets but neither stored (their node did) nor published again, and they count
+        for neither idleness, automatic versions, contributions nor the audit: all of
+        that belongs to the node whose client made them."""
+        self._apply_to_doc(update)
         if origin is REMOTE:
             self.stats.updates_in["remote"] += 1
             self._remote_dirty = True
@@ -750,14 +753,7 @@ class DocumentRoom:
         theirs = deletions(update)
         if deletes_before is not None and theirs is not None and covers(deletes_before, theirs):
             return  # nothing new: leave the doc alone
-        try:
-            self.doc.apply_update(update)
-        except BaseException as exc:
-            if not is_fatal(exc):
-                self._schedule_repair()
-            raise
-        if self._captured is not None:
-            self._captured.append(update)
+        self._apply_to_doc(update)
         if deletions(self.doc.get_update(self.doc.get_state())) != deletes_before:
             self.stats.resync_healed += 1
             self.stats.updates_in["remote"] += 1
