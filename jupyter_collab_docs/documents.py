@@ -6,6 +6,7 @@ Handlers call this and nothing below it. A document the caller may not read rais
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Any
@@ -27,6 +28,18 @@ from .rooms import DocumentRoom, RoomLoadError, RoomManager
 from .stores import DocumentRecord, DocumentStore
 
 MAX_NAME_LENGTH = 255
+
+#: The id of a document as the server makes them (``new_document_id``). Anything else
+#: names no document: it is answered "not found" before it is looked up or recorded.
+DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def new_document_id() -> str:
+    return secrets.token_hex(16)
+
+
+def is_document_id(value: str) -> bool:
+    return DOCUMENT_ID.fullmatch(value) is not None
 
 
 def iso_time(value: datetime) -> str:
@@ -69,6 +82,8 @@ class DocumentService:
     async def _authorize(
         self, actor: Actor, doc_id: str, permission: Permission, link: str | None = None
     ) -> tuple[DocumentRecord, str]:
+        if not is_document_id(doc_id):
+            raise NotFound()  # nothing looked up, nothing recorded
         record = await self.store.get(doc_id)
         role = await self.access.role_of(actor, record, link) if record else None
         if record is None or role is None:
@@ -125,7 +140,7 @@ class DocumentService:
             raise BadRequest(str(exc)) from exc
         now = datetime.now(timezone.utc)
         record = DocumentRecord(
-            id=secrets.token_hex(16),
+            id=new_document_id(),
             name=name,
             type=doc_type,
             owner=actor.username,

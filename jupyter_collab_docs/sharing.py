@@ -24,7 +24,8 @@ def validate_principal(principal: str) -> str:
         return principal
     match = PRINCIPAL.match(principal)
     if not match or not USERNAME_PATTERN.match(match.group(2)):
-        raise BadRequest(f"invalid principal {principal!r}: use user:NAME, group:NAME or link")
+        shown = principal if len(principal) <= 80 else principal[:80] + "..."
+        raise BadRequest(f"invalid principal {shown!r}: use user:NAME, group:NAME or link")
     return principal
 
 
@@ -51,8 +52,8 @@ class SharingService:
     async def grant(
         self, actor: Actor, doc_id: str, principal: str, role: Any, link: str | None
     ) -> dict[str, str]:
+        principal = validate_principal(principal)  # before anything is looked up
         record, mine = await self.documents.role(actor, doc_id, link)
-        principal = validate_principal(principal)
         role = validate_role(principal, role)
         if not can(mine, Permission.SHARE):
             raise Forbidden(f"your role '{mine}' does not allow sharing")
@@ -73,8 +74,8 @@ class SharingService:
         return share
 
     async def revoke(self, actor: Actor, doc_id: str, principal: str, link: str | None) -> None:
+        principal = validate_principal(principal)  # before anything is looked up
         record, mine = await self.documents.role(actor, doc_id, link)
-        principal = validate_principal(principal)
         if not can(mine, Permission.SHARE):
             raise Forbidden(f"your role '{mine}' does not allow sharing")
         if principal == f"user:{record.owner}":

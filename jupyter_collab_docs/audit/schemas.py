@@ -9,6 +9,7 @@ server emits today.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,17 @@ def all_schemas() -> dict[str, dict[str, Any]]:
             schema = dict(yaml.safe_load(f))
         found[schema["$id"]] = schema
     return found
+
+
+@cache
+def field_caps(sid: str) -> dict[str, int]:
+    """The maxLength of each capped string field of a schema, by field name."""
+    schema = all_schemas().get(sid, {})
+    return {
+        name: int(prop["maxLength"])
+        for name, prop in schema.get("properties", {}).items()
+        if "maxLength" in prop
+    }
 
 
 def register_schemas(event_logger: Any) -> None:

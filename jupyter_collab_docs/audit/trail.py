@@ -30,7 +30,8 @@ from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from ..identity import Actor
-from .schemas import SCHEMA_BASE, InvalidAuditEvent, register_schemas, schema_id
+from .ratelimit import RefusalLimiter
+from .schemas import SCHEMA_BASE, InvalidAuditEvent, field_caps, register_schemas, schema_id
 from .sinks import FileSink, KafkaSink, Sink, parse_sink_url
 
 MiB = 1024 * 1024
@@ -41,9 +42,21 @@ _CONTENT_BOUNDARIES = frozenset(
     {"version.created", "version.restored", "document.content_replaced", "document.deleted"}
 )
 
+#: Refusals: caused by the caller, so rate-limited per source (see ratelimit.py).
+REFUSAL = "access.denied"
+
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _clip(sid: str, data: dict[str, Any]) -> None:
+    """Cut strings longer than their schema's maxLength (marked with a final "…"), so an
+    oversize value never makes an emission raise or a line grow without bound."""
+    for key, cap in field_caps(sid).items():
+        value = data.get(key)
+        if isinstance(value, str) and len(value) > cap:
+            data[key] = value[: cap - 1] + "\u2026"
 
 
 def sink_from_url(url: str, data_dir: Path, trail: AuditTrail) -> Sink:
@@ -138,6 +151,21 @@ class AuditTrail(LoggingConfigurable):
         cannot take them (the oldest are dropped past it; the sinks still have them).""",
     ).tag(config=True)
 
+    refusals_per_source = Int(
+        20,
+        help="""access.denied events recorded per source (a user, or the address of an
+        unauthenticated caller) per refusal_interval; the others are counted, and the
+        count is logged once per interval.""",
+    ).tag(config=True)
+
+    refusals_total = Int(
+        200, help="access.denied events recorded per refusal_interval, all sources together."
+    ).tag(config=True)
+
+    refusal_interval = Float(
+        60.0, help="Seconds of the refusal rate limit's window (and of its dropped-count log)."
+    ).tag(config=True)
+
     def __init__(
         self,
         node: str,
@@ -165,6 +193,9 @@ class AuditTrail(LoggingConfigurable):
         self._activity_lock: asyncio.Lock | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._early: list[tuple[str, dict[str, Any]]] | None = []  # events before start
+        self._refusals = RefusalLimiter(
+            self.refusals_per_source, self.refusals_total, self.refusal_interval
+        )
         self._started = False
         self._closed = False
 
@@ -215,8 +246,15 @@ class AuditTrail(LoggingConfigurable):
     ) -> None:
         """Record one event of ``kind`` (e.g. "document.created") by ``actor``.
 
-        Raises :class:`InvalidAuditEvent` if the event does not match its schema."""
+        Raises :class:`InvalidAuditEvent` if the event does not match its schema (a
+        string longer than its schema's maxLength is cut, not refused). An
+        ``access.denied`` past the refusal rate limit of its source is counted and not
+        recorded; its source is the user, or the ``source`` field (the caller's address)."""
         name = actor.username if isinstance(actor, Actor) else actor
+        if kind == REFUSAL:
+            source = f"user:{name}" if name is not None else f"addr:{fields.get('source')}"
+            if not self._refusals.allow(source):
+                return
         if document_id is not None:
             if kind in _CONTENT_BOUNDARIES:
                 self._end_bursts(lambda key, burst: key[0] == document_id)
@@ -246,6 +284,7 @@ class AuditTrail(LoggingConfigurable):
             if key in data:
                 raise InvalidAuditEvent(f"{kind}: field {key!r} is reserved")
         data.update(fields)
+        _clip(sid, data)
         try:
             if self._closed:
                 # Nothing to deliver to any more; still check the event (a bug is a bug).
@@ -271,8 +310,35 @@ class AuditTrail(LoggingConfigurable):
                 sink.write(line, event)
             except Exception:
                 self.log.exception("audit: sink %s failed; event: %s", sink.url, line)
-        if event.get("document_id") is not None:
+        # An owner's feed shows what signed-in people did: an anonymous refusal (anyone
+        # can cause one) stays in the sinks only.
+        anonymous_refusal = event.get("kind") == REFUSAL and event.get("actor") is None
+        if event.get("document_id") is not None and not anonymous_refusal:
             self._keep_activity(json.loads(line))
+
+    # -- refusals ------------------------------------------------------------------------
+
+    @property
+    def refusals_dropped(self) -> int:
+        """access.denied events not recorded (rate limit) since the trail was made."""
+        return self._refusals.dropped_total
+
+    def report_dropped_refusals(self, now: float | None = None) -> None:
+        """Log how many refusals were not recorded since the last report (the sweeper
+        calls this; at most once per refusal_interval unless ``now`` is None)."""
+        report = self._refusals.take_report(now)
+        if report is not None:
+            dropped, sources = report
+            self.log.warning(
+                "audit: %d access.denied events not recorded (more than %d per %g s from "
+                "one source, or %d from all; %d sources); %d since start",
+                dropped,
+                self.refusals_per_source,
+                self.refusal_interval,
+                self.refusals_total,
+                sources,
+                self._refusals.dropped_total,
+            )
 
     # -- edit bursts ---------------------------------------------------------------------
 
@@ -327,6 +393,7 @@ class AuditTrail(LoggingConfigurable):
                 self.end_idle_bursts()
             except Exception:
                 self.log.exception("audit: could not record edit bursts")
+            self.report_dropped_refusals(time.monotonic())
 
     # -- the activity feed ---------------------------------------------------------------
 

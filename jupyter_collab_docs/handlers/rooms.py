@@ -21,6 +21,7 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..acl import Permission, can
+from ..documents import is_document_id
 from ..errors import NotFound, StartError
 from ..identity import Actor
 from ..protocol import ProtocolError
@@ -122,10 +123,20 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         # client's delayed ACK makes that up to 40 ms (Node's ws sets it too).
         self.set_nodelay(True)
         collab = self.settings[SETTINGS_KEY]
+        if not is_document_id(doc_id):
+            # Names no document: refused before anything is looked up or recorded (an
+            # id is caller-chosen text; the audit trail must not carry it).
+            self.close(CLOSE_NOT_FOUND, "document not found")
+            return
         if self.refusal is not None:
             who = self.current_user.username if self.current_user else None
-            collab.audit.emit(
-                "access.denied", who, doc_id, attempted="connect", reason=self.refusal[1]
+            collab.audit.emit(  # rate-limited per user, or per address when anonymous
+                "access.denied",
+                who,
+                doc_id,
+                attempted="connect",
+                reason=self.refusal[1],
+                source=self.request.remote_ip or "unknown",
             )
             self.close(*self.refusal)
             return
