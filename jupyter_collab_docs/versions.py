@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from .stores import DocumentStore, VersionRecord
 log = logging.getLogger(__name__)
 
 MAX_LABEL_LENGTH = 200
+#: A version id as made by _snapshot (secrets.token_hex(8)).
+VERSION_ID = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass
@@ -171,6 +174,8 @@ class VersionService:
         return doc
 
     async def _get(self, doc_id: str, version_id: str) -> tuple[VersionRecord, bytes]:
+        if VERSION_ID.fullmatch(version_id) is None:  # not one we made: nothing to look up
+            raise NotFound("no such version")
         found = await self.store.get_version(doc_id, version_id)
         if found is None:
             raise NotFound("no such version")

@@ -44,9 +44,20 @@ async def refused(url: str) -> int | None:
     return await client.closed()
 
 
-async def test_a_malformed_document_id_is_refused_with_nothing_recorded(api, ws_url, collab):
+async def test_a_malformed_document_id_is_refused_with_nothing_recorded(
+    api, ws_url, collab, monkeypatch
+):
     doc_id = await new_doc(api)
     before = len(file_events(audit_file(collab)))
+    looked_up: list[tuple[Any, ...]] = []
+    for name in ("get", "get_version"):
+        real = getattr(collab.store, name)
+
+        async def spy(*args: Any, real: Any = real, name: str = name) -> Any:
+            looked_up.append((name, *(a[:40] for a in args)))
+            return await real(*args)
+
+        monkeypatch.setattr(collab.store, name, spy)
     huge = "a" * 60_000  # the attack's 60 KB id
     cases = [(None, huge), (None, "not-an-id"), ("bob", "b" * 500), ("bob", doc_id.upper())]
     for user, target in cases:
@@ -54,6 +65,11 @@ async def test_a_malformed_document_id_is_refused_with_nothing_recorded(api, ws_
     for path in (f"documents/{'z' * 5000}", "documents/not-an-id/shares"):
         assert (await api("bob", "GET", path)).status == 404
     assert (await api("bob", "GET", "documents/" + doc_id.upper())).status == 404
+    version = await api(
+        "alice", "GET", f"documents/{doc_id}/content", params={"version": "v" * 5000}
+    )
+    assert version.status == 404
+    assert looked_up == [("get", doc_id)]  # only the version's document was looked up
     # nothing at all was recorded for any of them
     assert file_events(audit_file(collab))[before:] == []
     # a well-formed id still works
