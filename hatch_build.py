@@ -23,6 +23,7 @@ WEBAPP = "webapp"
 OUTPUT = Path("jupyter_collab_docs", "static", "webapp")
 # index.html is written last by webapp/build.mjs: it marks a complete build.
 MARKER = "index.html"
+LABEXTENSION_OUTPUT = Path("jupyter_collab_docs", "labextension")
 SOURCES = ("src", "package.json", "package-lock.json", "build.mjs", "tsconfig.json")
 
 
@@ -38,11 +39,24 @@ def newest_mtime(paths: list[Path]) -> float:
     return newest
 
 
+def remove_stale_install_json(root: Path) -> None:
+    """An editable install copies ``labextension/install.json`` into the extension's build
+    output; the wheel maps both to the same path, so the next build would fail with "a
+    second file is being added to the wheel archive". The copy is ours to drop."""
+    copy = root / LABEXTENSION_OUTPUT / "install.json"
+    if (
+        copy.is_file()
+        and copy.read_bytes() == (root / "labextension" / "install.json").read_bytes()
+    ):
+        copy.unlink()
+
+
 class WebAppBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         root = Path(self.root)
+        remove_stale_install_json(root)
         webapp = root / WEBAPP
         marker = root / OUTPUT / MARKER
         if os.environ.get("COLLAB_DOCS_SKIP_WEBAPP"):

@@ -9,4 +9,4 @@ args=()
 if [ "$(id -u)" = "0" ]; then
   args+=(--allow-root)  # Jupyter refuses root unless told; containers often run as root
 fi
-exec .venv/bin/jupyter collab-docs --no-browser "${args[@]}" "$@"
+exec .venv/bin/jupyter collab-docs "${args[@]}" "$@"
