@@ -11,14 +11,14 @@ import os
 import secrets
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Instance, Int, List, Unicode, default, validate
 
-from . import __version__
+from . import __version__, log_through_server
 from .acl import ShareAccess
 from .acl.database import AccessDatabase
 from .acl.directory import AccessDirectory
@@ -181,6 +181,15 @@ class CollabDocsApp(ExtensionApp):
         60.0, help="Seconds a room without sockets stays loaded before it is saved and closed."
     ).tag(config=True)
 
+    shutdown_flush_timeout = Float(
+        10.0,
+        min=0.0,
+        help="""At shutdown, the most seconds rooms wait for the store to take their
+        unwritten updates. Sockets are closed first (1001), so clients reconnect elsewhere
+        or after the restart and send again whatever the store lacks; past this bound
+        (a store that is down) what is left is logged as unwritten and the server exits.""",
+    ).tag(config=True)
+
     write_delay = Float(
         0.05,
         help="""Period of the write tick, in seconds: a room gathers updates until the next
@@ -237,6 +246,8 @@ class CollabDocsApp(ExtensionApp):
     # -- wiring ---------------------------------------------------------------------------
 
     def initialize_settings(self) -> None:
+        if self.serverapp is not None:
+            log_through_server(self.serverapp.log, cast(int, self.serverapp.log_level))
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
         self.store = store_from_url(self.store_url, node=self.node_id)
         self.access_db = AccessDatabase(self.acl_url)
@@ -311,7 +322,11 @@ class CollabDocsApp(ExtensionApp):
         # so the server still stops.
         for name in ("versions", "rooms", "cluster", "audit", "store"):
             service = getattr(self, name, None)
-            if service is not None:
+            if service is None:
+                continue
+            if name == "rooms":
+                await service.close(flush_timeout=self.shutdown_flush_timeout)
+            else:
                 await service.close()
         for name in ("users", "access_db"):
             service = getattr(self, name, None)

@@ -392,13 +392,17 @@ class DocumentRoom:
             # The log is the truth; a damaged doc is simply not folded into a snapshot.
             self._repair.cancel()
             await asyncio.gather(self._repair, return_exceptions=True)
-        if persist:
-            await self.flush()
-            if self._log_length > 0 or self._remote_dirty:
-                await self._compact_quietly()
-        if self._writer is not None:
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
+        try:
+            if persist:
+                await self.flush()
+                if self._log_length > 0 or self._remote_dirty:
+                    await self._compact_quietly()
+        finally:
+            # Also when the flush is cancelled (a shutdown past its bound): a writer left
+            # running would retry a store that is down until the process dies.
+            if self._writer is not None:
+                self._writer.cancel()
+                await asyncio.gather(self._writer, return_exceptions=True)
 
     # -- clients -------------------------------------------------------------------------
 
@@ -771,6 +775,10 @@ class DocumentRoom:
     def backlog_bytes(self) -> int:
         return self._pending_bytes
 
+    @property
+    def backlog_updates(self) -> int:
+        return len(self._pending)
+
     async def _write_loop(self) -> None:
         while True:
             await self._writes_wanted.wait()
@@ -932,6 +940,9 @@ class DocumentRoom:
             await self.compact()
         except StoreError as exc:
             log.error("document %s: compaction failed: %s", self.doc_id, exc)
+
+
+SHUTDOWN_CONCURRENCY = 8  # rooms closing at once at shutdown
 
 
 @dataclass
@@ -1214,7 +1225,15 @@ class RoomManager:
                     except Exception:
                         log.exception("document %s: remote snapshot failed", room.doc_id)
 
-    async def close(self) -> None:
+    async def close(self, flush_timeout: float | None = None) -> None:
+        """Close every room (shutdown): sockets first, then each room's last writes.
+
+        The sockets close at once with 1001, so clients reconnect (to another node, or
+        after the restart) instead of waiting for the store; a y-websocket client resends
+        in its sync step 2 whatever the server it reaches lacks. The writes then get at
+        most ``flush_timeout`` seconds (None: no bound): a store that is down cannot hold
+        shutdown forever. What is still unwritten after it is logged and dropped; the
+        clients that made it still hold it."""
         metrics.unregister(self)
         if self._sweeper is not None:
             self._sweeper.cancel()
@@ -1227,8 +1246,53 @@ class RoomManager:
         for task in list(self._control_tasks):
             task.cancel()
         await asyncio.gather(*self._control_tasks, return_exceptions=True)
-        for doc_id in list(self._rooms):
+        rooms = list(self._rooms.values())
+        for room in rooms:
+            for conn in list(room.clients):
+                conn.close(CLOSE_GOING_AWAY, "server shutting down")
+        # A few at a time: each close may load its document to compact it.
+        limit = asyncio.Semaphore(SHUTDOWN_CONCURRENCY)
+        evictions = [
+            asyncio.create_task(
+                self._evict_at_shutdown(room.doc_id, limit), name=f"close-{room.doc_id}"
+            )
+            for room in rooms
+        ]
+        if not evictions:
+            return
+        _, late = await asyncio.wait(evictions, timeout=flush_timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for room in rooms:
+            if not room.closed:  # cancelled in a before-close hook: stop its writer
+                await room.close(persist=False)
+        unwritten = [room for room in rooms if room.backlog_updates]
+        for room in unwritten:
+            log.error(
+                "document %s: shut down with %s (%d bytes) unwritten",
+                room.doc_id,
+                _plural(room.backlog_updates, "update"),
+                room.backlog_bytes,
+            )
+        if unwritten:
+            log.error(
+                "shutdown: %s left %s (%d bytes) unwritten: the store did not take them "
+                "within shutdown_flush_timeout (%.1f s); the clients that made them still "
+                "hold them and send them again when they reconnect",
+                _plural(len(unwritten), "document"),
+                _plural(sum(room.backlog_updates for room in unwritten), "update"),
+                sum(room.backlog_bytes for room in unwritten),
+                flush_timeout or 0.0,
+            )
+
+    async def _evict_at_shutdown(self, doc_id: str, limit: asyncio.Semaphore) -> None:
+        async with limit:
             try:
                 await self.evict(doc_id, force=True)
             except Exception:
                 log.exception("document %s: could not close cleanly", doc_id)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,0 +1,85 @@
+"""SIGTERM while the document store (FerretDB) is down: the server closes its sockets at
+once with 1001, waits at most ``shutdown_flush_timeout`` for the store, logs what it could
+not write, and exits. The edit it could not write is not lost: the client still holds it
+and sends it again (sync step 2) when it reconnects to a fresh server."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+
+from tests.conftest import RawClient, StandaloneServer, eventually, yclient
+from tests.servers.ferretdb import FerretDB
+
+FLUSH_TIMEOUT = 2.0
+# What shutdown may take on top of the flush bound: the audit trail's one last attempt to
+# store its activity (the MongoDB store's 3 s server-selection timeout) and Jupyter's own.
+SHUTDOWN_SLACK = 8.0
+
+
+async def test_sigterm_during_a_store_outage_exits_in_time_and_the_client_keeps_its_edit(
+    standalone: StandaloneServer, tmp_path
+):
+    db = FerretDB(tmp_path / "ferretdb")
+    db.start()
+    try:
+        standalone.extra_args = [
+            f"--CollabDocsApp.store_url={db.url}collab",
+            f"--CollabDocsApp.shutdown_flush_timeout={FLUSH_TIMEOUT}",
+        ]
+        alice = standalone.cli("users", "add", "alice")
+        standalone.start()
+        doc = standalone.request(
+            "POST", "documents", {"name": "d", "type": "file", "content": "start"}, token=alice
+        )
+        url = f"ws://127.0.0.1:{standalone.port}/api/collab-docs/rooms/{doc['id']}?token={alice}"
+        async with yclient(url) as writer, yclient(url) as watcher:
+            await eventually(lambda: str(writer.text) == str(watcher.text) == "start")
+            raw = await RawClient.connect(url)
+            db.stop()
+            writer.text.insert(len(writer.text), " kept by the client")
+            # the server has the edit (it relayed it), but cannot store it
+            await eventually(lambda: str(watcher.text) == "start kept by the client")
+            await eventually(
+                lambda: "write failed" in standalone.log_path.read_text(errors="replace"),
+                what="a failed write",
+            )
+            process = standalone.process
+            assert process is not None
+            process.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+            # sockets close at once, with "going away", so clients go elsewhere now
+            assert await raw.closed(timeout=FLUSH_TIMEOUT) == 1001
+            deadline = FLUSH_TIMEOUT + SHUTDOWN_SLACK
+            while process.poll() is None and time.monotonic() - sent < 30:
+                time.sleep(0.1)
+            took = time.monotonic() - sent
+            assert process.poll() is not None, f"still running {took:.0f} s after SIGTERM"
+            assert took < deadline, f"shutdown took {took:.1f} s (bound {deadline} s)"
+            standalone.process = None
+            log = standalone.log_path.read_text(errors="replace")
+            assert re.search(
+                rf"document {doc['id']}: shut down with \d+ updates? \(\d+ bytes\) unwritten", log
+            ), log[-3000:]
+            assert re.search(r"shutdown: 1 document left \d+ updates? \(\d+ bytes\)", log)
+
+            # The store comes back, a fresh server starts: the edit is not stored ...
+            db.start()
+            standalone.start()
+            content = standalone.request("GET", f"documents/{doc['id']}/content", token=alice)
+            assert content["content"] == "start"
+            # ... until the client, which kept it, reconnects and sends it again.
+            async with yclient(url, doc=writer.doc):
+                await eventually(
+                    lambda: (
+                        standalone.request("GET", f"documents/{doc['id']}/content", token=alice)[
+                            "content"
+                        ]
+                        == "start kept by the client"
+                    ),
+                    what="the client's edit stored by the fresh server",
+                )
+    finally:
+        standalone.stop()
+        db.stop()
