@@ -233,6 +233,51 @@ class CollabDocsApp(ExtensionApp):
         help="Under JupyterHub, users holding this scope are administrators.",
     ).tag(config=True)
 
+    # Abuse limits (issue #12): what one user may hold. 0 turns a limit off.
+
+    max_documents_per_user = Int(
+        1000,
+        min=0,
+        help="""Documents a user may own; past it, creating one answers 403. Administrators
+        are exempt (and the documents import CLI, which is theirs).""",
+    ).tag(config=True)
+
+    max_shares_per_document = Int(
+        100,
+        min=0,
+        help="""User and group shares a document may have (the share link is not counted);
+        past it, a share to one more principal answers 403. Changing an existing share's
+        role is always possible.""",
+    ).tag(config=True)
+
+    max_awareness_state_bytes = Int(
+        64 * 1024,
+        min=0,
+        help="""Largest awareness state (JSON bytes) of one client (a cursor, a selection,
+        a name: a few hundred bytes); a bigger one closes its socket with 4413.""",
+    ).tag(config=True)
+
+    max_awareness_room_bytes = Int(
+        4 * MiB,
+        min=0,
+        help="""Awareness bytes a room keeps for its clients on this node; an update that
+        would pass it closes its socket with 4429 (reconnect later).""",
+    ).tag(config=True)
+
+    max_sockets_per_user_room = Int(
+        20,
+        min=0,
+        help="""Sockets one user may hold on one document's room on this node (tabs,
+        devices); one more is closed with 4429. Administrators are exempt.""",
+    ).tag(config=True)
+
+    max_sockets_per_user = Int(
+        100,
+        min=0,
+        help="""Room sockets one user may hold on this node, all documents together; one
+        more is closed with 4429. Administrators are exempt.""",
+    ).tag(config=True)
+
     store: DocumentStore
     access_db: AccessDatabase
     users: AccessDirectory
@@ -262,6 +307,10 @@ class CollabDocsApp(ExtensionApp):
             idle_timeout=self.room_idle_timeout,
             awareness_timeout=self.awareness_timeout,
             revalidate_interval=self.revalidate_interval,
+            max_awareness_state_bytes=self.max_awareness_state_bytes,
+            max_awareness_room_bytes=self.max_awareness_room_bytes,
+            max_sockets_per_user_room=self.max_sockets_per_user_room,
+            max_sockets_per_user=self.max_sockets_per_user,
         )
         self.audit = AuditTrail(
             self.node_id,
@@ -273,8 +322,19 @@ class CollabDocsApp(ExtensionApp):
         )
         self.cluster = bus_from_url(self.cluster_url, self.node_id, parent=self)
         self.rooms = RoomManager(self.store, config, on_edit=self.audit.edit, bus=self.cluster)
-        self.documents = DocumentService(self.store, self.rooms, access, self.audit)
-        self.sharing = SharingService(self.documents, access, self.rooms)
+        self.documents = DocumentService(
+            self.store,
+            self.rooms,
+            access,
+            self.audit,
+            max_documents_per_user=self.max_documents_per_user,
+        )
+        self.sharing = SharingService(
+            self.documents,
+            access,
+            self.rooms,
+            max_shares_per_document=self.max_shares_per_document,
+        )
         policy = VersionPolicy(idle=self.auto_version_idle, interval=self.auto_version_interval)
         self.versions = VersionService(self.documents, self.store, self.rooms, policy)
         self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})

@@ -6,8 +6,11 @@ Handlers call this and nothing below it. A document the caller may not read rais
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -72,12 +75,48 @@ def validate_name(name: Any) -> str:
 
 class DocumentService:
     def __init__(
-        self, store: DocumentStore, rooms: RoomManager, access: AccessService, audit: AuditTrail
+        self,
+        store: DocumentStore,
+        rooms: RoomManager,
+        access: AccessService,
+        audit: AuditTrail,
+        *,
+        max_documents_per_user: int = 0,
     ):
         self.store = store
         self.rooms = rooms
         self.access = access
         self.audit = audit
+        #: Documents a user may own (0: no cap); administrators are exempt.
+        self.max_documents_per_user = max_documents_per_user
+        self._creating: dict[str, tuple[asyncio.Lock, int]] = {}  # user -> (lock, users)
+
+    @asynccontextmanager
+    async def _one_create_at_a_time(self, username: str) -> AsyncIterator[None]:
+        """A user's creations one after the other, so two at once cannot both pass the
+        quota (per process: nodes of a cluster may each let one through)."""
+        lock, users = self._creating.get(username, (asyncio.Lock(), 0))
+        self._creating[username] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._creating[username]
+            if users == 1:
+                del self._creating[username]
+            else:
+                self._creating[username] = (lock, users - 1)
+
+    async def _check_quota(self, actor: Actor) -> None:
+        limit = self.max_documents_per_user
+        if limit <= 0 or actor.is_admin:
+            return
+        count = len(await self.store.list_documents(owner=actor.username))  # indexed
+        if count >= limit:
+            raise Forbidden(
+                f"you own {count} documents, the most allowed (max_documents_per_user); "
+                "delete some first"
+            )
 
     async def _authorize(
         self, actor: Actor, doc_id: str, permission: Permission, link: str | None = None
@@ -122,9 +161,21 @@ class DocumentService:
             raise Unavailable(f"the document could not be loaded: {exc}") from exc
 
     async def list_documents(self, actor: Actor) -> list[dict[str, Any]]:
-        records = await self.store.list_documents()
-        roles = await self.access.readable(actor, records)
-        return [model(r, roles[r.id]) for r in records if r.id in roles]
+        """What the actor may read, newest modified first: their own documents (by the
+        owner index) and those shared with them or their groups (by the access
+        database's principal index); never a scan of every document, except for an
+        administrator, who may read them all."""
+        if actor.is_admin:
+            return [model(r, "owner") for r in await self.store.list_documents()]
+        own = await self.store.list_documents(owner=actor.username)
+        shared = await self.access.shared_with(actor)
+        mine = {r.id for r in own}
+        wanted = [doc_id for doc_id in shared if doc_id not in mine and is_document_id(doc_id)]
+        found = await asyncio.gather(*(self.store.get(doc_id) for doc_id in wanted))
+        listed = [(r, "owner") for r in own]
+        listed += [(r, shared[r.id]) for r in found if r is not None]
+        listed.sort(key=lambda pair: pair[0].modified, reverse=True)
+        return [model(r, role) for r, role in listed]
 
     async def create(
         self, actor: Actor, name: Any, doc_type: Any, content: Any = None
@@ -138,16 +189,19 @@ class DocumentService:
             )
         except ContentError as exc:
             raise BadRequest(str(exc)) from exc
-        now = datetime.now(timezone.utc)
-        record = DocumentRecord(
-            id=new_document_id(),
-            name=name,
-            type=doc_type,
-            owner=actor.username,
-            created=now,
-            modified=now,
-        )
-        await self.store.create(record, initial_state(doc_type, content))
+        state = initial_state(doc_type, content)
+        async with self._one_create_at_a_time(actor.username):
+            await self._check_quota(actor)  # nothing is written past it
+            now = datetime.now(timezone.utc)
+            record = DocumentRecord(
+                id=new_document_id(),
+                name=name,
+                type=doc_type,
+                owner=actor.username,
+                created=now,
+                modified=now,
+            )
+            await self.store.create(record, state)
         self.audit.emit("document.created", actor, record.id, name=name, type=doc_type)
         return model(record, "owner")
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import json
 import logging
 import random
 import time
@@ -101,6 +102,11 @@ class RoomConfig:
     idle_timeout: float = 60.0
     awareness_timeout: float = 30.0
     max_client_ids: int = 4
+    # Awareness and socket caps (issue #12; the app's traits say why these defaults).
+    max_awareness_state_bytes: int = 64 * 1024
+    max_awareness_room_bytes: int = 4 * 1024 * 1024
+    max_sockets_per_user_room: int = 20
+    max_sockets_per_user: int = 100
     revalidate_interval: float = 30.0
     # In a cluster, how long a stored update that yrs keeps pending (its dependency is
     # missing) stays in the log, waiting for the dependency, before it is quarantined.
@@ -117,6 +123,7 @@ class _AwarenessSlot:
     state: Any
     updated: float
     owner: Connection
+    size: int = 0  # bytes of the client's JSON state, counted against the room's cap
 
 
 @dataclass
@@ -139,6 +146,11 @@ class _Remote:
 REMOTE: Any = _Remote()
 
 NO_STRUCTS = b"\x00"  # a Yjs v1 update whose first varuint (structs' client count) is 0
+
+
+def _json_size(state: Any) -> int:
+    """Bytes of an awareness state as JSON (compact, as y-protocols writes it)."""
+    return len(json.dumps(state, separators=(",", ":")).encode("utf-8"))
 
 
 def clocks(state_vector: bytes) -> dict[int, int]:
@@ -262,6 +274,7 @@ class DocumentRoom:
         self.last_version = time.monotonic()
         self.contributions: dict[str, dict[str, int]] = {}
         self._awareness: dict[int, _AwarenessSlot] = {}
+        self._awareness_bytes = 0  # sum of the slots' sizes
         self._outbox: list[tuple[bytes, Connection | None]] = []
         self._broadcast_scheduled = False
         self._pending: list[PendingUpdate] = []
@@ -557,10 +570,18 @@ class DocumentRoom:
         owned = self.clients.get(conn)
         if owned is None:
             return
+        state_cap = self.config.max_awareness_state_bytes
+        room_cap = self.config.max_awareness_room_bytes
+        # y-websocket clients echo the states they were sent, so a frame may carry the
+        # whole room's; past that (and one state more) it is not even decoded.
+        if state_cap and room_cap and len(payload) > room_cap + state_cap:
+            self._refuse_awareness(conn, CLOSE_TOO_LARGE, "awareness update too large")
+            return
+        entries = protocol.decode_awareness(payload)
         now = time.monotonic()
         changed: list[int] = []
         removed: list[AwarenessEntry] = []
-        for entry in protocol.decode_awareness(payload):
+        for entry in entries:
             cid = entry.client_id
             slot = self._awareness.get(cid)
             if cid not in owned:
@@ -582,16 +603,34 @@ class DocumentRoom:
             if entry.state is None:
                 if slot is not None:
                     del self._awareness[cid]
+                    self._awareness_bytes -= slot.size
                     removed.append(AwarenessEntry(cid, entry.clock, None))
                 continue
+            # The frame's size bounds a lone state's; several are measured one by one.
+            size = len(payload) if len(entries) == 1 else _json_size(entry.state)
+            if state_cap and size > state_cap:
+                self._refuse_awareness(conn, CLOSE_TOO_LARGE, "awareness state too large")
+                return
+            growth = size - (slot.size if slot is not None else 0)
+            if room_cap and growth > 0 and self._awareness_bytes + growth > room_cap:
+                log.warning("document %s: awareness full, closing a socket", self.doc_id)
+                self._refuse_awareness(conn, CLOSE_RATE_LIMITED, "room awareness full")
+                return
             state = entry.state if isinstance(entry.state, dict) else {}
             state["user"] = conn.actor.awareness_user()
-            self._awareness[cid] = _AwarenessSlot(entry.clock, state, now, conn)
+            self._awareness[cid] = _AwarenessSlot(entry.clock, state, now, conn, size)
+            self._awareness_bytes += growth
             changed.append(cid)
         if removed:
             self._send_awareness(removed)
         if changed:
             self._send_awareness(self._entries(changed))
+
+    def _refuse_awareness(self, conn: Connection, code: int, reason: str) -> None:
+        """Close a socket over an awareness cap; its states leave the room with it (also
+        those this frame set: the others never saw them, a removal is harmless)."""
+        self.leave(conn)
+        conn.close(code, reason)
 
     def _send_awareness(self, entries: list[AwarenessEntry], *, publish: bool = True) -> None:
         """Tell this node's sockets (and, for this node's clients, the other nodes)."""
@@ -612,6 +651,7 @@ class DocumentRoom:
         entries = []
         for cid in client_ids:
             slot = self._awareness.pop(cid)
+            self._awareness_bytes -= slot.size
             entries.append(AwarenessEntry(cid, slot.clock + 1, None))
         if entries:
             self._send_awareness(entries)
@@ -1006,6 +1046,24 @@ class RoomManager:
     @property
     def rooms(self) -> dict[str, DocumentRoom]:
         return self._rooms
+
+    def socket_refusal(self, actor: Actor, room: DocumentRoom) -> str | None:
+        """Why one more socket of ``actor`` on ``room`` is refused (the per-user socket
+        caps of this node: each socket costs buffers and awareness), or None.
+        Administrators are exempt."""
+        if actor.is_admin:
+            return None
+        name = actor.username
+        per_room, per_user = self.config.max_sockets_per_user_room, self.config.max_sockets_per_user
+        if per_room and sum(1 for c in room.clients if c.actor.username == name) >= per_room:
+            return f"too many sockets of yours on this document (at most {per_room})"
+        if per_user:
+            held = sum(
+                1 for r in self._rooms.values() for c in r.clients if c.actor.username == name
+            )
+            if held >= per_user:
+                return f"too many sockets of yours on this server (at most {per_user})"
+        return None
 
     @asynccontextmanager
     async def _locked(self, doc_id: str) -> AsyncIterator[None]:

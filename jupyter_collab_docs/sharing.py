@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .acl import LINK, ROLES, AccessService, Permission, can, can_grant
+from .acl import LINK, ROLES, AccessService, Permission, ShareLimitReached, can, can_grant
 from .documents import DocumentService
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .identity import Actor
@@ -38,10 +38,19 @@ def validate_role(principal: str, role: Any) -> str:
 
 
 class SharingService:
-    def __init__(self, documents: DocumentService, access: AccessService, rooms: RoomManager):
+    def __init__(
+        self,
+        documents: DocumentService,
+        access: AccessService,
+        rooms: RoomManager,
+        *,
+        max_shares_per_document: int = 0,
+    ):
         self.documents = documents
         self.access = access
         self.rooms = rooms
+        #: User and group shares a document may have (0: no cap); everyone is held to it.
+        self.max_shares_per_document = max_shares_per_document
 
     async def shares(self, actor: Actor, doc_id: str, link: str | None) -> list[dict[str, str]]:
         record, _ = await self.documents.role(actor, doc_id, link)
@@ -62,7 +71,15 @@ class SharingService:
         current = {s.principal: s.role for s in await self.access.shares(record)}.get(principal)
         if not can_grant(mine, role, current):
             raise Forbidden(f"your role '{mine}' may share up to editor, not change owners")
-        token = await self.access.grant(doc_id, principal, role, actor.username)
+        try:
+            token = await self.access.grant(
+                doc_id, principal, role, actor.username, self.max_shares_per_document
+            )
+        except ShareLimitReached as exc:
+            raise Forbidden(
+                f"the document already has {exc.count} shares, the most allowed "
+                f"(max_shares_per_document); remove one first"
+            ) from None
         kind = "share.granted" if current is None else "share.changed"
         self.documents.audit.emit(
             kind, actor, doc_id, principal=principal, role=role, previous_role=current

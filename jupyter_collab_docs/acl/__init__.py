@@ -1,6 +1,6 @@
 """Access control: roles and permissions, and who holds which role on a document."""
 
-from .access import LINK, AccessService, Share, ShareAccess
+from .access import LINK, AccessService, Share, ShareAccess, ShareLimitReached
 from .policy import ROLES, Permission, Role, can, can_grant
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Role",
     "Share",
     "ShareAccess",
+    "ShareLimitReached",
     "can",
     "can_grant",
 ]

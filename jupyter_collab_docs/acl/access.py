@@ -45,6 +45,14 @@ def _insert_ignore(dialect: str, model: Any, values: dict[str, Any]) -> Any:
     return sqlite_insert(model).values(**values).on_conflict_do_nothing()
 
 
+class ShareLimitReached(Exception):
+    """A grant to a new principal would pass the document's share cap; nothing changed."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"the document has {count} shares")
+        self.count = count
+
+
 def principals_of(actor: Actor) -> list[str]:
     return [f"user:{actor.username}", *(f"group:{g}" for g in sorted(actor.groups))]
 
@@ -58,11 +66,19 @@ class AccessService(Protocol):
     async def readable(self, actor: Actor, records: list[DocumentRecord]) -> dict[str, str]:
         """Role by document id, for the documents of ``records`` the actor may read."""
 
+    async def shared_with(self, actor: Actor) -> dict[str, str]:
+        """Role by document id, for every document shared with the actor or one of their
+        groups (not the ones they created; not share links): an indexed look-up."""
+
     async def shares(self, record: DocumentRecord) -> list[Share]: ...
 
-    async def grant(self, doc_id: str, principal: str, role: str, by: str) -> str | None:
+    async def grant(
+        self, doc_id: str, principal: str, role: str, by: str, max_shares: int = 0
+    ) -> str | None:
         """Set a principal's role; for ``link`` returns the new link token when one was
-        created (it is shown once)."""
+        created (it is shown once). ``max_shares`` (0: no cap): a user or group not yet
+        holding a share is refused with :class:`ShareLimitReached` once the document has
+        that many (the link is not counted: a document has at most one)."""
 
     async def revoke(self, doc_id: str, principal: str) -> bool: ...
 
@@ -106,10 +122,19 @@ class ShareAccess:
     async def readable(self, actor: Actor, records: list[DocumentRecord]) -> dict[str, str]:
         if actor.is_admin:
             return {r.id: "owner" for r in records}
+        shared = await self.shared_with(actor)
+        result = {}
+        for record in records:
+            if record.owner == actor.username:
+                result[record.id] = "owner"
+            elif record.id in shared:
+                result[record.id] = shared[record.id]
+        return result
 
+    async def shared_with(self, actor: Actor) -> dict[str, str]:
         def work(session: Session) -> dict[str, str]:
             roles: dict[str, str] = {}
-            rows = session.execute(
+            rows = session.execute(  # the shares_principal index
                 select(ShareRow.document_id, ShareRow.role).where(
                     ShareRow.principal.in_(principals_of(actor))
                 )
@@ -118,14 +143,7 @@ class ShareAccess:
                 roles[doc_id] = stronger(roles.get(doc_id), role) or role
             return roles
 
-        shared = await self.db.run(work)
-        result = {}
-        for record in records:
-            if record.owner == actor.username:
-                result[record.id] = "owner"
-            elif record.id in shared:
-                result[record.id] = shared[record.id]
-        return result
+        return await self.db.run(work)
 
     async def shares(self, record: DocumentRecord) -> list[Share]:
         def work(session: Session) -> list[Share]:
@@ -141,7 +159,9 @@ class ShareAccess:
         creator = Share(f"user:{record.owner}", "owner")
         return [creator, *(s for s in await self.db.run(work) if s != creator)]
 
-    async def grant(self, doc_id: str, principal: str, role: str, by: str) -> str | None:
+    async def grant(
+        self, doc_id: str, principal: str, role: str, by: str, max_shares: int = 0
+    ) -> str | None:
         def work(session: Session) -> str | None:
             # Upserts, so two grants of one principal at once cannot collide (MariaDB's
             # repeatable reads would not even let the loser see the winner's row).
@@ -161,6 +181,8 @@ class ShareAccess:
                     update(LinkRow).where(LinkRow.document_id == doc_id).values(role=role)
                 )
                 return None
+            if max_shares > 0:
+                self._check_share_cap(session, doc_id, principal, max_shares)
             values = {
                 "document_id": doc_id,
                 "principal": principal,
@@ -173,6 +195,17 @@ class ShareAccess:
             return None
 
         return await self.db.run(work)
+
+    @staticmethod
+    def _check_share_cap(session: Session, doc_id: str, principal: str, cap: int) -> None:
+        # FOR UPDATE: on MariaDB it locks the document's range of the unique index, so
+        # concurrent grants (other threads, other nodes) count one after the other; the
+        # SQLite database has a single writer thread anyway.
+        held = session.scalars(
+            select(ShareRow.principal).where(ShareRow.document_id == doc_id).with_for_update()
+        ).all()
+        if principal not in held and len(held) >= cap:
+            raise ShareLimitReached(len(held))
 
     async def revoke(self, doc_id: str, principal: str) -> bool:
         def work(session: Session) -> bool:

@@ -30,6 +30,7 @@ from ..rooms import (
     CLOSE_LOAD_FAILED,
     CLOSE_NOT_FOUND,
     CLOSE_PROTOCOL_ERROR,
+    CLOSE_RATE_LIMITED,
     CLOSE_TOO_LARGE,
     DocumentRoom,
     RoomLoadError,
@@ -161,6 +162,12 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             self.close(CLOSE_LOAD_FAILED, "the document could not be loaded")
             return
         if self.ws_connection is None:  # the client left while the room loaded
+            return
+        # Checked right before joining (no await in between), so sockets opening at
+        # once cannot all pass the per-user caps.
+        too_many = collab.rooms.socket_refusal(self.actor, room)
+        if too_many is not None:
+            self.close(CLOSE_RATE_LIMITED, too_many)
             return
         self.room = room
         room.join(self)
