@@ -53,6 +53,7 @@ from .identity import Actor
 from .metrics import RoomStats
 from .protocol import AwarenessEntry
 from .stores import DocumentStore, LoadedDocument, PendingUpdate, StoredUpdate, StoreError
+from .stores.containment import SnapshotContent
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +298,7 @@ class DocumentRoom:
         self._remote_dirty = False  # holds updates of other nodes not in a snapshot of ours
         self.last_remote_snapshot = time.monotonic()
         self.next_resync = 0.0
-        self._uncontained: dict[int, float] = {}  # log seq -> when first seen pending
+        self._uncontained: dict[str, float] = {}  # log record id -> when first seen pending
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -872,39 +873,43 @@ class DocumentRoom:
         The log is shared: other nodes (or other servers on the same store) append to it,
         and a message of theirs may never have reached this doc. So the doc first takes
         in whatever the store holds that it lacks (which also heals it and its sockets),
-        and the fold stops before the first record the snapshot does not contain (one
-        yrs keeps pending for a missing dependency, say): nothing the doc does not hold
-        is ever deleted. Pending local updates may already be in the snapshot: when they
-        land in the log later they are duplicates, which load ignores. A snapshot that
-        does not rebuild the same state (yrs cannot always encode what odd updates left
-        behind) is not stored; the log stays as it is."""
+        and the fold deletes only the records the snapshot provably contains, one by
+        one (structs and deletions; never "everything up to a number": numbers may
+        repeat or run backwards on some stores). A record it does not contain (one yrs
+        keeps pending for a missing dependency, or one that landed after the load) stays.
+        Pending local updates may already be in the snapshot: when they land in the log
+        later they are duplicates, folded next time. A snapshot that does not rebuild the
+        same state (yrs cannot always encode what odd updates left behind) is not stored;
+        the log stays as it is."""
         async with self._compact_lock:
             if self._damaged:
                 return  # never fold a half-applied update into the snapshot
             loaded = await self.store.load(self.doc_id)
+            written_before = self._log_length
             if not self._heal_from(loaded) or self._damaged:
                 return
             was_dirty, self._remote_dirty = self._remote_dirty, False
             snapshot = self.doc.get_update()
             check: Doc[Any] = Doc()
             check.apply_update(snapshot)
-            state = check.get_state()
-            if clocks(state) != clocks(self.doc.get_state()):
+            if clocks(check.get_state()) != clocks(self.doc.get_state()):
                 log.warning("document %s: snapshot does not round-trip; log kept", self.doc_id)
                 self._remote_dirty = was_dirty
                 return
-            upto = await self._fold_limit(loaded, state)
-            if upto is None:
-                self._remote_dirty = was_dirty
-                return
+            folded = await self._foldable(loaded, SnapshotContent.of_doc(check))
+            stored = False
             try:
-                await self.store.compact(self.doc_id, snapshot, upto)
-            except BaseException:
-                self._remote_dirty = self._remote_dirty or was_dirty
-                raise
+                if folded is not None:
+                    stored = await self.store.compact(self.doc_id, snapshot, folded)
+            finally:
+                if not stored:
+                    self._remote_dirty = self._remote_dirty or was_dirty
+            if not stored or folded is None:
+                return
             self.stats.compactions += 1
             self.last_remote_snapshot = time.monotonic()
-            self._log_length = sum(1 for record in loaded.updates if record.seq > upto)
+            written_since = self._log_length - written_before
+            self._log_length = len(loaded.updates) - len(folded) + written_since
 
     def _heal_from(self, loaded: LoadedDocument) -> bool:
         """Apply into the doc what the stored records hold that it lacks. False if the
@@ -931,38 +936,39 @@ class DocumentRoom:
             return False
         return True
 
-    async def _fold_limit(self, loaded: LoadedDocument, state: bytes) -> int | None:
-        """The last seq that may be folded into a snapshot of ``state``: every record up to
-        it is contained; None if not even the stored snapshot is.
+    async def _foldable(
+        self, loaded: LoadedDocument, content: SnapshotContent
+    ) -> list[StoredUpdate] | None:
+        """The loaded records a snapshot with ``content`` may fold: each one it contains,
+        wherever it sits in the log; None if it does not even contain the stored snapshot.
 
         A record the doc cannot contain even after healing from the store is pending in
         yrs: it depends on an update that no record holds. In a cluster that update may
         still be on its way (or only in the memory of a node that snapshots it soon), so
-        the fold stops before the record for ``pending_grace`` seconds; after that (at
-        once on a single node, where nothing else could bring it) the record is
-        quarantined: kept aside for inspection, out of the log, never silently deleted.
+        the record stays in the log for ``pending_grace`` seconds; after that (at once on
+        a single node, where nothing else could bring it) it is quarantined: kept aside
+        for inspection, out of the log, never silently deleted.
         """
-        if loaded.snapshot is not None and not contained(loaded.snapshot.data, state):
+        if loaded.snapshot is not None and not content.contains(loaded.snapshot.data):
             log.warning("document %s: the stored snapshot is not contained; log kept", self.doc_id)
             return None
         grace = self.config.pending_grace if self.cluster else 0.0
         now = time.monotonic()
-        waiting: dict[int, float] = {}
-        upto = loaded.last_seq
+        waiting: dict[str, float] = {}
+        folded: list[StoredUpdate] = []
         for record in loaded.updates:
-            if contained(record.data, state):
+            if content.contains(record.data):
+                folded.append(record)
                 continue
-            first_seen = self._uncontained.get(record.seq, now)
+            first_seen = self._uncontained.get(record.id, now)
             if now - first_seen < grace:
-                waiting[record.seq] = first_seen
-                upto = record.seq - 1
+                waiting[record.id] = first_seen
                 log.info(
-                    "document %s: record %d waits for a missing dependency; folding up to %d",
+                    "document %s: record %d waits for a missing dependency; kept in the log",
                     self.doc_id,
                     record.seq,
-                    upto,
                 )
-                break
+                continue
             log.error(
                 "document %s: update seq %d depends on updates nobody stored; quarantined",
                 self.doc_id,
@@ -972,8 +978,7 @@ class DocumentRoom:
                 self.doc_id, record, "pending: its dependencies were never stored"
             )
         self._uncontained = waiting
-        floor = loaded.snapshot.seq if loaded.snapshot is not None else 0
-        return upto if upto >= floor else None
+        return folded
 
     async def _compact_quietly(self) -> None:
         try:

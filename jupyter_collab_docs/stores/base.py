@@ -7,6 +7,7 @@ the document service only ever talk to this interface, never to a driver.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,19 +52,25 @@ class PendingUpdate:
 
 @dataclass
 class StoredUpdate:
-    """One record read back from the log (or the snapshot, with ``seq`` of its fold)."""
+    """One record read back from the log, or the snapshot.
+
+    ``id`` names the record in its store: what ``compact`` and ``quarantine`` delete.
+    ``seq`` only orders the log (the order records are applied in); it is not unique or
+    dense on every backend, so nothing may be decided by comparing it. A snapshot's
+    ``seq`` is the highest log number folded into it so far (for messages only)."""
 
     seq: int
     data: bytes
+    id: str
 
 
 @dataclass
 class LoadedDocument:
-    """Everything needed to rebuild a document: the snapshot, then the log after it.
+    """Everything needed to rebuild a document: the snapshot, then every record in the
+    log, whatever its number (a record the snapshot already holds is a harmless
+    duplicate: Yjs updates are idempotent).
 
-    ``last_seq`` is the sequence number of the newest record read; a compaction may fold
-    the log up to it.
-    """
+    ``last_seq`` is the highest sequence number read, for messages only."""
 
     snapshot: StoredUpdate | None
     updates: list[StoredUpdate] = field(default_factory=list)
@@ -83,12 +90,17 @@ class StoreError(Exception):
 class DocumentStore(abc.ABC):
     """Durable home of documents. Implementations must not block the event loop.
 
-    Invariants every backend keeps:
+    Invariants every backend keeps (docs/architecture.md, "Durability"):
 
-    * ``append`` is atomic per call and keeps the order of the updates it is given.
-    * ``compact`` replaces the snapshot and drops the log records it folded in one atomic
-      step, or, where the backend cannot, writes the snapshot first and deletes after, so
-      a crash leaves duplicates (harmless: Yjs updates are idempotent), never a gap.
+    * ``append`` is atomic per call, keeps the order of the updates it is given, and
+      once it returns, every later ``load`` reads them: no number it hands out, however
+      the backend's counter misbehaves, hides a record or makes it collide.
+    * ``load`` reads the snapshot and every record of the log.
+    * ``compact`` deletes exactly the records it is given, never "everything up to N",
+      and stores a snapshot only in place of one it contains. It replaces the snapshot and
+      drops the records in one atomic step, or, where the backend cannot, writes the
+      snapshot first and deletes after, so a crash leaves duplicates (harmless: Yjs
+      updates are idempotent), never a gap.
     """
 
     @abc.abstractmethod
@@ -129,11 +141,19 @@ class DocumentStore(abc.ABC):
 
     @abc.abstractmethod
     async def load(self, doc_id: str) -> LoadedDocument:
-        """The snapshot and every log record after it, in order."""
+        """The snapshot and every record of the log, in log order."""
 
     @abc.abstractmethod
-    async def compact(self, doc_id: str, snapshot: bytes, upto_seq: int) -> None:
-        """Store ``snapshot`` as the state folding every record with seq <= upto_seq."""
+    async def compact(self, doc_id: str, snapshot: bytes, folded: Sequence[StoredUpdate]) -> bool:
+        """Store ``snapshot`` and delete exactly the ``folded`` records (read by ``load``),
+        which the caller has checked the snapshot contains
+        (:class:`~jupyter_collab_docs.stores.containment.SnapshotContent`).
+
+        The snapshot replaces the stored one only if it contains it: a compaction that
+        started from an older state never undoes a newer one. Returns False, storing and
+        deleting nothing, when it does not (another writer compacted meanwhile: load
+        again and retry), when the document is gone, or when another node is compacting
+        it."""
 
     @abc.abstractmethod
     async def quarantine(

@@ -4,17 +4,22 @@ It also runs on FerretDB (v1, SQLite handler), which the tests use, so it relies
 transactions and no multi-document atomicity; every invariant of
 :class:`~jupyter_collab_docs.stores.base.DocumentStore` is kept by the order of writes:
 
-* Sequence numbers are per document: ``append`` reserves a block with one ``$inc`` on the
-  document's record (which also checks that it exists and sets ``modified``), then inserts
-  the records in order. Appends of one document are written one batch at a time by this
-  process, so its records land in seq order. ``delete`` removes the document's record
-  first, and an append that reserved seqs before it cleans up after itself.
-* ``compact`` writes the new snapshot (its chunks, then the pointer record, replaced only
-  if its ``upto_seq`` is >= the stored one), then deletes the folded records: a crash in
-  between leaves duplicates, never a gap. A per-document lease in ``leases`` (owner,
-  expiry) keeps two server nodes from compacting one document at once.
-* ``load`` reads the snapshot, then the log after it, then checks that the snapshot did not
-  change meanwhile (a compaction on another node), and starts over if it did.
+* Sequence numbers are per document and only order the log: ``append`` reserves a block
+  with one ``$inc`` on the document's record (which also checks that it exists and sets
+  ``modified``), then inserts the records in order. Nothing relies on the numbers being
+  dense, unique or increasing: FerretDB's ``$inc`` is not atomic across connections, and
+  hands out a number twice or falls behind. A record refused for a number already taken
+  (the unique index) is numbered again above the highest stored one, and the counter is
+  raised to it; a record's identity is its ``_id``. ``delete`` removes the document's
+  record first, and an append that reserved seqs before it cleans up after itself.
+* ``compact`` writes the new snapshot (its chunks, then the pointer record, swapped on
+  its ``gen`` and only in place of a snapshot it contains), then deletes exactly the
+  records it was given by ``_id``: a crash in between leaves duplicates, never a gap. A
+  per-document lease in ``leases`` (owner, expiry) keeps two server nodes from
+  compacting one document at once.
+* ``load`` reads the snapshot, then every record of the log, then checks that the
+  snapshot did not change meanwhile (a compaction on another node), and starts over if
+  it did.
 * Data bigger than ``chunk_size`` (8 MiB; a BSON document holds 16 MiB at most) is written
   as numbered chunks in ``chunks`` before the record that points at them. The initial
   state given to ``create`` is always a chunk reference inside the document's record, so
@@ -48,7 +53,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -78,6 +83,7 @@ from .base import (
     StoreError,
     VersionRecord,
 )
+from .containment import SnapshotContent
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +98,8 @@ DEFAULT_WRITE_CONCERN = WriteConcern(w="majority", j=True)
 FALLBACK_WRITE_CONCERNS = (WriteConcern(w=1, j=True), WriteConcern(w=1))
 SCHEMA_VERSION = 1
 LOAD_ATTEMPTS = 20
+APPEND_ATTEMPTS = 50
+INITIAL_STATE_ID = "initial"  # the id of the first state given to create, as a snapshot
 
 CODEC_OPTIONS: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=timezone.utc)
 
@@ -481,40 +489,85 @@ class MongoDocumentStore(DocumentStore):
         if not flat:
             return [0] * len(calls)
         with _driver_errors(f"appending to document {doc_id}"):
-            row = await self._documents.find_one_and_update(
-                {"_id": doc_id},
-                {"$inc": {"seq": len(flat)}, "$set": {"modified": _iso(flat[-1].created)}},
-                return_document=ReturnDocument.AFTER,
-            )
-            if row is None:
-                return [0] * len(calls)  # deleted meanwhile: its late updates go nowhere
-            last = int(row["seq"])
-            first = last - len(flat) + 1
-            records = []
-            for seq, update in enumerate(flat, start=first):
-                fields = await self._put_blob(doc_id, "update", update.data)
-                records.append(
-                    {
-                        "doc_id": doc_id,
-                        "seq": seq,
-                        "user": update.user,
-                        "node": update.node,
-                        "created": _iso(update.created),
-                        **fields,
-                    }
-                )
-            await self._updates.insert_many(records, ordered=True)
-            if await self._documents.count_documents({"_id": doc_id}, limit=1) == 0:
-                # Deleted while we wrote: delete may have cleaned up before our insert.
+            numbers = await self._insert_numbered(doc_id, flat)
+            if numbers is None or await self._documents.count_documents({"_id": doc_id}) == 0:
+                # Deleted meanwhile: its late updates go nowhere, and delete may have
+                # cleaned up before our inserts.
                 await self._updates.delete_many({"doc_id": doc_id})
                 await self._chunks.delete_many({"doc_id": doc_id, "kind": {"$ne": "quarantine"}})
                 return [0] * len(calls)
         seqs = []
-        end = first - 1
+        end = -1
         for updates in calls:
             end += len(updates)
-            seqs.append(end if updates else 0)
+            seqs.append(numbers[end] if updates else 0)
         return seqs
+
+    async def _insert_numbered(self, doc_id: str, flat: list[PendingUpdate]) -> list[int] | None:
+        """Insert ``flat`` in order, numbered from the document's counter; the numbers
+        given, or None if the document is gone.
+
+        The counter may hand out a number already in the log (FerretDB's ``$inc`` is not
+        atomic across connections, or a counter was set back): the unique (doc_id, seq)
+        index refuses that record, and the records from it on are numbered again above
+        the highest stored number, which the counter is then raised to. No record is
+        ever dropped for its number."""
+        fields: list[dict[str, Any]] = []
+        numbers: list[int] = []
+        for _ in range(APPEND_ATTEMPTS):
+            rest = flat[len(numbers) :]
+            row = await self._documents.find_one_and_update(
+                {"_id": doc_id},
+                {"$inc": {"seq": len(rest)}, "$set": {"modified": _iso(flat[-1].created)}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if row is None:
+                return None
+            first = int(row["seq"]) - len(rest) + 1
+            while len(fields) < len(flat):  # once, after the first numbers are taken
+                fields.append(await self._put_blob(doc_id, "update", flat[len(fields)].data))
+            records = [
+                {
+                    "doc_id": doc_id,
+                    "seq": first + i,
+                    "user": update.user,
+                    "node": update.node,
+                    "created": _iso(update.created),
+                    **fields[len(numbers) + i],
+                }
+                for i, update in enumerate(rest)
+            ]
+            try:
+                await self._updates.insert_many(records, ordered=True)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if not errors or any(err.get("code") != 11000 for err in errors):
+                    raise
+                landed = min(int(err["index"]) for err in errors)  # ordered: all before it
+                numbers.extend(r["seq"] for r in records[:landed])
+                top = await self._highest_seq(doc_id)
+                log.warning(
+                    "document %s: log number %d is taken (the counter is behind the log, "
+                    "at most %d); numbering %d records again",
+                    doc_id,
+                    records[landed]["seq"],
+                    top,
+                    len(records) - landed,
+                )
+                await self._documents.update_one({"_id": doc_id}, {"$max": {"seq": top}})
+                continue
+            numbers.extend(r["seq"] for r in records)
+            return numbers
+        raise StoreError(
+            f"MongoDB: appending to document {doc_id}: no free log number after "
+            f"{APPEND_ATTEMPTS} attempts"
+        )
+
+    async def _highest_seq(self, doc_id: str) -> int:
+        row = await self._updates.find_one(
+            {"doc_id": doc_id}, {"seq": 1}, sort=[("seq", DESCENDING)]
+        )
+        return int(row["seq"]) if row else 0
 
     async def load(self, doc_id: str) -> LoadedDocument:
         with _driver_errors(f"loading document {doc_id}"):
@@ -529,16 +582,20 @@ class MongoDocumentStore(DocumentStore):
         snapshot: StoredUpdate | None = None
         row = await self._snapshots.find_one({"_id": doc_id})
         if row is not None:
-            snapshot = StoredUpdate(seq=int(row["upto_seq"]), data=await self._get_blob(row))
+            data = await self._get_blob(row)
+            snapshot = StoredUpdate(seq=int(row["upto_seq"]), data=data, id=row["gen"])
         else:
             doc = await self._documents.find_one({"_id": doc_id})
             if doc is not None and doc.get("initial"):
-                snapshot = StoredUpdate(seq=0, data=await self._get_blob(doc["initial"]))
-        after = snapshot.seq if snapshot else 0
+                data = await self._get_blob(doc["initial"])
+                snapshot = StoredUpdate(seq=0, data=data, id=INITIAL_STATE_ID)
+        # Every record, whatever its number: one numbered at or below what a snapshot
+        # folded may still hold content the snapshot lacks.
         updates = []
-        cursor = self._updates.find({"doc_id": doc_id, "seq": {"$gt": after}})
-        async for record in cursor.sort("seq", ASCENDING):
-            updates.append(StoredUpdate(seq=int(record["seq"]), data=await self._get_blob(record)))
+        cursor = self._updates.find({"doc_id": doc_id})
+        async for record in cursor.sort([("seq", ASCENDING), ("_id", ASCENDING)]):
+            data = await self._get_blob(record)
+            updates.append(StoredUpdate(seq=int(record["seq"]), data=data, id=str(record["_id"])))
         # A compaction that ran meanwhile may have deleted records we had yet to read.
         check = await self._snapshots.find_one({"_id": doc_id})
         if (check or {}).get("gen") != (row or {}).get("gen"):
@@ -607,14 +664,14 @@ class MongoDocumentStore(DocumentStore):
             )
         return row["owner"] if row else None
 
-    async def compact(self, doc_id: str, snapshot: bytes, upto_seq: int) -> None:
+    async def compact(self, doc_id: str, snapshot: bytes, folded: Sequence[StoredUpdate]) -> bool:
         token = await self.acquire_lease(doc_id)
         if token is None:
             # Another node is compacting this document; the log stays until next time.
             log.info("document %s: compaction skipped, another node holds the lease", doc_id)
-            return
+            return False
         try:
-            await self._compact_holding(doc_id, snapshot, upto_seq, token)
+            return await self._compact_holding(doc_id, snapshot, folded, token)
         finally:
             try:
                 await self.release_lease(doc_id, token)
@@ -622,46 +679,78 @@ class MongoDocumentStore(DocumentStore):
                 log.warning("document %s: could not release the compaction lease: %s", doc_id, exc)
 
     async def _compact_holding(
-        self, doc_id: str, snapshot: bytes, upto_seq: int, token: str
-    ) -> None:
+        self, doc_id: str, snapshot: bytes, folded: Sequence[StoredUpdate], token: str
+    ) -> bool:
+        content = SnapshotContent.of(snapshot)
         with _driver_errors(f"compacting document {doc_id}"):
-            doc = await self._documents.find_one({"_id": doc_id})
-            if doc is None:
-                return
+            if await self._documents.count_documents({"_id": doc_id}) == 0:
+                return False
             fields = await self._put_blob(doc_id, "snapshot", snapshot)
             ours = [fields["blob"]] if "blob" in fields else []
             if not await self.renew_lease(doc_id, token):
                 await self._drop_blobs(ours)
                 log.warning("document %s: compaction lease lost mid-way; not stored", doc_id)
-                return
-            row = {
-                "_id": doc_id,
-                "upto_seq": upto_seq,
-                "gen": uuid.uuid4().hex,
-                "created": _iso(_now()),
-                **fields,
-            }
+                return False
+            upto = await self._replace_snapshot(doc_id, content, fields, folded)
+            if upto is None:
+                await self._drop_blobs(ours)
+                log.info("document %s: a newer snapshot is stored; nothing folded", doc_id)
+                return False
+            # Only now drop the folded records (exactly those): a crash before leaves
+            # duplicates, never a gap.
+            ids = [ObjectId(record.id) for record in folded]
+            for start in range(0, len(ids), DELETE_SLICE):
+                part = {"_id": {"$in": ids[start : start + DELETE_SLICE]}, "doc_id": doc_id}
+                big = await self._updates.find(
+                    part | {"blob": {"$exists": True}}, {"blob": 1}
+                ).to_list()
+                await self._updates.delete_many(part)
+                await self._drop_blobs([r["blob"] for r in big])
+            # A counter behind what it folded would number new records among old ones.
+            await self._documents.update_one({"_id": doc_id}, {"$max": {"seq": upto}})
+        return True
+
+    async def _replace_snapshot(
+        self,
+        doc_id: str,
+        content: SnapshotContent,
+        fields: dict[str, Any],
+        folded: Sequence[StoredUpdate],
+    ) -> int | None:
+        """Store the snapshot in place of the current one if it contains it (compare and
+        swap on the current one's ``gen``, again while other nodes swap theirs); returns
+        its ``upto_seq``, or None if the stored state holds something it lacks."""
+        for _ in range(LOAD_ATTEMPTS):
+            current = await self._snapshots.find_one({"_id": doc_id})
+            doc = await self._documents.find_one({"_id": doc_id}, {"initial": 1})
+            if doc is None:
+                return None
+            base = current if current is not None else doc.get("initial")
             try:
-                # Replaced only by a snapshot folding at least as much; else the upsert
-                # collides with the newer one.
-                before = await self._snapshots.find_one_and_replace(
-                    {"_id": doc_id, "upto_seq": {"$lte": upto_seq}}, row, upsert=True
+                if base is not None and not content.contains(await self._get_blob(base)):
+                    return None
+            except _Changed:
+                continue  # replaced while we read it
+            upto = max([int((current or {}).get("upto_seq", 0)), *(r.seq for r in folded)])
+            row = {"_id": doc_id, "upto_seq": upto, "gen": uuid.uuid4().hex}
+            row |= {"created": _iso(_now()), **fields}
+            if current is not None:
+                swapped = await self._snapshots.replace_one(
+                    {"_id": doc_id, "gen": current["gen"]}, row
                 )
+                if swapped.matched_count == 0:
+                    continue
+                await self._drop_blobs([current["blob"]] if "blob" in current else [])
+                return upto
+            try:
+                await self._snapshots.insert_one(row)
             except DuplicateKeyError:
-                await self._drop_blobs(ours)  # a newer snapshot is stored
-            else:
-                if before is not None:
-                    await self._drop_blobs([before["blob"]] if "blob" in before else [])
-                elif doc.get("initial"):
-                    await self._documents.update_one({"_id": doc_id}, {"$unset": {"initial": ""}})
-                    await self._drop_blobs([doc["initial"]["blob"]])
-            # Only now drop the folded records: a crash before leaves duplicates.
-            folded = {"doc_id": doc_id, "seq": {"$lte": upto_seq}}
-            big = await self._updates.find(
-                folded | {"blob": {"$exists": True}}, {"blob": 1}
-            ).to_list()
-            await self._delete_in_slices(self._updates, folded)
-            await self._drop_blobs([r["blob"] for r in big])
+                continue  # another node stored the first snapshot meanwhile
+            if doc.get("initial"):
+                await self._documents.update_one({"_id": doc_id}, {"$unset": {"initial": ""}})
+                await self._drop_blobs([doc["initial"]["blob"]])
+            return upto
+        raise StoreError(f"MongoDB: the snapshot of {doc_id} kept changing while it was replaced")
 
     @staticmethod
     async def _delete_in_slices(collection: Any, query: dict[str, Any]) -> None:
@@ -692,19 +781,19 @@ class MongoDocumentStore(DocumentStore):
                 }
             )
             if snapshot:
-                row = await self._snapshots.find_one_and_delete(
-                    {"_id": doc_id, "upto_seq": record.seq}
-                )
+                row = await self._snapshots.find_one_and_delete({"_id": doc_id, "gen": record.id})
                 if row is not None:
                     await self._drop_blobs([row["blob"]] if "blob" in row else [])
-                elif record.seq == 0:  # the initial state given to create
+                elif record.id == INITIAL_STATE_ID:
                     doc = await self._documents.find_one_and_update(
                         {"_id": doc_id}, {"$unset": {"initial": ""}}
                     )
                     if doc is not None and doc.get("initial"):
                         await self._drop_blobs([doc["initial"]["blob"]])
             else:
-                row = await self._updates.find_one_and_delete({"doc_id": doc_id, "seq": record.seq})
+                row = await self._updates.find_one_and_delete(
+                    {"_id": ObjectId(record.id), "doc_id": doc_id}
+                )
                 if row is not None and "blob" in row:
                     await self._drop_blobs([row["blob"]])
 

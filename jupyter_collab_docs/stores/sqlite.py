@@ -4,6 +4,12 @@ SQLite is synchronous, so every call runs on a single-thread executor that owns 
 connection; the event loop only awaits futures. WAL mode lets readers proceed while a
 batch is written, and ``compact`` is one transaction, so a crash leaves either the old
 snapshot and log or the new snapshot without the folded records: never a gap.
+
+Several processes may share the file (cluster nodes on one machine, JupyterHub servers):
+every write transaction starts with ``BEGIN IMMEDIATE``, so it waits for the others
+(``busy_timeout``) instead of failing at once with "database is locked" when a read
+transaction cannot be upgraded. Log records are numbered by ``AUTOINCREMENT`` across all
+documents; a record's number is its id.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import partial
@@ -27,8 +33,11 @@ from .base import (
     StoreError,
     VersionRecord,
 )
+from .containment import SnapshotContent
 
 T = TypeVar("T")
+
+SNAPSHOT_ID = "snapshot"  # one per document
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -162,7 +171,7 @@ class SQLiteDocumentStore(DocumentStore):
     async def create(self, record: DocumentRecord, initial_state: bytes | None) -> None:
         def work(db: sqlite3.Connection) -> None:
             with db:
-                db.execute("BEGIN")
+                db.execute("BEGIN IMMEDIATE")
                 db.execute(
                     "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
                     (
@@ -222,7 +231,7 @@ class SQLiteDocumentStore(DocumentStore):
     async def delete(self, doc_id: str) -> bool:
         def work(db: sqlite3.Connection) -> bool:
             with db:
-                db.execute("BEGIN")
+                db.execute("BEGIN IMMEDIATE")
                 cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
                 db.execute("DELETE FROM updates WHERE doc_id = ?", (doc_id,))
                 db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
@@ -260,7 +269,7 @@ class SQLiteDocumentStore(DocumentStore):
     ) -> list[int]:
         seqs = []
         with db:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             for doc_id, updates, _ in batch:
                 exists = db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
                 if exists is None or not updates:
@@ -286,36 +295,48 @@ class SQLiteDocumentStore(DocumentStore):
                 row = db.execute(
                     "SELECT data, upto_seq FROM snapshots WHERE doc_id = ?", (doc_id,)
                 ).fetchone()
-                snapshot = StoredUpdate(seq=row[1], data=row[0]) if row else None
-                after = snapshot.seq if snapshot else 0
                 rows = db.execute(
-                    "SELECT seq, data FROM updates WHERE doc_id = ? AND seq > ? ORDER BY seq",
-                    (doc_id, after),
+                    "SELECT seq, data FROM updates WHERE doc_id = ? ORDER BY seq", (doc_id,)
                 ).fetchall()
-            return LoadedDocument(snapshot, [StoredUpdate(seq=s, data=d) for s, d in rows])
+            snapshot = StoredUpdate(seq=row[1], data=row[0], id=SNAPSHOT_ID) if row else None
+            return LoadedDocument(snapshot, [StoredUpdate(s, d, str(s)) for s, d in rows])
 
         return await self._run(work)
 
-    async def compact(self, doc_id: str, snapshot: bytes, upto_seq: int) -> None:
-        def work(db: sqlite3.Connection) -> None:
+    async def compact(self, doc_id: str, snapshot: bytes, folded: Sequence[StoredUpdate]) -> bool:
+        seqs = [int(record.id) for record in folded]
+
+        def work(db: sqlite3.Connection) -> bool:
+            content = SnapshotContent.of(snapshot)  # decoded before the write lock is taken
             with db:
-                db.execute("BEGIN")
+                db.execute("BEGIN IMMEDIATE")
+                if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is None:
+                    return False
+                row = db.execute(
+                    "SELECT data, upto_seq FROM snapshots WHERE doc_id = ?", (doc_id,)
+                ).fetchone()
+                if row is not None and not content.contains(row[0]):
+                    return False  # another writer stored a state this one lacks
+                upto = max([row[1] if row else 0, *seqs])
                 db.execute(
                     "INSERT INTO snapshots VALUES (?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE "
                     "SET data = excluded.data, upto_seq = excluded.upto_seq, "
-                    "created = excluded.created WHERE excluded.upto_seq >= snapshots.upto_seq",
-                    (doc_id, snapshot, upto_seq, _iso(datetime.now(timezone.utc))),
+                    "created = excluded.created",
+                    (doc_id, snapshot, upto, _iso(datetime.now(timezone.utc))),
                 )
-                db.execute("DELETE FROM updates WHERE doc_id = ? AND seq <= ?", (doc_id, upto_seq))
+                db.executemany(
+                    "DELETE FROM updates WHERE doc_id = ? AND seq = ?", [(doc_id, s) for s in seqs]
+                )
+            return True
 
-        await self._run(work)
+        return await self._run(work)
 
     async def quarantine(
         self, doc_id: str, record: StoredUpdate, reason: str, *, snapshot: bool = False
     ) -> None:
         def work(db: sqlite3.Connection) -> None:
             with db:
-                db.execute("BEGIN")
+                db.execute("BEGIN IMMEDIATE")
                 db.execute(
                     "INSERT INTO quarantine (doc_id, kind, seq, data, reason, created) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -331,7 +352,9 @@ class SQLiteDocumentStore(DocumentStore):
                 if snapshot:
                     db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
                 else:
-                    db.execute("DELETE FROM updates WHERE seq = ?", (record.seq,))
+                    db.execute(
+                        "DELETE FROM updates WHERE doc_id = ? AND seq = ?", (doc_id, int(record.id))
+                    )
 
         await self._run(work)
 

@@ -16,7 +16,7 @@ from pycrdt import Doc, Text
 
 from jupyter_collab_docs.stores import DocumentRecord, PendingUpdate
 
-from .test_store_contract import make_store  # noqa: F401  (the per-backend fixture)
+from .test_store_contract import contained_in, make_store  # noqa: F401  (the per-backend fixture)
 
 # The project's shared/ folder sits beside the checkout (../shared from the repo root).
 TRACE = Path(__file__).resolve().parents[3] / "shared" / "data" / "automerge-paper.json.gz"
@@ -60,8 +60,8 @@ async def test_a_ten_thousand_cell_notebook(make_store):  # noqa: F811
     state = source.get_update()
     async with make_store() as store:
         await store.create(DocumentRecord("nb", "big", "notebook", "alice", NOW, NOW), None)
-        seq = await store.append("nb", [PendingUpdate(state, "alice", "n", NOW)])
-        await store.compact("nb", state, seq)
+        await store.append("nb", [PendingUpdate(state, "alice", "n", NOW)])
+        assert await store.compact("nb", state, contained_in(state, await store.load("nb")))
         doc, seconds = await load_doc(store, "nb")
         print(f"\n10,000-cell notebook ({len(state):,} bytes) loaded in {seconds * 1000:.0f} ms")
     cells = YNotebook(doc).get()["cells"]
@@ -93,13 +93,13 @@ async def test_the_editing_trace_after_compaction(make_store):  # noqa: F811
             # the same trace as 260 records of 1,000 edits each (diffs through a Doc).
             records = grouped(updates, 1_000)
         await store.create(DocumentRecord("tr", "paper", "file", "alice", NOW, NOW), None)
-        seq = 0
         for start in range(0, len(records), 10_000):
             batch = [PendingUpdate(u, "alice", "n", NOW) for u in records[start : start + 10_000]]
-            seq = await store.append("tr", batch)
+            await store.append("tr", batch)
         replayed, log_seconds = await load_doc(store, "tr")
         assert str(replayed.get("source", type=Text)) == trace["endContent"]
-        await store.compact("tr", replayed.get_update(), seq)
+        state = replayed.get_update()
+        assert await store.compact("tr", state, contained_in(state, await store.load("tr")))
         assert await store.log_length("tr") == 0
         doc, seconds = await load_doc(store, "tr")
         print(

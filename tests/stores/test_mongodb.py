@@ -24,7 +24,7 @@ from jupyter_collab_docs.stores import StoreError, VersionRecord, store_from_url
 from jupyter_collab_docs.stores.mongodb import MongoDocumentStore
 from tests.servers.ferretdb import FerretDB, free_port, with_database
 
-from .test_store_contract import NOW, pending, rebuild, record, typed
+from .test_store_contract import NOW, Writer, pending, rebuild, record, state_of_all, stored, typed
 
 MiB = 1024 * 1024
 
@@ -272,15 +272,16 @@ async def test_concurrent_compactions_of_one_document_never_overlap(
     try:
         await stores[0].create(record(), None)
         upto = await stores[0].append("d1", pending(updates[:150]))
+        first = (await stores[0].load("d1")).updates
         await stores[0].append("d1", pending(updates[150:]))
         snapshot = state_of(updates[:150])
-        await asyncio.gather(*(s.compact("d1", snapshot, upto) for s in stores))
+        await asyncio.gather(*(s.compact("d1", snapshot, first) for s in stores))
         assert most_inside == 1 and len(ran) == 1  # the others found the lease taken
         assert await stores[1].log_length("d1") == 50
         assert await stores[1].lease_holder("d1") is None  # released
         # Taken in turn, they all run (and a repeat of the same fold changes nothing).
         for store in stores:
-            await store.compact("d1", snapshot, upto)
+            await store.compact("d1", snapshot, first)
         assert len(ran) == 5
         loaded = await stores[2].load("d1")
         assert loaded.snapshot is not None and loaded.snapshot.seq == upto
@@ -298,12 +299,13 @@ async def test_compaction_waits_out_a_dead_holders_lease(mongodb_test_url: str) 
         started(mongodb_test_url, node="alive") as alive,
     ):
         await alive.create(record(), None)
-        upto = await alive.append("d1", pending(updates))
+        await alive.append("d1", pending(updates))
         assert await dead.acquire_lease("d1", ttl=0.5) is not None  # and it never returns
-        await alive.compact("d1", state_of(updates), upto)
+        folded = (await alive.load("d1")).updates
+        assert not await alive.compact("d1", state_of(updates), folded)
         assert await alive.log_length("d1") == 30  # skipped: the lease is held
         await asyncio.sleep(0.6)
-        await alive.compact("d1", state_of(updates), upto)
+        assert await alive.compact("d1", state_of(updates), folded)
         assert await alive.log_length("d1") == 0
         assert rebuild(await alive.load("d1")) == text
 
@@ -316,18 +318,20 @@ async def test_a_compaction_on_another_node_during_load_leaves_no_gap(
     text, updates = typed(400)
     other: MongoDocumentStore | None = None
     compacted = False
+    first_300: list[Any] = []
 
     class Racing(MongoDocumentStore):
         async def _get_blob(self, fields: Any) -> bytes:
             nonlocal compacted
             if not compacted and other is not None:
                 compacted = True  # once: on the first record this load reads
-                await other.compact("d1", state_of(updates[:300]), 300)
+                await other.compact("d1", state_of(updates[:300]), first_300)
             return await super()._get_blob(fields)
 
     async with started(mongodb_test_url, node="other") as other_store:
         await other_store.create(record(), None)
         assert await other_store.append("d1", pending(updates)) == 400
+        first_300.extend((await other_store.load("d1")).updates[:300])
         reader = Racing(mongodb_test_url, node="reader")
         await reader.start()
         try:
@@ -357,8 +361,59 @@ async def test_seqs_are_per_document_and_keep_arrival_order(mongodb_test_url: st
         loaded = await store.load("d1")
         assert [u.data for u in loaded.updates] == updates[1::2]
         # A compaction does not reset the counter.
-        await store.compact("d1", state_of(updates[1::2]), 30)
+        await store.compact("d1", state_of(updates[1::2]), loaded.updates)
         assert await store.append("d1", pending(updates[:1])) == 31
+
+
+async def test_a_counter_behind_the_log_renumbers_and_repairs_instead_of_failing(
+    mongodb_test_url: str, store_log: list[logging.LogRecord]
+) -> None:
+    """FerretDB's ``$inc`` can hand out numbers already in the log (issue 13: 303
+    numbers given two or three times): the refused records are numbered again above the
+    highest stored one and the counter is raised to it; no append fails."""
+    text, updates = typed(30)
+    async with started(mongodb_test_url) as store:
+        await store.create(record(), None)
+        assert await store.append("d1", pending(updates[:10])) == 10
+        await store._documents.update_one({"_id": "d1"}, {"$set": {"seq": 3}})
+        # It hands out 4..13, but 4 is taken: all ten are numbered again above 10.
+        last = await store.append("d1", pending(updates[10:20]))
+        assert last > 10
+        assert (await store._documents.find_one({"_id": "d1"}))["seq"] >= last
+        # A counter set back to 0 while a block below it is free keeps what it can.
+        await store._documents.update_one({"_id": "d1"}, {"$set": {"seq": 0}})
+        await store.append("d1", pending(updates[20:]))
+        loaded = await store.load("d1")
+        assert [u.data for u in loaded.updates] == updates
+        assert len({u.seq for u in loaded.updates}) == 30  # unique
+        assert rebuild(loaded) == text
+    assert any("is taken" in r.getMessage() for r in store_log)
+
+
+async def test_appends_from_processes_sharing_a_counter_all_land(mongodb_test_url: str) -> None:
+    """Several store instances (separate connection pools, like nodes) appending to one
+    document at once: on FerretDB their ``$inc`` races; every record still lands once."""
+    writers = [Writer(f"n{i}", seed=i) for i in range(3)]
+    stores = [MongoDocumentStore(mongodb_test_url, node=f"n{i}") for i in range(3)]
+    for store in stores:
+        await store.start()
+    try:
+        await stores[0].create(record(), None)
+        sent: list[bytes] = []
+
+        async def node(i: int) -> None:
+            for _ in range(40):
+                updates = writers[i].edit(1)
+                await stores[i].append("d1", pending(updates, f"n{i}"))
+                sent.extend(updates)
+
+        await asyncio.gather(*(node(i) for i in range(3)))
+        loaded = await stores[1].load("d1")
+        assert sorted(u.data for u in loaded.updates) == sorted(sent)
+        assert len({u.seq for u in loaded.updates}) == len(sent)
+    finally:
+        for store in stores:
+            await store.close()
 
 
 async def test_an_append_racing_a_delete_leaves_nothing_behind(mongodb_test_url: str) -> None:
@@ -400,13 +455,14 @@ async def test_snapshots_versions_and_updates_over_16_mb(mongodb_test_url: str) 
         # As a snapshot, replacing the first state: the old chunks go.
         _, small = typed(3)
         seq = await store.append("d1", pending(small))
-        await store.compact("d1", state, seq)
+        both = state_of([state, *small])
+        assert await store.compact("d1", both, (await store.load("d1")).updates)
         loaded = await store.load("d1")
         assert loaded.snapshot is not None and loaded.snapshot.seq == seq
-        assert loaded.snapshot.data == state and loaded.updates == []
+        assert loaded.snapshot.data == both and loaded.updates == []
         assert await store._chunks.count_documents({"doc_id": "d1"}) == 3
         row = await store._snapshots.find_one({"_id": "d1"})
-        assert row is not None and row["chunks"] == 3 and row["size"] == len(state)
+        assert row is not None and row["chunks"] == 3 and row["size"] == len(both)
 
         # As a version.
         version = VersionRecord("v1", "d1", "big", NOW, "alice", auto=False)
@@ -416,10 +472,11 @@ async def test_snapshots_versions_and_updates_over_16_mb(mongodb_test_url: str) 
 
         # As one update in the log (a client may send a 16 MiB message).
         await store.create(record("d2"), None)
-        big_seq = await store.append("d2", pending([other_state, small[0]]))
+        await store.append("d2", pending([other_state, small[0]]))
         loaded = await store.load("d2")
         assert [u.data for u in loaded.updates] == [other_state, small[0]]
-        await store.compact("d2", state_of([other_state, small[0]]), big_seq)
+        folded = (await store.load("d2")).updates
+        assert await store.compact("d2", state_of([other_state, small[0]]), folded)
         assert await store._chunks.count_documents({"doc_id": "d2", "kind": "update"}) == 0
         expected = Doc()
         expected.apply_update(state_of([other_state, small[0]]))
@@ -440,12 +497,15 @@ async def test_a_stale_compaction_drops_its_own_chunks(mongodb_test_url: str) ->
     async with started(mongodb_test_url, chunk_size=4 * MiB) as store:
         await store.create(record(), None)
         seq = await store.append("d1", pending(updates))
-        await store.compact("d1", state, seq)
+        both = state_of([state, *updates])
+        assert await store.compact("d1", both, (await store.load("d1")).updates)
         assert await store._chunks.count_documents({}) == 3
-        await store.compact("d1", state, 0)  # late: a newer snapshot is stored
+        # Late: the stored snapshot holds edits this one lacks.
+        assert not await store.compact("d1", state, [])
         assert await store._chunks.count_documents({}) == 3
         loaded = await store.load("d1")
         assert loaded.snapshot is not None and loaded.snapshot.seq == seq
+        assert loaded.snapshot.data == both
 
 
 async def test_contributors_with_any_user_name(mongodb_test_url: str) -> None:
@@ -493,3 +553,64 @@ async def test_activity_newest_first_once_per_event(mongodb_test_url: str) -> No
         await store.append_activity([event(9, timestamp="2026-11-26T10:00:01.5Z")])
         newest = [e["event_id"] for e in await store.list_activity("d1", 4)]
         assert newest == ["e9", "e8", "e7", "e6"]
+
+
+# -- a fold racing another node's append ---------------------------------------------------
+
+
+@pytest.mark.parametrize("lands", ["before the fold deletes", "after the fold"])
+async def test_a_fold_never_loses_another_nodes_append_in_flight(
+    mongodb_test_url: str, lands: str
+) -> None:
+    """Node B numbers its record, then stalls before inserting it; node A appends after
+    it (higher numbers), loads and compacts. B's record lands while A's fold runs or after
+    it, with a number below everything A folded: it must be in every later load."""
+    from jupyter_collab_docs.rooms import DocumentRoom, RoomConfig
+
+    numbered = asyncio.Event()
+    go = asyncio.Event()
+
+    class StallingNode(MongoDocumentStore):
+        async def _put_blob(self, doc_id: str, kind: str, data: bytes, **kw: Any) -> Any:
+            if kind == "update" and not go.is_set():
+                numbered.set()
+                await go.wait()
+            return await super()._put_blob(doc_id, kind, data, **kw)
+
+    b_landed = asyncio.Event()
+
+    class FoldingNode(MongoDocumentStore):
+        async def compact(self, *args: Any, **kw: Any) -> Any:
+            if lands == "before the fold deletes":
+                go.set()  # A has loaded the log without B's record
+                await b_landed.wait()
+            return await super().compact(*args, **kw)
+
+    b_text, b_updates = typed(1)
+    a_updates = Writer("a", seed=1).edit(5)
+    async with started(mongodb_test_url, node="a") as a_store:
+        a_store.__class__ = FoldingNode
+        await a_store.create(record(), None)
+        b_store = StallingNode(mongodb_test_url, node="b")
+        await b_store.start()
+        try:
+            b_append = asyncio.create_task(b_store.append("d1", pending(b_updates, "bob")))
+            await numbered.wait()
+            room = DocumentRoom("d1", "file", a_store, RoomConfig(node="a", write_delay=0.01))
+            await room.load()
+            for update in a_updates:
+                room.apply_server_update(update, "alice")
+            await room.flush()
+            assert await a_store.log_length("d1") == 5
+            b_append.add_done_callback(lambda _: b_landed.set())
+            await room.compact()
+            go.set()
+            assert await b_append > 0
+            await room.close()
+        finally:
+            await b_store.close()
+        loaded = await a_store.load("d1")
+    expected = state_of_all([*a_updates, *b_updates])
+    got = state_of_all(stored(loaded))
+    assert b_text in str(got.get("source", type=Text))
+    assert str(got.get("source", type=Text)) == str(expected.get("source", type=Text))
