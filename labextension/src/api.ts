@@ -57,6 +57,16 @@ export interface IMe {
   initials: string;
   color: string;
   is_admin: boolean;
+  /**
+   * Whether the server lets me run code (kernels, terminals). Absent on older servers,
+   * which let everyone: read it with `canRunCode`.
+   */
+  can_run_code?: boolean;
+}
+
+/** Whether the server lets this user run code (older servers: yes). */
+export function canRunCode(me: IMe | null): boolean {
+  return me?.can_run_code !== false;
 }
 
 /** A refused or failed request: the HTTP status (0: no answer) and the server's message. */

@@ -16,9 +16,11 @@ import {
 } from './components';
 import type { DocumentConnection } from './connection';
 import type { CollabDocsDrive } from './drive';
+import { NO_KERNEL_CLASS, withoutKernel } from './notebookpolicy';
 import { isDrivePath } from './paths';
 import { permissions } from './roles';
 import { ConnectionState } from './states';
+import { untrustNotebookModel } from './trust';
 
 /** Keys a read-only notebook still accepts in command mode. */
 const NAVIGATION_KEYS = new Set([
@@ -43,6 +45,10 @@ export interface IDocumentActions {
   history(conn: DocumentConnection, widget: Widget): void;
   activity(conn: DocumentConnection, widget: Widget): void;
   me(): string | null;
+  /** Whether I may run code; read once `ready` resolved. */
+  canRunCode(): boolean;
+  /** Resolves once who I am is known (or could not be). */
+  readonly ready: Promise<void>;
 }
 
 /** Make a document widget read-only or editable. */
@@ -79,6 +85,19 @@ export class SharedDocumentExtension
   ): IDisposable {
     if (!isDrivePath(context.path)) {
       return new DisposableDelegate(() => undefined);
+    }
+    const notebookModel = (widget.content as any)?.model;
+    if (notebookModel && 'cells' in notebookModel) {
+      // Outputs written by others never run here (see trust.ts).
+      untrustNotebookModel(notebookModel);
+      // Before the document is populated (the drive waits for `ready` too): a user
+      // who may run no code gets no kernel, and no dialog asking for one.
+      void this._actions.ready.then(() => {
+        if (!this._actions.canRunCode() && !context.isDisposed) {
+          withoutKernel(context.sessionContext);
+          widget.addClass(NO_KERNEL_CLASS);
+        }
+      });
     }
     const conn = this._drive.connectionFor(context.model.sharedModel);
     if (!conn) {

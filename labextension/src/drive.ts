@@ -22,6 +22,7 @@ import {
   typeForFile
 } from './paths';
 import { permissions } from './roles';
+import { untrustedNotebookContent, untrustSharedNotebook } from './trust';
 
 /** The hash every model carries: content is live, so it never conflicts on save. */
 const LIVE_HASH = 'collab-docs-live';
@@ -55,6 +56,7 @@ export function newNotebookContent(): Record<string, unknown> {
 export class CollabDocsDrive implements Contents.IDrive {
   constructor(options: CollabDocsDrive.IOptions) {
     this.client = options.client;
+    this._ready = options.ready ?? Promise.resolve();
     this.serverSettings = options.client.serverSettings;
     this.sharedModelFactory = new SharedModelFactory(this);
   }
@@ -172,6 +174,9 @@ export class CollabDocsDrive implements Contents.IDrive {
     if (!options?.content) {
       return model;
     }
+    // Who I am decides how a document opens (a notebook without a kernel for a user
+    // who may run no code): known before the document is populated.
+    await this._ready;
     const live = this.connectionsOf(id);
     if (live.length > 0) {
       // The content arrives over the room: wait for the first sync, then let the
@@ -182,7 +187,14 @@ export class CollabDocsDrive implements Contents.IDrive {
       return { ...model, format: options.format ?? model.format };
     }
     const content = await this._call(() => this.client.getContent(id));
-    return { ...model, content: content.content, format: content.format };
+    return {
+      ...model,
+      content:
+        doc.type === 'notebook'
+          ? untrustedNotebookContent(content.content)
+          : content.content,
+      format: content.format
+    };
   }
 
   async getDownloadUrl(localPath: string): Promise<string> {
@@ -361,6 +373,7 @@ export class CollabDocsDrive implements Contents.IDrive {
     }
   }
 
+  private _ready: Promise<unknown>;
   private _connections = new Set<DocumentConnection>();
   private _fileChanged = new Signal<this, Contents.IChangedArgs>(this);
   private _connectionAdded = new Signal<this, DocumentConnection>(this);
@@ -370,6 +383,8 @@ export class CollabDocsDrive implements Contents.IDrive {
 export namespace CollabDocsDrive {
   export interface IOptions {
     client: CollabDocsClient;
+    /** Resolves once who I am is known (or could not be). */
+    ready?: Promise<unknown>;
   }
 }
 
@@ -396,7 +411,10 @@ class SharedModelFactory implements Contents.ISharedFactory {
       if (options.contentType !== 'notebook') {
         return undefined;
       }
-      sharedModel = new YNotebook({ disableDocumentWideUndoRedo: true });
+      const notebook = new YNotebook({ disableDocumentWideUndoRedo: true });
+      // First, before the notebook model is built on it: no cell is ever trusted.
+      untrustSharedNotebook(notebook);
+      sharedModel = notebook;
     } else {
       if (options.contentType !== 'file') {
         return undefined;

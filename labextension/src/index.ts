@@ -14,17 +14,19 @@ import {
   IEditorExtensionRegistry
 } from '@jupyterlab/codemirror';
 import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { usersIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import type { Awareness } from 'y-protocols/awareness';
 
 import { ActivityPanel } from './activity';
-import { CollabDocsClient, IDocumentModel, IMe } from './api';
+import { CollabDocsClient, IDocumentModel, IMe, canRunCode } from './api';
 import type { DocumentConnection } from './connection';
 import { remoteCursors } from './cursors';
 import { SharedDocumentExtension } from './docwidget';
 import { CollabDocsDrive } from './drive';
 import { HistoryPanel } from './history';
+import { installNotebookPolicy } from './notebookpolicy';
 import { SharedDocumentsPanel } from './panel';
 import { documentPath } from './paths';
 import { showShareDialog } from './sharedialog';
@@ -48,8 +50,6 @@ const core: JupyterFrontEndPlugin<ICollabDocs> = {
     const client = new CollabDocsClient({
       serverSettings: app.serviceManager.serverSettings
     });
-    const drive = new CollabDocsDrive({ client });
-    app.serviceManager.contents.addDrive(drive);
     let me: IMe | null = null;
     const ready = client
       .me()
@@ -57,6 +57,8 @@ const core: JupyterFrontEndPlugin<ICollabDocs> = {
         me = value;
       })
       .catch(error => console.warn('jupyter-collab-docs: who am I?', error));
+    const drive = new CollabDocsDrive({ client, ready });
+    app.serviceManager.contents.addDrive(drive);
     drive.connectionAdded.connect((_, conn) => {
       void ready.then(() => {
         if (me) {
@@ -135,8 +137,22 @@ const documents: JupyterFrontEndPlugin<void> = {
     'Toolbar, read-only mode and connection state of shared documents.',
   autoStart: true,
   requires: [ICollabDocs],
-  activate: (app: JupyterFrontEnd, collab: ICollabDocs): void => {
+  optional: [INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    collab: ICollabDocs,
+    notebooks: INotebookTracker | null
+  ): void => {
     const { client } = collab;
+    const mayRunCode = (): boolean => canRunCode(collab.me());
+    if (notebooks) {
+      installNotebookPolicy({
+        commands: app.commands,
+        tracker: notebooks,
+        canRunCode: mayRunCode,
+        started: app.started
+      });
+    }
     const docOf = (conn: DocumentConnection): IDocumentModel | null =>
       conn.model;
     const place = (panel: Widget, ref: Widget): void => {
@@ -155,6 +171,8 @@ const documents: JupyterFrontEndPlugin<void> = {
     };
     const extension = new SharedDocumentExtension(collab.drive, {
       me: () => collab.me()?.username ?? null,
+      canRunCode: mayRunCode,
+      ready: collab.ready,
       share: conn => {
         const doc = docOf(conn);
         if (doc) {

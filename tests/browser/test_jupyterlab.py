@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
+from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page, expect
+
+from tests.conftest import eventually, yclient
 
 NOTEBOOK_META = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
@@ -273,6 +279,169 @@ def test_a_drive_notebook_runs_cells_on_a_kernel(collab_server, user_page) -> No
     sessions = jupyter_api(collab_server, "alice", "sessions")
     paths = [s["path"] for s in sessions]
     assert any(doc["id"] in path and path.endswith("Compute.ipynb") for path in paths), paths
+
+
+# An output an editor writes over the room socket: a script, and an image whose onerror
+# handler runs, each set a marker and fetch a URL the test watches. Trusted, JupyterLab
+# would run both in the reader's page (with the reader's cookie and kernels).
+PWNED = "/collab-docs-pwned"
+HOSTILE_HTML = (
+    '<b class="hostile">output from bob</b>'
+    f"<script>window.__pwned = 'script'; fetch('{PWNED}?script');</script>"
+    '<img class="hostile-img" src="/collab-docs-no-such-image.png" '
+    f"onerror=\"window.__pwned = 'onerror'; fetch('{PWNED}?onerror');\">"
+)
+HOSTILE_OUTPUT = {
+    "output_type": "display_data",
+    "data": {"text/html": HOSTILE_HTML},
+    "metadata": {},
+}
+
+
+def edit_room(
+    collab_server, user: str, doc_id: str, change: Callable[[YNotebook], None], cells: int
+) -> None:
+    """Connect to a document's room as ``user`` with a real y-websocket client (pycrdt),
+    wait for ``cells`` cells, apply ``change`` to the notebook and wait until the server
+    stored it. Runs its own event loop in a thread (Playwright's owns this one)."""
+    url = (
+        f"ws://127.0.0.1:{collab_server.server.port}/api/collab-docs/rooms/{doc_id}"
+        f"?token={collab_server.tokens[user]}"
+    )
+
+    async def run() -> None:
+        async with yclient(url) as client:
+            ynotebook = YNotebook(client.doc)
+            await eventually(lambda: len(ynotebook.ycells) >= cells, what=f"{cells} cells")
+            change(ynotebook)
+            # Stored (REST reads the server's copy): the change went through.
+            await eventually(
+                lambda: (
+                    "output from bob"
+                    in json.dumps(collab_server.request("GET", f"documents/{doc_id}/content"))
+                ),
+                what="the output stored on the server",
+            )
+
+    errors: list[BaseException] = []
+
+    def thread() -> None:
+        try:
+            anyio.run(run)
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=thread)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the room client did not finish"
+    if errors:
+        raise errors[0]
+
+
+def watch_pwned(page: Page) -> list[str]:
+    """URLs of the requests the hostile output's handlers would make."""
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url) if PWNED in request.url else None)
+    return seen
+
+
+def expect_hostile_output_inert(page: Page, pwned: list[str]) -> None:
+    """The hostile output is shown, sanitized, and none of its handlers ran."""
+    output = current(page).locator(".jp-OutputArea-output").filter(has=page.locator(".hostile"))
+    expect(output).to_have_count(1, timeout=20_000)
+    expect(output.locator(".hostile")).to_contain_text("output from bob")
+    # The image was tried and failed (its error event is past): an onerror handler
+    # left in the DOM would have run by now.
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output img.hostile-img')]
+                 .some(img => img.complete)""",
+        timeout=20_000,
+    )
+    assert page.evaluate("() => window.__pwned") is None
+    assert pwned == []
+    # Rendered untrusted: sanitized, no script element, no event handler attribute.
+    expect(output).not_to_have_class(re.compile(r"\bjp-mod-trusted\b"))
+    expect(output.locator("script")).to_have_count(0)
+    expect(output.locator("img[onerror]")).to_have_count(0)
+    trusted = page.evaluate(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output.jp-mod-trusted')].length"""
+    )
+    assert trusted == 0
+
+
+def test_a_trusted_cell_written_over_the_socket_does_not_run_in_a_readers_jupyterlab(
+    collab_server, user_page, screenshot
+) -> None:
+    doc = create(collab_server, "alice", "Hostile outputs", "notebook", notebook("x = 1"))
+    share(collab_server, doc["id"], "user:bob", "editor")
+    alice = user_page("alice")
+    pwned = watch_pwned(alice)
+    open_lab(alice, collab_server, "alice")
+    open_from_panel(alice, doc)
+
+    def add_trusted_cell(ynotebook: YNotebook) -> None:
+        ynotebook.append_cell(
+            {
+                "cell_type": "code",
+                "source": "display(HTML(...))",
+                "metadata": {"trusted": True},
+                "outputs": [HOSTILE_OUTPUT],
+                "execution_count": 1,
+            }
+        )
+
+    edit_room(collab_server, "bob", doc["id"], add_trusted_cell, cells=1)
+    expect_hostile_output_inert(alice, pwned)
+    screenshot(alice, "jupyterlab-hostile-output-untrusted")
+
+    # "Trust Notebook" is disabled for a shared notebook.
+    expect(palette_item(alice, "Trust Notebook")).to_have_class(re.compile(r"lm-mod-disabled"))
+    alice.keyboard.press("Escape")
+
+    # Reopened (a fresh page loads the cell with its trusted metadata): still inert.
+    alice_again = user_page("alice")
+    pwned_again = watch_pwned(alice_again)
+    open_lab(alice_again, collab_server, "alice")
+    open_from_panel(alice_again, doc)
+    expect_hostile_output_inert(alice_again, pwned_again)
+
+
+def test_an_output_added_to_a_cell_the_reader_just_created_does_not_run(
+    collab_server, user_page
+) -> None:
+    doc = create(collab_server, "alice", "Fresh cell", "notebook", notebook("x = 1"))
+    share(collab_server, doc["id"], "user:bob", "editor")
+    alice = user_page("alice")
+    pwned = watch_pwned(alice)
+    open_lab(alice, collab_server, "alice")
+    open_from_panel(alice, doc)
+    # alice adds a cell below the first one (JupyterLab trusts the cells it creates).
+    editor(alice).click()
+    alice.keyboard.press("Escape")
+    alice.keyboard.press("b")
+    expect(current(alice).locator(".jp-Cell")).to_have_count(2)
+
+    def add_output_to_new_cell(ynotebook: YNotebook) -> None:
+        from pycrdt import Map
+
+        ynotebook.ycells[1]["outputs"].append(Map(HOSTILE_OUTPUT))
+
+    edit_room(collab_server, "bob", doc["id"], add_output_to_new_cell, cells=2)
+    expect_hostile_output_inert(alice, pwned)
+
+
+def palette_item(page: Page, label: str):
+    """Open the command palette, search for ``label``; the matching command's item."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^View$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
+    search = page.locator(".lm-CommandPalette-input")
+    search.fill(label)
+    item = page.locator(".lm-CommandPalette-item").filter(
+        has=page.locator(".lm-CommandPalette-itemLabel", has_text=re.compile(f"^{label}$"))
+    )
+    expect(item).to_have_count(1)
+    return item
 
 
 def dismiss_news(page: Page) -> None:

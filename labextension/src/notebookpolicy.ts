@@ -1,0 +1,125 @@
+/**
+ * What JupyterLab's notebook commands may do to shared notebooks: never "Trust
+ * Notebook" (outputs come from every editor, see trust.ts), and, for a user the server
+ * lets run no code (`can_run_code: false`), no kernel: the notebook opens without one,
+ * and the commands that would run cells or start, change or restart a kernel are
+ * disabled there (they would only end in "Select Kernel" dialogs and refused requests).
+ */
+
+import type { ISessionContext } from '@jupyterlab/apputils';
+import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { CommandRegistry } from '@lumino/commands';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { guardCommands } from './commandguard';
+import { isDrivePath } from './paths';
+
+/** Commands that make a notebook's outputs trusted. */
+export const TRUST_COMMANDS = ['notebook:trust'];
+
+/** Commands that need a kernel whatever the selected cells are. */
+export const KERNEL_COMMANDS = [
+  'notebook:run-all-cells',
+  'notebook:run-all-above',
+  'notebook:run-all-below',
+  'notebook:run-in-console',
+  'notebook:restart-kernel',
+  'notebook:restart-clear-output',
+  'notebook:restart-run-all',
+  'notebook:restart-and-run-to-selected',
+  'notebook:interrupt-kernel',
+  'notebook:change-kernel',
+  'notebook:reconnect-to-kernel',
+  'notebook:shutdown-kernel',
+  'notebook:create-console',
+  'notebook:create-subshell-console'
+];
+
+/** Commands that run the selected cells: Markdown cells still render without a kernel. */
+export const CELL_RUN_COMMANDS = [
+  'notebook:run-cell',
+  'notebook:run-cell-and-select-next',
+  'notebook:run-cell-and-insert-below'
+];
+
+/** The class of a shared notebook's widget that has no kernel (CSS hides run buttons). */
+export const NO_KERNEL_CLASS = 'jp-CollabDocs-noKernel';
+
+/** Never start a kernel for this session context (and never ask for one). */
+export function withoutKernel(sessionContext: ISessionContext): void {
+  sessionContext.kernelPreference = {
+    ...sessionContext.kernelPreference,
+    shouldStart: false,
+    canStart: false,
+    autoStartDefault: false
+  };
+}
+
+/** Whether a notebook widget shows a document of the CollabDocs drive. */
+export function isSharedNotebook(widget: NotebookPanel): boolean {
+  return isDrivePath(widget.context.path);
+}
+
+/**
+ * The notebooks a command would act on: those its arguments name (by widget or trust
+ * boundary id), else the current one.
+ */
+export function commandTargets(
+  tracker: INotebookTracker,
+  args: ReadonlyPartialJSONObject
+): NotebookPanel[] {
+  const names = Object.values(args).filter(
+    (value): value is string => typeof value === 'string'
+  );
+  if (names.length > 0) {
+    const named = tracker.filter(
+      w => names.includes(w.id) || names.includes(w.content.node.id)
+    );
+    if (named.length > 0) {
+      return named;
+    }
+  }
+  return tracker.currentWidget ? [tracker.currentWidget] : [];
+}
+
+export interface INotebookPolicyOptions {
+  commands: CommandRegistry;
+  tracker: INotebookTracker;
+  /** Whether the user may run code (read when a command is evaluated). */
+  canRunCode: () => boolean;
+  /** Resolves once every plugin has started: commands added late are guarded then. */
+  started: Promise<unknown>;
+}
+
+/** Guard the notebook commands, now and (for those added later) once started. */
+export function installNotebookPolicy(options: INotebookPolicyOptions): void {
+  const { commands, tracker, canRunCode, started } = options;
+  const kernelLess = (w: NotebookPanel): boolean =>
+    isSharedNotebook(w) && !canRunCode();
+  const apply = (): void => {
+    guardCommands(commands, TRUST_COMMANDS, refuseTrust);
+    guardCommands(commands, KERNEL_COMMANDS, refuseKernel);
+    guardCommands(commands, CELL_RUN_COMMANDS, refuseCellRun);
+  };
+  apply();
+  void started.then(apply);
+
+  function refuseTrust(_: string, args: ReadonlyPartialJSONObject): boolean {
+    return commandTargets(tracker, args).some(isSharedNotebook);
+  }
+
+  function refuseKernel(_: string, args: ReadonlyPartialJSONObject): boolean {
+    return commandTargets(tracker, args).some(kernelLess);
+  }
+
+  function refuseCellRun(_: string, args: ReadonlyPartialJSONObject): boolean {
+    return commandTargets(tracker, args).some(
+      w =>
+        kernelLess(w) &&
+        w.content.widgets.some(
+          cell =>
+            cell.model.type === 'code' && w.content.isSelectedOrActive(cell)
+        )
+    );
+  }
+}
