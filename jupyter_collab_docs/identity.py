@@ -8,13 +8,20 @@ own token stays valid and acts as the administrator.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import hmac
+import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 from jupyter_server.auth.identity import IdentityProvider, User
 from tornado import web
-from traitlets import Unicode
+from traitlets import TraitError, Unicode, default, validate
+
+from . import signin_guard
+from .users import hash_token
 
 # Colours for collaborators' cursors, picked by a stable hash of the username.
 PALETTE = (
@@ -23,6 +30,7 @@ PALETTE = (
 )  # fmt: skip
 
 USERS_SETTING = "collab_docs_users"
+COLLAB_SETTING = "collab_docs"  # the CollabDocsApp (handlers.base.SETTINGS_KEY)
 
 
 def initials_of(name: str) -> str:
@@ -89,11 +97,34 @@ class Actor:
         }
 
 
+def session_id(token_hash: str) -> str:
+    """What a login cookie keeps of the token that signed it in: a digest of the token's
+    stored hash (neither the token nor the hash itself). While that token is current the
+    cookie signs its user in; rotating it or removing the user ends the cookie."""
+    return hashlib.sha256(b"collab-docs login session\0" + token_hash.encode()).hexdigest()[:32]
+
+
+@dataclass
+class SessionUser(User):
+    """A Jupyter user that knows which credential signed it in (its :func:`session_id`):
+    the login cookie carries it, and every read of the cookie checks it again."""
+
+    session: str = ""
+
+
 class CollabDocsIdentityProvider(IdentityProvider):
     """Jupyter identity provider of the standalone app: per-user API tokens.
 
     A token is looked up (by its hash) in the user directory that the extension puts in
     the Tornado settings; the server's own token is the administrator.
+
+    Login cookies are bound to the token that signed the browser in (``session`` in the
+    cookie): each read checks that this token is still one of the user's current ones
+    (cached for at most ``min(5 s, revalidate_interval)``; room sockets look afresh), so
+    ``users remove`` and ``users token`` end the user's cookies, also ones signed before
+    a restart; the administrator's cookie ends with the server's token. Sign-in follows
+    :mod:`jupyter_collab_docs.signin_guard` (no login CSRF), and the cookie is
+    ``SameSite=Lax`` (or ``Strict``, if configured).
     """
 
     admin_username = Unicode(
@@ -101,28 +132,121 @@ class CollabDocsIdentityProvider(IdentityProvider):
         help="Username of the holder of the server's own token, an administrator.",
     ).tag(config=True)
 
+    @default("cookie_options")
+    def _default_cookie_options(self) -> dict[str, Any]:
+        return {"samesite": "Lax"}
+
+    @validate("cookie_options")
+    def _validate_cookie_options(self, proposal: Any) -> dict[str, Any]:
+        options = dict(proposal["value"])
+        samesite = str(options.setdefault("samesite", "Lax"))
+        if samesite.lower() not in ("lax", "strict"):
+            raise TraitError(
+                f"cookie_options samesite={samesite!r}: the login cookie must be SameSite=Lax "
+                "or Strict (another site could otherwise use the session)"
+            )
+        return options
+
+    # -- credentials -----------------------------------------------------------------------
+
     async def get_user_token(self, handler: web.RequestHandler) -> User | None:
         token = self.get_token(handler)
+        if not token:
+            return None
+        if signin_guard.token_in_arguments(handler) and not signin_guard.may_use_argument_token(
+            handler
+        ):
+            self.log.warning(
+                "Ignoring a token in the URL of a cross-site request to %s (login CSRF)",
+                handler.request.path,
+            )
+            return None
+        if self.token and hmac.compare_digest(token.encode(), self.token.encode()):
+            return self._administrator()
         directory = handler.settings.get(USERS_SETTING)
-        if token and directory is not None:
-            record = await directory.authenticate(token)
-            if record is not None:
-                actor = Actor.create(record.username, record.display_name)
-                return User(
-                    username=actor.username,
-                    name=actor.username,
-                    display_name=actor.display_name,
-                    initials=actor.initials,
-                    color=actor.color,
-                )
-        return await super().get_user_token(handler)
+        if directory is None:
+            return None
+        record = await directory.authenticate(token, max_age=self._max_age(handler))
+        if record is None:
+            return None
+        return self._user_of(record.username, record.display_name, session_id(hash_token(token)))
 
-    def generate_anonymous_user(self, handler: web.RequestHandler) -> User:
-        # Only reached for the server's own token: that holder administers the server.
-        return User(
+    async def get_user_cookie(self, handler: web.RequestHandler) -> User | None:  # type: ignore[override]
+        user = super().get_user_cookie(handler)  # the signature and the JSON
+        if isinstance(user, Awaitable):
+            user = await user
+        if not isinstance(user, SessionUser) or not user.session:
+            return None  # signed before cookies named their credential, or not by us
+        if user.username == self.admin_username and user.session == self._server_session():
+            return self._administrator()
+        directory = handler.settings.get(USERS_SETTING)
+        if directory is None:
+            return None
+        record = await directory.by_session(
+            user.username, user.session, max_age=self._max_age(handler)
+        )
+        if record is None:
+            return None
+        return self._user_of(record.username, record.display_name, user.session)
+
+    def _max_age(self, handler: web.RequestHandler) -> float:
+        """How old a cached look-up may be: at most the socket re-check interval, and
+        none for a room socket's re-check (``fresh_credentials`` on the handler)."""
+        if getattr(handler, "fresh_credentials", False):
+            return 0.0
+        collab = handler.settings.get(COLLAB_SETTING)
+        interval = getattr(collab, "revalidate_interval", None)
+        return float(interval) if isinstance(interval, int | float) else 5.0
+
+    def _server_session(self) -> str | None:
+        return session_id(hash_token(self.token)) if self.token else None
+
+    def _user_of(self, username: str, display_name: str, session: str) -> SessionUser:
+        actor = Actor.create(username, display_name)
+        return SessionUser(
+            username=actor.username,
+            name=actor.username,
+            display_name=actor.display_name,
+            initials=actor.initials,
+            color=actor.color,
+            session=session,
+        )
+
+    def _administrator(self) -> SessionUser:
+        return SessionUser(
             username=self.admin_username,
             name=self.admin_username,
             display_name="Server administrator",
             initials="SA",
             color=None,
+            session=self._server_session() or "",
         )
+
+    def generate_anonymous_user(self, handler: web.RequestHandler) -> User:
+        # Only reached for the server's own token: that holder administers the server.
+        return self._administrator()
+
+    # -- the login cookie ------------------------------------------------------------------
+
+    def user_to_cookie(self, user: User) -> str:
+        model = json.loads(super().user_to_cookie(user))
+        model["session"] = getattr(user, "session", "")
+        return json.dumps(model)
+
+    def user_from_cookie(self, cookie_value: str) -> User | None:
+        model = json.loads(cookie_value)
+        session = model.get("session")
+        user = super().user_from_cookie(cookie_value)
+        if user is None or not isinstance(session, str):
+            return None
+        return SessionUser(**{**dataclasses.asdict(user), "session": session})
+
+    def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
+        if not signin_guard.may_set_login_cookie(handler):
+            self.log.info(
+                "Not setting a login cookie on %s: a cross-site request, or a URL token "
+                "without Fetch Metadata, does not sign a browser in",
+                handler.request.path,
+            )
+            return
+        super().set_login_cookie(handler, user)

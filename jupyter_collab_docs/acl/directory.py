@@ -1,18 +1,22 @@
 """Standalone users, their API tokens and groups, in the access database.
 
 Blocking methods serve the CLI; the async ones run on the database's threads and cache
-token look-ups for a few seconds, so a busy server does not query once per request.
+token and login-cookie look-ups for a few seconds (callers may ask for less), so a busy
+server does not query once per request.
 """
 
 from __future__ import annotations
 
+import hmac
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..identity import session_id
 from ..users import USERNAME_PATTERN, UserError, UserRecord, hash_token, new_token
 from .database import AccessDatabase
 from .models import GroupRow, MemberRow, ShareRow, TokenRow, UserRow
@@ -122,13 +126,41 @@ class AccessDirectory:
 
         return self.db.call(work)
 
-    async def authenticate(self, token: str) -> UserRecord | None:
-        key = hash_token(token)
+    async def authenticate(self, token: str, max_age: float | None = None) -> UserRecord | None:
+        """The user a token belongs to; a cached answer only if younger than ``max_age``
+        seconds (default ``CACHE_SECONDS``; 0: ask the database)."""
+        return await self._cached(hash_token(token), max_age, lambda _s: self._by_token(token))
+
+    async def by_session(
+        self, username: str, session: str, max_age: float | None = None
+    ) -> UserRecord | None:
+        """The user a login cookie names, if ``session`` is the session id of one of the
+        user's current tokens (:func:`jupyter_collab_docs.identity.session_id`): a rotated
+        token or a removed user ends every cookie it signed in. Cached like
+        :meth:`authenticate`."""
+
+        def work(session_: Session) -> UserRecord | None:
+            user = session_.get(UserRow, username)
+            if user is None or user.disabled:
+                return None
+            now = _now()
+            for row in session_.scalars(select(TokenRow).where(TokenRow.username == username)):
+                current = row.expires is None or row.expires >= now
+                if current and hmac.compare_digest(session_id(row.token_hash), session):
+                    return _record(user)
+            return None
+
+        return await self._cached(f"session:{username}:{session}", max_age, work)
+
+    async def _cached(
+        self, key: str, max_age: float | None, work: Callable[[Session], UserRecord | None]
+    ) -> UserRecord | None:
+        window = self.CACHE_SECONDS if max_age is None else min(max_age, self.CACHE_SECONDS)
         hit = self._token_cache.get(key)
         now = time.monotonic()
-        if hit is not None and now - hit[0] < self.CACHE_SECONDS:
+        if hit is not None and now - hit[0] < window:
             return hit[1]
-        record = await self.db.run(lambda _s: self._by_token(token))
+        record = await self.db.run(work)
         if len(self._token_cache) > 10_000:
             self._token_cache.clear()
         self._token_cache[key] = (now, record)

@@ -202,18 +202,26 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
 
     async def current_role(self) -> str | None:
         """This socket's role now (for revalidation): who the request's credentials say
-        it is now (a revoked token, changed groups), and what that identity may do."""
+        it is now (a revoked token, changed groups), and what that identity may do.
+
+        Credentials that no longer name anyone (a removed user, a rotated token: its
+        login cookie too) close the socket here with 4401, as at the upgrade."""
         collab = self.settings[SETTINGS_KEY]
-        # Identity providers may memoize the user on the handler (JupyterHub's does, in
-        # two places): forget it, so the credentials are checked again.
-        for memo in ("_jupyterhub_user", "_cached_hub_user"):
-            self.__dict__.pop(memo, None)
+        # Identity providers memoize the user on the handler (Jupyter's own in
+        # _jupyter_current_user, JupyterHub's in two more places): forget it, so the
+        # credentials are checked again, and not from a cache (fresh_credentials).
+        memos = ("_jupyter_current_user", "_jupyterhub_user", "_cached_hub_user")
+        remembered = {memo: self.__dict__.pop(memo) for memo in memos if memo in self.__dict__}
+        self.fresh_credentials = True
         try:
             user = await ensure_async(self.identity_provider.get_user(self))
         except Exception as exc:
             log.warning("re-checking a socket's identity failed: %r", exc)
+            self.__dict__.update(remembered)
             return self.role  # keep the socket; the next check tries again
+        self.current_user = self._jupyter_current_user = user
         if user is None:
+            self.close(CLOSE_NOT_AUTHENTICATED, "credentials revoked")
             return None
         self.actor = await collab.actor_for(user)
         try:
@@ -224,6 +232,11 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
 
     def on_close(self) -> None:
         self._leave()
+        # WebSocketMixin's keep-alive only notices a closed socket at its next ping (every
+        # 30 s): until then its callback holds this handler, its request and its buffers.
+        ping = getattr(self, "ping_callback", None)
+        if ping is not None:
+            ping.stop()
 
     def _leave(self) -> None:
         room = self.room
