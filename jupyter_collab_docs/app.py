@@ -23,6 +23,7 @@ from .acl import ShareAccess
 from .acl.database import AccessDatabase
 from .acl.directory import AccessDirectory
 from .audit import AuditTrail
+from .authorizer import CollabDocsAuthorizer
 from .cli import GroupsApp, UsersApp
 from .cli_audit import AuditApp
 from .cli_documents import DocumentsApp
@@ -34,6 +35,7 @@ from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
 from .rooms import RoomConfig, RoomManager
+from .server_limits import limit_request_sizes, scrub_link_tokens, set_timeouts
 from .sharing import SharingService
 from .stores import DocumentStore, store_from_url
 from .versions import VersionPolicy, VersionService
@@ -50,7 +52,11 @@ class CollabDocsApp(ExtensionApp):
     version = __version__
     extension_url = "/collab-docs/"  # the page `jupyter collab-docs` opens
     load_other_extensions = True
-    serverapp_config = {"identity_provider_class": CollabDocsIdentityProvider}
+    # The standalone server: per-user tokens; non-administrators confined to collab-docs.
+    serverapp_config = {
+        "identity_provider_class": CollabDocsIdentityProvider,
+        "authorizer_class": CollabDocsAuthorizer,
+    }
     subcommands = {
         "users": (UsersApp, UsersApp.description),
         "groups": (GroupsApp, GroupsApp.description),
@@ -233,6 +239,24 @@ class CollabDocsApp(ExtensionApp):
         help="Under JupyterHub, users holding this scope are administrators.",
     ).tag(config=True)
 
+    # The standalone server's HTTP connections (issue #12 items 7 and 10; server_limits.py).
+    # Its HTTP server also refuses bodies past max_body_size before reading them.
+
+    header_timeout = Float(
+        30.0,
+        min=0.1,
+        help="""Standalone server: seconds a connection may take to send a request's
+        headers, and may stay idle between two requests; then it is closed (Tornado's
+        idle_connection_timeout). Established WebSockets are not affected.""",
+    ).tag(config=True)
+
+    body_timeout = Float(
+        300.0,
+        min=0.1,
+        help="""Standalone server: seconds a request may take to send its body (at most
+        max_body_size); then the connection is closed.""",
+    ).tag(config=True)
+
     # Abuse limits (issue #12): what one user may hold. 0 turns a limit off.
 
     max_documents_per_user = Int(
@@ -347,10 +371,27 @@ class CollabDocsApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
+        assert self.serverapp is not None
+        scrub_link_tokens(self.serverapp.web_app)
+        authorizer = self.serverapp.authorizer
+        if isinstance(authorizer, CollabDocsAuthorizer):  # the standalone server
+            authorizer.confine(self.serverapp.web_app)
+            limit_request_sizes(self.serverapp, self.max_body_size, self.max_message_size)
+
+    @property
+    def standalone(self) -> bool:
+        """Whether this is the standalone server (``jupyter collab-docs``, or a server
+        configured like it): non-administrators are confined to collab-docs."""
+        return self.serverapp is not None and isinstance(
+            self.serverapp.authorizer, CollabDocsAuthorizer
+        )
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         # Called by Jupyter Server on its event loop once it runs, which is after the
         # server listens: requests of the first moments wait for it (wait_started).
+        http_server = getattr(serverapp, "_http_server", None)  # none in pytest-jupyter
+        if self.standalone and http_server is not None:
+            set_timeouts(http_server, self.header_timeout, self.body_timeout)
         try:
             await self.store.start()
             await self.audit.start()
