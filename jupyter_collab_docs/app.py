@@ -302,6 +302,58 @@ class CollabDocsApp(ExtensionApp):
         more is closed with 4429. Administrators are exempt.""",
     ).tag(config=True)
 
+    # Update guard (issue #12): what one update may hold, and how much one user may
+    # write. Every default is far above what real notebooks and editors produce (a
+    # 10,000-cell notebook is about 150,000 structs in one update).
+
+    max_update_depth = Int(
+        100,
+        min=1,
+        help="""Deepest nesting of JSON values (objects and arrays) in an update; a deeper
+        one closes its socket with 4413, fails a REST write with 413, and a stored record
+        holding one is quarantined when the document loads (yrs would overflow the
+        native stack on it).""",
+    ).tag(config=True)
+
+    max_update_structs = Int(
+        200_000,
+        min=1,
+        help="Most structs (items) in one update from a socket; more closes it with 4413.",
+    ).tag(config=True)
+
+    max_update_chain = Int(
+        500,
+        min=1,
+        help="""Most consecutive items of one client in one update that each continue the
+        one before and could have been one item (yrs joins them at quadratic cost: 20,000
+        took 262 MB); more closes the socket with 4413 (a stored record: quarantined).""",
+    ).tag(config=True)
+
+    max_document_structs = Int(
+        1_000_000,
+        min=1,
+        help="""Most structs a document may hold; an update from a socket that would grow
+        it past this closes with 4413, a REST write answers 413.""",
+    ).tag(config=True)
+
+    write_budget_bytes = Int(
+        32 * MiB,
+        min=1,
+        help="""Bytes of updates one user may send to one room per write_budget_window (a
+        token bucket: this much at once, refilled evenly); past it the socket closes with
+        4429.""",
+    ).tag(config=True)
+
+    write_budget_structs = Int(
+        200_000,
+        min=1,
+        help="Structs one user may send to one room per write_budget_window (as above).",
+    ).tag(config=True)
+
+    write_budget_window = Float(
+        10.0, help="Seconds in which an emptied write budget fills up again."
+    ).tag(config=True)
+
     store: DocumentStore
     access_db: AccessDatabase
     users: AccessDirectory
@@ -335,6 +387,13 @@ class CollabDocsApp(ExtensionApp):
             max_awareness_room_bytes=self.max_awareness_room_bytes,
             max_sockets_per_user_room=self.max_sockets_per_user_room,
             max_sockets_per_user=self.max_sockets_per_user,
+            max_update_depth=self.max_update_depth,
+            max_update_structs=self.max_update_structs,
+            max_update_chain=self.max_update_chain,
+            max_document_structs=self.max_document_structs,
+            write_budget_bytes=self.write_budget_bytes,
+            write_budget_structs=self.write_budget_structs,
+            write_budget_window=self.write_budget_window,
         )
         self.audit = AuditTrail(
             self.node_id,

@@ -2,6 +2,13 @@
 
 * ``notebook``: jupyter_ydoc ``YNotebook``; content is nbformat 4 JSON.
 * ``file``: jupyter_ydoc ``YUnicode``; content is plain text in the ``Y.Text`` "source".
+
+Notebooks never hold trust. JupyterLab renders a cell's HTML and JavaScript outputs when
+the cell's metadata says ``trusted: true``, and it writes that key itself for cells its
+user creates or runs. In a shared document that key would be one writer's word, run in
+every reader's browser: the server strips it from content it is given (REST), from what
+it hands out (REST), and from every update that sets it (:class:`TrustWatch`, used by the
+rooms).
 """
 
 from __future__ import annotations
@@ -11,9 +18,10 @@ from typing import Any
 
 import nbformat
 from jupyter_ydoc import YNotebook, YUnicode
-from pycrdt import Doc
+from pycrdt import Array, ArrayEvent, Doc, Map, MapEvent, Subscription
 
 DOC_TYPES = ("notebook", "file")
+TRUSTED = "trusted"
 
 
 class ContentError(ValueError):
@@ -42,7 +50,7 @@ def validate_content(doc_type: str, content: Any) -> Any:
             nbformat.validate(notebook)
         except Exception as exc:  # nbformat raises several unrelated types
             raise ContentError(f"invalid notebook: {str(exc).splitlines()[0]}") from exc
-        return json.loads(json.dumps(notebook))
+        return without_trust(json.loads(json.dumps(notebook)))
     raise ContentError(f"unknown document type {doc_type!r}; expected one of {DOC_TYPES}")
 
 
@@ -58,17 +66,29 @@ def _copy(doc: Doc) -> Doc:
     return copy
 
 
+def _set(doc: Doc, doc_type: str, content: Any) -> None:
+    if doc_type != "notebook":
+        _wrap(doc, doc_type).set(content)
+        return
+    # jupyter_ydoc marks the empty cell it adds to a notebook without cells as trusted.
+    with TrustWatch(doc) as watch:
+        _wrap(doc, doc_type).set(content)
+    watch.strip()
+
+
 def replacement_update(doc: Doc, doc_type: str, content: Any) -> bytes:
     """The Yjs update that makes ``doc`` hold ``content`` (granular where jupyter_ydoc
     can be: unchanged notebook cells are kept)."""
     work = _copy(doc)
-    _wrap(work, doc_type).set(content)
+    _set(work, doc_type, content)
     return work.get_update(doc.get_state())
 
 
 def read_content(doc: Doc, doc_type: str) -> dict[str, Any]:
     """The content model of API.md: ``{"type", "format", "content"}``."""
     content = _wrap(_copy(doc), doc_type).get()
+    if doc_type == "notebook":
+        content = without_trust(content)
     return {
         "type": doc_type,
         "format": "json" if doc_type == "notebook" else "text",
@@ -79,5 +99,92 @@ def read_content(doc: Doc, doc_type: str) -> dict[str, Any]:
 def initial_state(doc_type: str, content: Any) -> bytes:
     """The Yjs state of a new document holding ``content``."""
     doc: Doc[Any] = Doc()
-    _wrap(doc, doc_type).set(content)
+    _set(doc, doc_type, content)
     return doc.get_update()
+
+
+# -- trust -----------------------------------------------------------------------------
+
+
+def without_trust(notebook: Any) -> Any:
+    """An nbformat notebook (as JSON) without ``trusted`` in its or its cells' metadata
+    (changed in place, and returned)."""
+    if isinstance(notebook, dict):
+        for holder in [notebook, *(notebook.get("cells") or [])]:
+            metadata = holder.get("metadata") if isinstance(holder, dict) else None
+            if isinstance(metadata, dict):
+                metadata.pop(TRUSTED, None)
+    return notebook
+
+
+class TrustWatch:
+    """Notes, while updates are applied to a notebook doc, every cell whose metadata they
+    may have given a ``trusted`` key; :meth:`strip` then removes the key.
+
+    A deep observer on ``cells``, for the span of a ``with`` block only: it sees cells
+    inserted whole, metadata replaced whole (a map, or a plain value some client wrote),
+    and the key set in a metadata map. Scanning every cell instead would cost a walk of
+    the array per cell (pycrdt looks items up by index).
+    """
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self._cells: list[Map] = []  # maps inserted, or whose metadata was replaced
+        self._metadata: list[Map] = []  # maps that got the key
+        self._subscription: tuple[Array, Subscription] | None = None
+
+    def __enter__(self) -> TrustWatch:
+        cells = self.doc.get("cells", type=Array)
+        self._subscription = (cells, cells.observe_deep(self._note))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._subscription is not None:
+            cells, subscription = self._subscription
+            cells.unobserve(subscription)
+            self._subscription = None
+
+    def _note(self, events: list[Any]) -> None:
+        # Paths are not looked at (each costs a walk of the array): a ``trusted`` key is
+        # removed from any map under ``cells``, and no output or cell needs one.
+        for event in events:
+            # pycrdt's events declare their attributes only at run time
+            change_of: Any = event
+            if isinstance(event, MapEvent):
+                keys = change_of.keys
+                if TRUSTED in keys and keys[TRUSTED].get("action") != "delete":
+                    self._metadata.append(change_of.target)
+                if "metadata" in keys:
+                    self._cells.append(change_of.target)
+            elif isinstance(event, ArrayEvent):
+                for change in change_of.delta:
+                    self._cells.extend(v for v in change.get("insert", ()) if isinstance(v, Map))
+
+    def strip(self) -> bytes | None:
+        """Remove ``trusted`` from the metadata noted, in one transaction: the update
+        that did it, or None if there was nothing to remove."""
+        metadata = list(self._metadata)
+        replace: list[tuple[Map, dict[str, Any]]] = []
+        for cell in self._cells:
+            value = cell.get("metadata")
+            if isinstance(value, Map):
+                metadata.append(value)
+            elif isinstance(value, dict) and TRUSTED in value:
+                replace.append((cell, {k: v for k, v in value.items() if k != TRUSTED}))
+        self._cells.clear()
+        self._metadata.clear()
+        metadata = [m for m in metadata if TRUSTED in m]
+        if not metadata and not replace:
+            return None
+        updates: list[bytes] = []
+        subscription = self.doc.observe(lambda event: updates.append(event.update))
+        try:
+            with self.doc.transaction():
+                for value in metadata:
+                    if TRUSTED in value:
+                        del value[TRUSTED]
+                for cell, plain in replace:
+                    cell["metadata"] = plain
+        finally:
+            self.doc.unobserve(subscription)
+        return b"".join(updates[:1]) or None

@@ -25,10 +25,11 @@ from .doctypes import (
     replacement_update,
     validate_content,
 )
-from .errors import BadRequest, Forbidden, NotFound, Unavailable
+from .errors import BadRequest, CollabDocsError, Forbidden, NotFound, TooLarge, Unavailable
 from .identity import Actor
 from .rooms import DocumentRoom, RoomLoadError, RoomManager
 from .stores import DocumentRecord, DocumentStore
+from .update_guard import UpdateRefused, UpdateTooLarge, inspect_update
 
 MAX_NAME_LENGTH = 255
 
@@ -60,6 +61,12 @@ def model(record: DocumentRecord, role: str) -> dict[str, Any]:
         "created": iso_time(record.created),
         "modified": iso_time(record.modified),
     }
+
+
+def _refusal(exc: UpdateRefused) -> CollabDocsError:
+    if isinstance(exc, UpdateTooLarge):
+        return TooLarge(f"content too large: {exc}")
+    return BadRequest(f"content refused: {exc}")
 
 
 def validate_name(name: Any) -> str:
@@ -190,6 +197,7 @@ class DocumentService:
         except ContentError as exc:
             raise BadRequest(str(exc)) from exc
         state = initial_state(doc_type, content)
+        self._guard(state)
         async with self._one_create_at_a_time(actor.username):
             await self._check_quota(actor)  # nothing is written past it
             now = datetime.now(timezone.utc)
@@ -204,6 +212,18 @@ class DocumentService:
             await self.store.create(record, state)
         self.audit.emit("document.created", actor, record.id, name=name, type=doc_type)
         return model(record, "owner")
+
+    def _guard(self, state: bytes) -> None:
+        """A new document's first state passes the rooms' update guard (413 or 400)."""
+        config = self.rooms.config
+        try:
+            shape = inspect_update(state, config.stored_limits)
+        except UpdateRefused as exc:
+            raise _refusal(exc) from exc
+        if shape.structs > config.max_document_structs:
+            raise TooLarge(
+                f"the document would hold more than {config.max_document_structs} structs"
+            )
 
     async def activity(
         self, actor: Actor, doc_id: str, limit: int, link: str | None = None
@@ -249,7 +269,10 @@ class DocumentService:
             raise BadRequest(str(exc)) from exc
         room = await self._room(record)
         update = replacement_update(room.doc, record.type, content)
-        room.apply_server_update(update, actor.username)
+        try:
+            room.apply_server_update(update, actor.username)
+        except UpdateRefused as exc:
+            raise _refusal(exc) from exc
         await room.flush()  # answer once the change is durable
         self.audit.emit("document.content_replaced", actor, doc_id, bytes=len(update))
         fresh = await self.store.get(doc_id)

@@ -29,6 +29,10 @@ SYNC_UPDATE = 2
 # An empty Yjs update (no structs, empty delete set); clients send it as a no-op step 2.
 EMPTY_UPDATE = b"\x00\x00"
 
+# The largest integer a JavaScript number holds exactly: y-protocols reads client ids and
+# clocks as numbers, so larger ones mean something else to browsers (npm clients throw).
+MAX_SAFE_INTEGER = 2**53 - 1
+
 
 class ProtocolError(ValueError):
     """A frame that does not follow the y-websocket protocol."""
@@ -160,6 +164,8 @@ def decode_awareness(payload: bytes) -> list[AwarenessEntry]:
     for _ in range(count):
         client_id = reader.var_uint()
         clock = reader.var_uint()
+        if client_id > MAX_SAFE_INTEGER or clock > MAX_SAFE_INTEGER:
+            raise ProtocolError("awareness client id or clock of 2^53 or more")
         text = reader.var_string()
         try:
             state = json.loads(text) if text else None

@@ -49,11 +49,21 @@ from . import metrics, protocol
 from .cluster import base as bus_kinds
 from .cluster.base import BusMessage, ClusterBus
 from .cluster.local import LocalBus
+from .doctypes import TrustWatch
 from .identity import Actor
 from .metrics import RoomStats
 from .protocol import AwarenessEntry
 from .stores import DocumentStore, LoadedDocument, PendingUpdate, StoredUpdate, StoreError
 from .stores.containment import SnapshotContent
+from .update_guard import (
+    UpdateLimits,
+    UpdateRefused,
+    UpdateShape,
+    UpdateTooLarge,
+    count_structs,
+    inspect_update,
+)
+from .write_budget import WriteBudget
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +122,27 @@ class RoomConfig:
     # In a cluster, how long a stored update that yrs keeps pending (its dependency is
     # missing) stays in the log, waiting for the dependency, before it is quarantined.
     pending_grace: float = 120.0
+    # Bounds on what one update may hold and a document may grow to (issue #12, item 3;
+    # see update_guard.py and the app's traits).
+    max_update_depth: int = 100
+    max_update_structs: int = 200_000
+    max_update_chain: int = 500
+    max_document_structs: int = 1_000_000
+    # Per (user, room) write budget: a burst of this much, refilled over the window.
+    write_budget_bytes: int = 32 * 1024 * 1024
+    write_budget_structs: int = 200_000
+    write_budget_window: float = 10.0
+
+    @property
+    def client_limits(self) -> UpdateLimits:
+        """Bounds on an update from a socket."""
+        return UpdateLimits(self.max_update_depth, self.max_update_structs, self.max_update_chain)
+
+    @property
+    def stored_limits(self) -> UpdateLimits:
+        """Bounds on a stored record or a server update: no struct count (a snapshot
+        holds the whole document), but the nesting and chains yrs cannot survive."""
+        return UpdateLimits(self.max_update_depth, None, self.max_update_chain)
 
 
 class RoomLoadError(Exception):
@@ -147,6 +178,8 @@ class _Remote:
 REMOTE: Any = _Remote()
 
 NO_STRUCTS = b"\x00"  # a Yjs v1 update whose first varuint (structs' client count) is 0
+# Notebook updates that set a cell's trust and wait for a dependency, watched per room.
+_MAX_TRUST_PENDING = 64
 
 
 def _json_size(state: Any) -> int:
@@ -292,6 +325,14 @@ class DocumentRoom:
         self._damaged = False  # a refused update may have left part of itself in the doc
         self._repair_wanted = False
         self._captured: list[bytes] | None = None
+        # -- the update guard (issue #12): writers' budgets, the doc's size, and updates
+        # that set a cell's trust but wait for a dependency (stripped once applied)
+        self._budget = WriteBudget(
+            config.write_budget_bytes, config.write_budget_structs, config.write_budget_window
+        )
+        self._doc_structs = 0  # an upper estimate of the structs the doc holds
+        self._structs_counted = 0.0  # when the estimate was last replaced by a count
+        self._trust_pending: list[bytes] = []
         # -- cluster state
         self._remote_awareness: dict[int, _RemoteSlot] = {}
         self._inbox: list[BusMessage] | None = None  # bus messages received while loading
@@ -312,7 +353,13 @@ class DocumentRoom:
     async def _build_doc(self) -> tuple[Doc[Any], LoadedDocument]:
         """Snapshot + log applied into a fresh Doc. A record yrs refuses is quarantined
         and the build starts over without it: a failed apply can leave part of itself
-        behind, and the doc must be exactly what the stored records rebuild."""
+        behind, and the doc must be exactly what the stored records rebuild.
+
+        Every record passes the update guard first: one that yrs would crash on (deep
+        nesting, stored before the guard existed) or that would bloat the process is
+        quarantined the same way, so a poisoned document opens without it. A trust key
+        that older records set on a cell is removed, and the removal stored."""
+        limits = self.config.stored_limits
         while True:
             try:
                 loaded = await self.store.load(self.doc_id)
@@ -320,16 +367,26 @@ class DocumentRoom:
                 raise RoomLoadError(str(exc)) from exc
             doc: Doc[Any] = Doc()
             records = ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates
-            for record in records:
-                try:
-                    doc.apply_update(record.data)
-                except BaseException as exc:
-                    if is_fatal(exc):
-                        raise
-                    await self._quarantine(record, exc, snapshot=record is loaded.snapshot)
-                    break
-            else:
-                return doc, loaded
+            structs = 0
+            watched = self.doc_type == "notebook" and any(b"trusted" in r.data for r in records)
+            with contextlib.ExitStack() as stack:
+                watch = stack.enter_context(TrustWatch(doc)) if watched else None
+                for record in records:
+                    try:
+                        structs += inspect_update(record.data, limits).structs
+                        doc.apply_update(record.data)
+                    except BaseException as exc:
+                        if is_fatal(exc):
+                            raise
+                        await self._quarantine(record, exc, snapshot=record is loaded.snapshot)
+                        break
+                else:
+                    stack.close()
+                    removal = watch.strip() if watch is not None else None
+                    if removal is not None:  # nobody holds this doc yet: store only
+                        self._queue_write(removal, "server")
+                    self._doc_structs = structs
+                    return doc, loaded
 
     async def _quarantine(self, record: StoredUpdate, exc: BaseException, snapshot: bool) -> None:
         kind = "snapshot" if snapshot else "update"
@@ -459,18 +516,84 @@ class DocumentRoom:
     # -- document changes ----------------------------------------------------------------
 
     def _apply_from(self, conn: Connection, update: bytes) -> None:
+        """A socket's update: through the guard, the document's size bound and the
+        writer's budget, or refused (its socket closed, nothing applied)."""
         if self._pending_bytes > self.config.max_pending_bytes:
             log.warning("document %s: write backlog full, refusing an edit", self.doc_id)
             conn.close(CLOSE_RATE_LIMITED, "the document store is behind; retry shortly")
             return
-        self._apply(update, conn, conn.actor.username)
+        user = conn.actor.username
+        try:
+            shape = inspect_update(update, self.config.client_limits)
+            self._admit_growth(shape)
+            if not self._budget.admit(user, len(update), shape.structs):
+                self._refuse(conn, CLOSE_RATE_LIMITED, "write budget exceeded; retry shortly")
+                return
+            self._apply_guarded(update, shape, conn, user)
+        except UpdateRefused as exc:
+            self._refuse(conn, exc.close_code, str(exc))
+
+    def _refuse(self, conn: Connection, code: int, reason: str) -> None:
+        log.warning(
+            "document %s: refused an update of %s (%d): %s",
+            self.doc_id,
+            conn.actor.username,
+            code,
+            reason,
+        )
+        conn.close(code, reason[:120])
 
     def apply_server_update(self, update: bytes, author: str) -> None:
         """Apply a change made by the server for ``author`` (REST content replace, a
-        restore); live sockets receive it like any other edit."""
+        restore); live sockets receive it like any other edit. Raises UpdateRefused
+        (UpdateTooLarge past a bound) with nothing applied."""
         if self.closed:
             raise RoomLoadError("the room is closed")
-        self._apply(update, None, author)
+        shape = inspect_update(update, self.config.stored_limits)
+        self._admit_growth(shape)
+        self._apply_guarded(update, shape, None, author)
+
+    def _admit_growth(self, shape: UpdateShape) -> None:
+        """Raise UpdateTooLarge if the doc would hold more than ``max_document_structs``.
+
+        The running count only grows (it adds every update's structs, which yrs may
+        squash or already hold); past the bound it is replaced by a real count of the
+        doc's encoded state, at most once every 10 s, before anything is refused."""
+        bound = self.config.max_document_structs
+        if self._doc_structs + shape.structs <= bound:
+            return
+        now = time.monotonic()
+        if now - self._structs_counted >= 10.0:
+            self._structs_counted = now
+            self._doc_structs = count_structs(self.doc.get_update())
+            if self._doc_structs + shape.structs <= bound:
+                return
+        raise UpdateTooLarge(f"the document would hold more than {bound} structs")
+
+    def _apply_guarded(
+        self, update: bytes, shape: UpdateShape, origin: Connection | None, author: str
+    ) -> None:
+        """Apply a checked update; in a notebook, then remove any ``trusted`` key it gave
+        a cell, as a server change of the same loop turn: the turn's merged broadcast
+        and the stored log never leave a cell trusted (see doctypes.py)."""
+        trusted = shape.touches_trust and b"trusted" in update
+        if self.doc_type != "notebook" or not (trusted or self._trust_pending):
+            self._doc_structs += shape.structs
+            self._apply(update, origin, author)
+            return
+        if trusted and len(self._trust_pending) >= _MAX_TRUST_PENDING:
+            raise UpdateRefused("too many updates waiting for their dependencies")
+        self._doc_structs += shape.structs
+        with TrustWatch(self.doc) as watch:
+            self._apply(update, origin, author)
+        removal = watch.strip()
+        if removal is not None:
+            self._apply(removal, None, author)
+        # An update yrs keeps pending (a dependency is missing) sets the key only once
+        # the dependency arrives: watch every update until then.
+        state = self.doc.get_state()
+        waiting = [*self._trust_pending, update] if trusted else self._trust_pending
+        self._trust_pending = [u for u in waiting if not contained(u, state)]
 
     def _apply_to_doc(self, update: bytes) -> None:
         try:
@@ -509,6 +632,9 @@ class DocumentRoom:
             # audit event and is not also an edit burst.
             self.on_edit(self.doc_id, author, len(update))
         self._queue_broadcast(update, origin)
+        self._queue_write(update, author)
+
+    def _queue_write(self, update: bytes, author: str) -> None:
         now = datetime.now(timezone.utc)
         self._pending.append(PendingUpdate(update, author, self.config.node, now))
         self._pending_bytes += len(update)

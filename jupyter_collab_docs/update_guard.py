@@ -42,11 +42,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .protocol import ProtocolError
+from .protocol import MAX_SAFE_INTEGER, ProtocolError
 
-# JavaScript numbers hold integers exactly only below 2^53: y-protocols and Yjs read
-# client ids as numbers, and a larger id means another client to them than to yrs.
-MAX_CLIENT_ID = 2**53 - 1
+# JavaScript numbers hold integers exactly only below 2^53: Yjs reads client ids as
+# numbers, and a larger id means another client to it than to yrs.
+MAX_CLIENT_ID = MAX_SAFE_INTEGER
 # yrs keeps clocks and lengths as 32-bit integers.
 MAX_CLOCK = 2**32 - 1
 
