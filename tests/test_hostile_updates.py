@@ -336,3 +336,32 @@ async def test_rest_content_never_carries_trust(api):
     content = (await api("alice", "GET", f"documents/{empty}/content")).body["content"]
     assert content["cells"][0]["outputs"] and not trusted_anywhere(content)
     assert json.dumps(content).count("trusted") == 0
+
+
+async def test_trust_stored_before_the_guard_is_removed_when_the_room_loads(api, ws_url, collab):
+    from datetime import datetime, timezone
+
+    from jupyter_collab_docs.stores import PendingUpdate
+
+    doc_id = await new_doc(api, "notebook", EMPTY_NOTEBOOK)
+    assert doc_id not in collab.rooms.rooms
+    loaded = await collab.store.load(doc_id)
+    old: Doc = Doc()
+    for record in ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates:
+        old.apply_update(record.data)
+    before = old.get_state()
+    old.get("cells", type=Array)[0]["metadata"]["trusted"] = True
+    now = datetime.now(timezone.utc)
+    update = old.get_update(before)
+    await collab.store.append(doc_id, [PendingUpdate(update, "mallory", "old", now)])
+    async with yclient(ws_url(doc_id, "carol")) as reader:
+        cells = reader.doc.get("cells", type=Array)
+        await eventually(lambda: len(cells) == 1, what="sync")
+        assert "trusted" not in doc_cells(reader.doc)[0]["metadata"]
+    await collab.rooms.evict(doc_id, force=True)
+    loaded = await collab.store.load(doc_id)
+    fresh: Doc = Doc()
+    for record in ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates:
+        fresh.apply_update(record.data)
+    assert doc_cells(fresh)[0]["id"] == "first"
+    assert "trusted" not in doc_cells(fresh)[0]["metadata"]
