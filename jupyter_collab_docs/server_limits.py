@@ -9,24 +9,55 @@ requests. Inside someone's own Jupyter server these are that server's settings
 (``c.ServerApp.max_body_size`` and ``max_buffer_size``; Jupyter has no timeout settings).
 
 Share-link tokens (``?link=``) are credentials: every server's request log scrubs them
-like Jupyter scrubs ``?token=``.
+like Jupyter scrubs ``?token=``, and so do Tornado's error lines ("401 GET /…?link=…"),
+which Jupyter does not scrub.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from tornado import httpserver, web
+from tornado.log import app_log, gen_log
 
 MiB = 1024 * 1024
 LOG_SCRUBBED_PARAMETERS = ("link",)
+# Jupyter's request log scrubs parameters whose name contains one of these; so do we.
+JUPYTER_SCRUBBED_PARAMETERS = ("token", "auth", "key", "code", "state", "xsrf")
+SECRET_NAMES = "|".join(LOG_SCRUBBED_PARAMETERS + JUPYTER_SCRUBBED_PARAMETERS)
+SECRET_PARAMETER = re.compile(rf"([?&][^=&#\s]*(?:{SECRET_NAMES})[^=&#\s]*=)[^&#\s]*")
+
+
+def scrub(text: str) -> str:
+    """``text`` with the value of every secret URL parameter replaced by ``[secret]``."""
+    return SECRET_PARAMETER.sub(r"\1[secret]", text)
+
+
+class ScrubSecrets(logging.Filter):
+    """Scrubs secret URL parameters from the URLs Tornado puts in its error lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = scrub(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+SCRUB_SECRETS = ScrubSecrets()
 
 
 def scrub_link_tokens(web_app: web.Application) -> None:
-    """Jupyter's request log writes ``[secret]`` for the value of ``?link=``."""
+    """The logs write ``[secret]`` for the value of ``?link=``: Jupyter's request log
+    (its extra scrubbed keys) and Tornado's error lines (a filter on its loggers)."""
     keys = list(web_app.settings.get("extra_log_scrub_param_keys") or [])
     keys += [key for key in LOG_SCRUBBED_PARAMETERS if key not in keys]
     web_app.settings["extra_log_scrub_param_keys"] = keys
+    for logger in (gen_log, app_log):
+        if SCRUB_SECRETS not in logger.filters:
+            logger.addFilter(SCRUB_SECRETS)
 
 
 def limit_request_sizes(serverapp: Any, max_body_size: int, max_message_size: int) -> None:
