@@ -189,6 +189,22 @@ class CollabDocsIdentityProvider(IdentityProvider):
             return None
         return self._user_of(record.username, record.display_name, user.session)
 
+    def process_login_form(self, handler: web.RequestHandler) -> User | None:
+        """Jupyter's login page (where JupyterLab sends a browser without a session): its
+        field takes a per-user token or the server's. The form is a POST under Jupyter's
+        XSRF check, so no other site can submit it. Jupyter calls this synchronously: the
+        token is looked up in this thread (one query by primary key; logins are rare)."""
+        typed = handler.get_argument("password", default="").strip()
+        if not typed:
+            return None
+        if self.token and hmac.compare_digest(typed.encode(), self.token.encode()):
+            return self._administrator()
+        directory = handler.settings.get(USERS_SETTING)
+        record = directory.by_token(typed) if directory is not None else None
+        if record is None:
+            return None
+        return self._user_of(record.username, record.display_name, session_id(hash_token(typed)))
+
     def _max_age(self, handler: web.RequestHandler) -> float:
         """How old a cached look-up may be: at most the socket re-check interval, and
         none for a room socket's re-check (``fresh_credentials`` on the handler)."""

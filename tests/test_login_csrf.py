@@ -159,3 +159,36 @@ def test_the_login_cookie_cannot_be_configured_samesite_none() -> None:
     strict = CollabDocsIdentityProvider(cookie_options={"samesite": "Strict"})
     assert strict.cookie_options["samesite"] == "Strict"
     assert CollabDocsIdentityProvider(cookie_options={}).cookie_options["samesite"] == "Lax"
+
+
+async def login_form(
+    http_server_client: Any, jp_base_url: str, password: str, headers: dict[str, str]
+) -> Any:
+    """Jupyter's login page as a browser submits it: its _xsrf cookie and field."""
+    page = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
+    [xsrf] = [c.split(";")[0] for c in page.headers.get_list("Set-Cookie") if "_xsrf" in c]
+    body = urlencode({"password": password, "_xsrf": xsrf.split("=", 1)[1]})
+    return await http_server_client.fetch(
+        f"{jp_base_url}login",
+        method="POST",
+        body=body,
+        headers={"Cookie": xsrf, **headers},
+        follow_redirects=False,
+        raise_error=False,
+    )
+
+
+async def test_the_login_page_takes_a_per_user_token(
+    http_server_client, jp_base_url, tokens, get
+) -> None:
+    """Where a browser without a session lands (also after a refused cross-site link)."""
+    reply = await login_form(
+        http_server_client, jp_base_url, tokens["bob"], {"Sec-Fetch-Site": "same-origin"}
+    )
+    assert reply.code == 302
+    [cookie] = login_cookies(reply)
+    assert "samesite=lax" in cookie.lower()
+    me = await get("api/collab-docs/me", {"Cookie": cookie.split(";", 1)[0]})
+    assert me.code == 200 and b'"username": "bob"' in me.body
+    wrong = await login_form(http_server_client, jp_base_url, "cd_wrong", {})
+    assert wrong.code == 401 and login_cookies(wrong) == []

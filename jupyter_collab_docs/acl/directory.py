@@ -113,7 +113,9 @@ class AccessDirectory:
         self.db.call(work)
         self._token_cache.clear()
 
-    def _by_token(self, token: str) -> UserRecord | None:
+    def by_token(self, token: str) -> UserRecord | None:
+        """The user a token belongs to (blocking; :meth:`authenticate` on the loop)."""
+
         def work(session: Session) -> UserRecord | None:
             row = session.get(TokenRow, hash_token(token))
             if row is None or (row.expires is not None and row.expires < _now()):
@@ -129,7 +131,7 @@ class AccessDirectory:
     async def authenticate(self, token: str, max_age: float | None = None) -> UserRecord | None:
         """The user a token belongs to; a cached answer only if younger than ``max_age``
         seconds (default ``CACHE_SECONDS``; 0: ask the database)."""
-        return await self._cached(hash_token(token), max_age, lambda _s: self._by_token(token))
+        return await self._cached(hash_token(token), max_age, lambda _s: self.by_token(token))
 
     async def by_session(
         self, username: str, session: str, max_age: float | None = None
