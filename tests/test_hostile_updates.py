@@ -365,3 +365,38 @@ async def test_trust_stored_before_the_guard_is_removed_when_the_room_loads(api,
         fresh.apply_update(record.data)
     assert doc_cells(fresh)[0]["id"] == "first"
     assert "trusted" not in doc_cells(fresh)[0]["metadata"]
+
+
+async def test_trust_in_an_update_that_waits_for_its_dependency_is_removed_when_it_lands(
+    api, ws_url, collab
+):
+    doc_id = await new_doc(api, "notebook", EMPTY_NOTEBOOK)
+    loaded = await collab.store.load(doc_id)
+    source: Doc = Doc()
+    for record in ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates:
+        source.apply_update(record.data)
+    cells = source.get("cells", type=Array)
+    state = source.get_state()
+    cells.append(forged_cell(Map({"tags": ["x"]})))
+    new_cell = source.get_update(state)
+    state = source.get_state()
+    cells[1]["metadata"]["trusted"] = True
+    trust = source.get_update(state)
+    watcher = await RawClient.connect(ws_url(doc_id, "carol"))
+    await watcher.send(protocol.sync_step1(b"\x00"))
+    writer = await RawClient.connect(ws_url(doc_id))
+    await writer.recv()
+    await writer.send(protocol.update_message(trust))  # waits for the cell it changes
+    await writer.send(protocol.update_message(new_cell))
+    seen: Doc = Doc()
+    with anyio.fail_after(10):
+        while len(doc_cells(seen)) < 2:
+            frame = protocol.parse_frame(await watcher.recv())
+            if frame.kind == protocol.MESSAGE_SYNC and frame.step != protocol.SYNC_STEP1:
+                seen.apply_update(frame.payload)
+                assert not any("trusted" in c.get("metadata", {}) for c in doc_cells(seen))
+    assert doc_cells(seen)[1]["metadata"] == {"tags": ["x"]}
+    writer.close()
+    watcher.close()
+    content = (await api("alice", "GET", f"documents/{doc_id}/content")).body["content"]
+    assert len(content["cells"]) == 2 and not trusted_anywhere(content)

@@ -170,3 +170,21 @@ def test_trust_is_flagged_as_a_map_key_and_as_a_value_key():
         lambda d: d.get("cells", type=Array).append(Map({"metadata": {"trusted": True}}))
     )
     assert inspect_update(as_value[0], LIMITS).touches_trust
+
+
+def test_write_budget_admits_a_burst_refuses_a_flood_and_refills(monkeypatch):
+    from jupyter_collab_docs import write_budget
+
+    clock = [1000.0]
+    monkeypatch.setattr(write_budget.time, "monotonic", lambda: clock[0])
+    budget = write_budget.WriteBudget(max_bytes=1000, max_structs=100, window=10.0)
+    assert budget.admit("alice", 900, 10)  # a burst up to the budget
+    assert not budget.admit("alice", 200, 1)  # 100 bytes left
+    assert budget.admit("bob", 1000, 100)  # per user
+    assert not budget.admit("bob", 1, 1)
+    clock[0] += 1.0  # a tenth of the window: 100 bytes and 10 structs back
+    assert budget.admit("alice", 200, 10)
+    assert not budget.admit("bob", 1, 11)
+    clock[0] += 100.0
+    assert budget.admit("bob", 1000, 100)  # full again, never more than full
+    assert not budget.admit("bob", 1, 1)
