@@ -34,6 +34,7 @@ from .errors import StartError
 from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
+from .lab_page import hide_server_token
 from .rooms import RoomConfig, RoomManager
 from .server_limits import limit_request_sizes, scrub_link_tokens, set_timeouts
 from .sharing import SharingService
@@ -435,6 +436,7 @@ class CollabDocsApp(ExtensionApp):
         authorizer = self.serverapp.authorizer
         if isinstance(authorizer, CollabDocsAuthorizer):  # the standalone server
             authorizer.confine(self.serverapp.web_app)
+            hide_server_token(self.serverapp.web_app)
             limit_request_sizes(self.serverapp, self.max_body_size, self.max_message_size)
 
     @property
