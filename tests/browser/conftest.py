@@ -32,6 +32,8 @@ except ImportError:  # pragma: no cover - make test installs it with the test ex
 CHROMIUM = os.environ.get("COLLAB_DOCS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 USERS = {"alice": "Alice Liddell", "bob": "Bob Builder", "carol": "Carol Danvers"}
+# Administrators (``users add --admin``): the only users the standalone server lets run code.
+ADMINS = {"ada": "Ada Lovelace"}
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +67,8 @@ def browser() -> Iterator[Browser]:
 
 @dataclass
 class CollabServer:
-    """A running standalone server with users alice, bob and carol."""
+    """A running standalone server with users alice, bob and carol, and ada, an
+    administrator."""
 
     server: StandaloneServer
     tokens: dict[str, str] = field(default_factory=dict)
@@ -100,6 +103,12 @@ def collab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollabSe
     tokens = {
         user: server.cli("users", "add", user, "--display-name", name).splitlines()[-1].strip()
         for user, name in USERS.items()
+    }
+    tokens |= {
+        user: server.cli("users", "add", user, "--admin", "--display-name", name)
+        .splitlines()[-1]
+        .strip()
+        for user, name in ADMINS.items()
     }
     server.start()
     try:

@@ -2,25 +2,24 @@
 
 Two users edit one shared notebook live (text and cursors), a viewer is read-only until
 upgraded (4403 then reconnect), a restored version reaches everyone, a deleted document
-says so, and a notebook on the ``CollabDocs`` drive runs cells on a normal kernel.
+says so, a notebook on the ``CollabDocs`` drive opens without a kernel for a user who may
+run no code and runs cells on a normal kernel for an administrator, and outputs another
+editor writes over the room socket never run in the reader's JupyterLab.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.request
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-import anyio
 import pytest
 from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page, expect
 
-from tests.conftest import eventually, yclient
+from tests.browser.hostile import HOSTILE_OUTPUT, edit_room, watch_pwned
 
 NOTEBOOK_META = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
@@ -254,13 +253,43 @@ def test_deleting_a_document_shows_deleted_to_the_other_user(
     screenshot(bob, "jupyterlab-deleted")
 
 
-def test_a_drive_notebook_runs_cells_on_a_kernel(collab_server, user_page) -> None:
+def test_a_drive_notebook_runs_on_a_kernel_only_for_users_who_may_run_code(
+    collab_server, user_page, screenshot
+) -> None:
     doc = create(collab_server, "alice", "Compute", "notebook", notebook("6 * 7"))
+    share(collab_server, doc["id"], "user:ada", "editor")
+
+    # alice is no administrator: the server lets her run no code, so the notebook opens
+    # without a kernel, asks for none, and running a cell does nothing.
+    me = collab_server.as_user("alice")("GET", "me")
+    assert me.get("can_run_code") is False, me
     alice = user_page("alice")
+    kernel_requests = watch_kernel_requests(alice)
     open_lab(alice, collab_server, "alice")
     open_from_panel(alice, doc)
     area = current(alice)
-    # The session is keyed by the drive path; wait for its kernel before running.
+    expect(area).to_have_class(re.compile(r"\bjp-CollabDocs-noKernel\b"))
+    expect(area.locator('.jp-Toolbar-item[data-jp-item-name="run"]')).to_be_hidden()
+    expect(area.locator('.jp-Toolbar-item[data-jp-item-name="kernelName"]')).to_be_hidden()
+    editor(alice).click()
+    alice.keyboard.press("Shift+Enter")
+    # A later key binding took effect: the run (and any dialog it would open) is past.
+    alice.keyboard.press("Escape")
+    alice.keyboard.press("b")
+    expect(area.locator(".jp-Cell")).to_have_count(2)
+    expect(alice.locator(".jp-Dialog")).to_have_count(0)
+    expect(area.locator(".jp-OutputArea-output")).to_have_count(0)
+    assert kernel_requests == []
+    sessions = jupyter_api(collab_server, "admin", "sessions")
+    assert not any(doc["id"] in s["path"] for s in sessions), sessions
+    screenshot(alice, "jupyterlab-no-kernel")
+
+    # ada, an administrator, runs it on a kernel (session keyed by the drive path).
+    ada = user_page("ada")
+    open_lab(ada, collab_server, "ada")
+    open_from_panel(ada, doc)
+    area = current(ada)
+    expect(area).not_to_have_class(re.compile(r"\bjp-CollabDocs-noKernel\b"))
     expect(area.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_attached(
         timeout=60_000
     )
@@ -268,81 +297,30 @@ def test_a_drive_notebook_runs_cells_on_a_kernel(collab_server, user_page) -> No
     for attempt in range(3):
         # Under load the first request right after the kernel came up was sometimes
         # not sent (the cell stays "[ ]"): run again, a bounded number of times.
-        editor(alice).click()
-        alice.keyboard.press("Shift+Enter")
+        editor(ada).click()
+        ada.keyboard.press("Shift+Enter")
         try:
             expect(output).to_contain_text("42", timeout=20_000)
             break
         except AssertionError:
             if attempt == 2:
                 raise
-    sessions = jupyter_api(collab_server, "alice", "sessions")
+    sessions = jupyter_api(collab_server, "ada", "sessions")
     paths = [s["path"] for s in sessions]
     assert any(doc["id"] in path and path.endswith("Compute.ipynb") for path in paths), paths
+    # alice, who shares the document, sees the output through the room.
+    expect(current(alice).locator(".jp-OutputArea-output").first).to_contain_text("42")
 
 
-# An output an editor writes over the room socket: a script, and an image whose onerror
-# handler runs, each set a marker and fetch a URL the test watches. Trusted, JupyterLab
-# would run both in the reader's page (with the reader's cookie and kernels).
-PWNED = "/collab-docs-pwned"
-HOSTILE_HTML = (
-    '<b class="hostile">output from bob</b>'
-    f"<script>window.__pwned = 'script'; fetch('{PWNED}?script');</script>"
-    '<img class="hostile-img" src="/collab-docs-no-such-image.png" '
-    f"onerror=\"window.__pwned = 'onerror'; fetch('{PWNED}?onerror');\">"
-)
-HOSTILE_OUTPUT = {
-    "output_type": "display_data",
-    "data": {"text/html": HOSTILE_HTML},
-    "metadata": {},
-}
-
-
-def edit_room(
-    collab_server, user: str, doc_id: str, change: Callable[[YNotebook], None], cells: int
-) -> None:
-    """Connect to a document's room as ``user`` with a real y-websocket client (pycrdt),
-    wait for ``cells`` cells, apply ``change`` to the notebook and wait until the server
-    stored it. Runs its own event loop in a thread (Playwright's owns this one)."""
-    url = (
-        f"ws://127.0.0.1:{collab_server.server.port}/api/collab-docs/rooms/{doc_id}"
-        f"?token={collab_server.tokens[user]}"
-    )
-
-    async def run() -> None:
-        async with yclient(url) as client:
-            ynotebook = YNotebook(client.doc)
-            await eventually(lambda: len(ynotebook.ycells) >= cells, what=f"{cells} cells")
-            change(ynotebook)
-            # Stored (REST reads the server's copy): the change went through.
-            await eventually(
-                lambda: (
-                    "output from bob"
-                    in json.dumps(collab_server.request("GET", f"documents/{doc_id}/content"))
-                ),
-                what="the output stored on the server",
-            )
-
-    errors: list[BaseException] = []
-
-    def thread() -> None:
-        try:
-            anyio.run(run)
-        except BaseException as exc:  # reported in the test's thread
-            errors.append(exc)
-
-    worker = threading.Thread(target=thread)
-    worker.start()
-    worker.join(60)
-    assert not worker.is_alive(), "the room client did not finish"
-    if errors:
-        raise errors[0]
-
-
-def watch_pwned(page: Page) -> list[str]:
-    """URLs of the requests the hostile output's handlers would make."""
+def watch_kernel_requests(page: Page) -> list[str]:
+    """Requests that would start a kernel or a session."""
     seen: list[str] = []
-    page.on("request", lambda request: seen.append(request.url) if PWNED in request.url else None)
+
+    def on_request(request) -> None:
+        if request.method == "POST" and re.search(r"/api/(sessions|kernels)\b", request.url):
+            seen.append(f"{request.method} {request.url}")
+
+    page.on("request", on_request)
     return seen
 
 
@@ -453,10 +431,11 @@ def dismiss_news(page: Page) -> None:
 
 
 def jupyter_api(collab_server, user: str, path: str) -> Any:
-    """GET on Jupyter Server's own REST API (``/api/...``) as a user."""
+    """GET on Jupyter Server's own REST API (``/api/...``) as a user (``admin``: the
+    server's own token)."""
+    token = collab_server.server.token if user == "admin" else collab_server.tokens[user]
     request = urllib.request.Request(
-        f"{collab_server.url}/api/{path}",
-        headers={"Authorization": f"token {collab_server.tokens[user]}"},
+        f"{collab_server.url}/api/{path}", headers={"Authorization": f"token {token}"}
     )
     with urllib.request.urlopen(request, timeout=20) as response:
         return json.loads(response.read())

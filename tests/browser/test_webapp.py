@@ -8,7 +8,10 @@ import base64
 import re
 from typing import Any
 
+from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page, expect
+
+from tests.browser.hostile import HOSTILE_OUTPUT, edit_room, watch_pwned
 
 # A 1x1 red PNG.
 PNG = base64.b64encode(
@@ -216,6 +219,42 @@ def test_a_notebook_shows_its_cells_and_edits_live(user_page, collab_server, scr
         alice.wait_for_timeout(100)
         deadline -= 1
     assert stored_source() == "print('hello')\n1 + 1\n# checked by bob"
+
+
+def test_a_hostile_output_written_over_the_socket_stays_inert(user_page, collab_server):
+    """An editor's trusted cell with a script and an onerror handler, arriving live: the
+    page ignores trust and rebuilds the HTML from its allow-list."""
+    alice_api = collab_server.as_user("alice")
+    content = notebook_content()
+    content["cells"] = content["cells"][:1]
+    doc = alice_api(
+        "POST", "documents", {"name": "Live outputs", "type": "notebook", "content": content}
+    )
+    alice_api("PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "editor"})
+    alice = user_page("alice")
+    pwned = watch_pwned(alice)
+    sign_in(alice, collab_server, "alice")
+    open_document(alice, collab_server, doc["id"])
+    expect(alice.locator(".notebook .cell")).to_have_count(1)
+
+    def add_trusted_cell(ynotebook: YNotebook) -> None:
+        ynotebook.append_cell(
+            {
+                "cell_type": "code",
+                "source": "display(HTML(...))",
+                "metadata": {"trusted": True},
+                "outputs": [HOSTILE_OUTPUT],
+                "execution_count": 1,
+            }
+        )
+
+    edit_room(collab_server, "bob", doc["id"], add_trusted_cell, cells=1)
+    output = alice.locator(".notebook .cell").nth(1).locator(".output-html")
+    expect(output.locator("b")).to_have_text("output from bob")
+    # No script, no handler; the image is dropped (only data: images are kept).
+    expect(output.locator("script, img, [onerror]")).to_have_count(0)
+    assert alice.evaluate("() => window.__pwned") is None
+    assert pwned == []
 
 
 def test_the_example_page_syncs_with_the_main_page(user_page, collab_server, screenshot):
