@@ -130,3 +130,32 @@ async def test_a_corrupt_record_is_quarantined_and_the_rest_loads(standalone: St
     rows = db.execute("SELECT doc_id, kind, data FROM quarantine").fetchall()
     assert rows == [(doc["id"], "update", b"\x01\xff\xffcorrupt")]
     assert db.execute("SELECT COUNT(*) FROM updates").fetchone()[0] == 0
+
+
+def test_the_standalone_app_confines_non_admins(standalone: StandaloneServer):
+    """`jupyter collab-docs` installs the confinement (tests/test_confinement.py walks it)."""
+    alice = standalone.cli("users", "add", "alice")
+    admin = standalone.cli("users", "add", "root", "--admin")
+    standalone.start()
+
+    def status(method: str, path: str, token: str) -> int:
+        request = urllib.request.Request(
+            f"{standalone.url}{path}",
+            data=b"{}" if method == "POST" else None,
+            method=method,
+            headers={"Authorization": f"token {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert status("POST", "/api/kernels", alice) == 403
+    assert status("GET", "/api/contents", alice) == 403
+    assert status("POST", "/api/shutdown", alice) == 403
+    assert standalone.request("GET", "me", token=alice)["can_run_code"] is False
+    for token in (admin, standalone.token):
+        assert status("GET", "/api/kernels", token) == 200
+        assert standalone.request("GET", "me", token=token)["can_run_code"] is True
+    assert standalone.process is not None and standalone.process.poll() is None
