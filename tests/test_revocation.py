@@ -13,13 +13,22 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from tornado.httpclient import HTTPRequest
 from tornado.web import create_signed_value
 from tornado.websocket import websocket_connect
 
+from jupyter_collab_docs.acl.database import AccessDatabase
+from jupyter_collab_docs.acl.directory import AccessDirectory
+from jupyter_collab_docs.acl.models import TokenRow, UserRow
+from jupyter_collab_docs.identity import session_id
+from jupyter_collab_docs.users import hash_token
+
+from .acl.test_access_contract import acl_url, db, directory, utcnow  # noqa: F401 (fixtures)
 from .conftest import RawClient, StandaloneServer, free_port
 
 REVALIDATE = 1.0  # the server's revalidate_interval in this module
@@ -224,3 +233,46 @@ async def test_a_revoked_users_live_sockets_close_within_the_interval(
     assert reply.status == 200, reply
     assert await bystander.recv() is not None
     bystander.close()
+
+
+# -- the directory's side, on SQLite and MariaDB -----------------------------------------
+
+
+async def test_a_session_lives_as_long_as_its_token_and_user(
+    directory: AccessDirectory,  # noqa: F811 (the contract tests' fixtures)
+    db: AccessDatabase,  # noqa: F811
+) -> None:
+    token = directory.add("alice")
+    directory.add("bob")
+    session = session_id(hash_token(token))
+    assert (await directory.by_session("alice", session, max_age=0)).username == "alice"
+    assert await directory.by_session("bob", session, max_age=0) is None  # alice's token only
+    assert await directory.by_session("alice", "0" * 32, max_age=0) is None
+
+    db.call(lambda s: s.execute(update(TokenRow).values(expires=utcnow() - timedelta(seconds=5))))
+    assert await directory.by_session("alice", session, max_age=0) is None
+    db.call(lambda s: s.execute(update(TokenRow).values(expires=None)))
+    db.call(lambda s: s.execute(update(UserRow).values(disabled=True)))
+    assert await directory.by_session("alice", session, max_age=0) is None
+    db.call(lambda s: s.execute(update(UserRow).values(disabled=False)))
+
+    new = directory.issue_token("alice")
+    assert await directory.by_session("alice", session, max_age=0) is None
+    renewed = session_id(hash_token(new))
+    assert (await directory.by_session("alice", renewed, max_age=0)).username == "alice"
+
+
+async def test_another_process_revoking_is_seen_once_the_cache_window_passed(
+    directory: AccessDirectory,  # noqa: F811 (the contract tests' fixtures)
+    db: AccessDatabase,  # noqa: F811
+) -> None:
+    """The CLI runs in another process: the server's cache cannot be told, so a look-up
+    may be answered from it only for ``max_age`` seconds (0: a socket's re-check)."""
+    token = directory.add("alice")
+    session = session_id(hash_token(token))
+    assert await directory.by_session("alice", session) is not None
+    assert await directory.authenticate(token) is not None
+    AccessDirectory(db).remove("alice")  # the CLI's directory, not the server's
+    assert await directory.by_session("alice", session) is not None  # cached (5 s)
+    assert await directory.by_session("alice", session, max_age=0) is None
+    assert await directory.authenticate(token, max_age=0) is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,8 @@ from ..identity import session_id
 from ..users import USERNAME_PATTERN, UserError, UserRecord, hash_token, new_token
 from .database import AccessDatabase
 from .models import GroupRow, MemberRow, ShareRow, TokenRow, UserRow
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _now() -> datetime:
@@ -115,7 +117,9 @@ class AccessDirectory:
 
     def by_token(self, token: str) -> UserRecord | None:
         """The user a token belongs to (blocking; :meth:`authenticate` on the loop)."""
+        return self._by_token(token)
 
+    def _by_token(self, token: str) -> UserRecord | None:
         def work(session: Session) -> UserRecord | None:
             row = session.get(TokenRow, hash_token(token))
             if row is None or (row.expires is not None and row.expires < _now()):
@@ -123,7 +127,10 @@ class AccessDirectory:
             user = session.get(UserRow, row.username)
             if user is None or user.disabled:
                 return None
-            row.last_used = _now()
+            now = _now()
+            # At most one write a minute per token: sockets re-check their token often.
+            if row.last_used is None or now - row.last_used > LAST_USED_RESOLUTION:
+                row.last_used = now
             return _record(user)
 
         return self.db.call(work)
@@ -131,7 +138,7 @@ class AccessDirectory:
     async def authenticate(self, token: str, max_age: float | None = None) -> UserRecord | None:
         """The user a token belongs to; a cached answer only if younger than ``max_age``
         seconds (default ``CACHE_SECONDS``; 0: ask the database)."""
-        return await self._cached(hash_token(token), max_age, lambda _s: self.by_token(token))
+        return await self._cached(hash_token(token), max_age, lambda _s: self._by_token(token))
 
     async def by_session(
         self, username: str, session: str, max_age: float | None = None
