@@ -497,6 +497,8 @@ async def test_admins_keep_the_whole_server(jp_serverapp: Any, port: int, tokens
         assert (status, json.loads(content)) == (200, [])
         status, _, _ = await raw_request(port, "GET", "/api/contents", headers)
         assert status == 200
+        status, _, _ = await raw_request(port, "POST", "/api/contents", headers)  # a new file
+        assert status == 201
 
 
 async def test_nobody_signed_in_still_meets_jupyters_own_authentication(port: int, collab: Any):
