@@ -89,7 +89,11 @@ class UsersListApp(CollabDocsCommand):
 
 class UsersTokenApp(CollabDocsCommand):
     name = "jupyter-collab-docs-users-token"
-    description = "Issue a new API token for a user (their old ones stop working)."
+    description = (
+        "Issue a new API token for a user: their old ones stop working, and so do the "
+        "browser sessions and room sockets those signed in (within the server's "
+        "revalidate_interval)."
+    )
 
     def start(self) -> None:
         try:
@@ -100,7 +104,10 @@ class UsersTokenApp(CollabDocsCommand):
 
 class UsersRemoveApp(CollabDocsCommand):
     name = "jupyter-collab-docs-users-remove"
-    description = "Remove a user and their tokens (their documents stay)."
+    description = (
+        "Remove a user and their tokens (their documents stay); their browser sessions "
+        "and room sockets end within the server's revalidate_interval."
+    )
 
     def start(self) -> None:
         username = self.one_username()
