@@ -33,11 +33,12 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import contextvars
 import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -1232,7 +1233,7 @@ class RoomManager:
                 stats=self.stats,
             )
             if not room.cluster:
-                await room.load()
+                await _detached(room.load())
                 self._rooms[doc_id] = room
                 return room
             # Subscribe before loading, keep what arrives meanwhile, apply it after:
@@ -1242,7 +1243,7 @@ class RoomManager:
             self._opening[doc_id] = room
             try:
                 await self.bus.subscribe(doc_id)
-                await room.load()
+                await _detached(room.load())
             except BaseException:
                 self._opening.pop(doc_id, None)
                 with contextlib.suppress(Exception):
@@ -1481,6 +1482,13 @@ class RoomManager:
                 await self.evict(doc_id, force=True)
             except Exception:
                 log.exception("document %s: could not close cleanly", doc_id)
+
+
+def _detached(work: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+    """Run ``work`` in a task of an empty context: the tasks it starts (a room's writer)
+    outlive the request that opened the room, and the request's context holds its
+    handler (Jupyter's ``CallContext``), which a task would keep alive as long as it runs."""
+    return contextvars.Context().run(asyncio.ensure_future, work)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -233,10 +233,12 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
     def on_close(self) -> None:
         self._leave()
         # WebSocketMixin's keep-alive only notices a closed socket at its next ping (every
-        # 30 s): until then its callback holds this handler, its request and its buffers.
+        # 30 s): until then its callback holds this handler, its request and its buffers,
+        # and the two refer to each other, so only a full garbage collection frees them.
         ping = getattr(self, "ping_callback", None)
         if ping is not None:
             ping.stop()
+            self.ping_callback = None
 
     def _leave(self) -> None:
         room = self.room
