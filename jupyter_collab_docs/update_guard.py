@@ -223,6 +223,7 @@ def inspect_update(update: bytes, limits: UpdateLimits) -> UpdateShape:
         client = reader.client()
         clock = reader.clock()
         chain = 0
+        chain_kind = -1
         for _ in range(count):
             info = reader.u8()
             kind = info & _CONTENT_MASK
@@ -248,7 +249,9 @@ def inspect_update(update: bytes, limits: UpdateLimits) -> UpdateShape:
                     trust = True
             length, touches = _content(reader, kind, limits.max_depth)
             trust = trust or touches
-            if chained and kind in _SQUASHABLE:
+            # yrs squashes an item into the one before only if their contents are of one
+            # kind (a run alternating text and deletions costs nothing special)
+            if chained and kind == chain_kind:
                 chain += 1
                 if max_chain is not None and chain > max_chain:
                     raise UpdateTooLarge(
@@ -257,6 +260,7 @@ def inspect_update(update: bytes, limits: UpdateLimits) -> UpdateShape:
                     )
             else:
                 chain = 0
+                chain_kind = kind if kind in _SQUASHABLE else -1
             clock += length
             if clock > MAX_CLOCK:
                 raise UpdateRefused("clock of 2^32 or more")

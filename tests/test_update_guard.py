@@ -118,6 +118,14 @@ def test_long_chains_are_refused_and_short_ones_pass():
     with pytest.raises(UpdateTooLarge, match="chained items"):
         inspect_update(forge.chained_text(9, 20_000), LIMITS)
     assert inspect_update(forge.chained_text(9, 500), LIMITS).structs == 500
+    # a run alternating text and deletions is not joined by yrs (and honest edits leave
+    # such runs: text typed in one go, then partly deleted)
+    alternating = [bytes([0x04]) + forge._root("source") + forge.var_string("x")]
+    for clock in range(1, 2_000):
+        origin = bytes([0x81 if clock % 2 else 0x84]) + protocol.write_var_uint(9)
+        origin += protocol.write_var_uint(clock - 1)
+        alternating.append(origin + (b"\x01" if clock % 2 else forge.var_string("x")))
+    assert inspect_update(forge.update(9, alternating), LIMITS).structs == 2_000
     bounded = UpdateLimits(max_chain=None, max_structs=1_000)
     with pytest.raises(UpdateTooLarge, match="more than 1000 structs"):
         inspect_update(forge.chained_text(9, 1_001), bounded)
