@@ -1455,7 +1455,8 @@ class RoomManager:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
         for room in rooms:
-            if not room.closed:  # cancelled in a before-close hook: stop its writer
+            if not room.closed:  # cancelled before or in a before-close hook
+                self._rooms.pop(room.doc_id, None)
                 await room.close(persist=False)
         unwritten = [room for room in rooms if room.backlog_updates]
         for room in unwritten:

@@ -5,12 +5,19 @@ and sends it again (sync step 2) when it reconnects to a fresh server."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import signal
 import time
+from datetime import datetime, timezone
 
+from jupyter_collab_docs import protocol
+from jupyter_collab_docs.rooms import RoomConfig, RoomManager
+from jupyter_collab_docs.stores import DocumentRecord, StoreError
 from tests.conftest import RawClient, StandaloneServer, eventually, yclient
 from tests.servers.ferretdb import FerretDB
+from tests.test_room_unit import FakeConnection, document_store, edits
 
 FLUSH_TIMEOUT = 2.0
 # What shutdown may take on top of the flush bound: the audit trail's one last attempt to
@@ -83,3 +90,46 @@ async def test_sigterm_during_a_store_outage_exits_in_time_and_the_client_keeps_
     finally:
         standalone.stop()
         db.stop()
+
+
+class StoreDown(StoreError):
+    pass
+
+
+async def test_room_manager_close_is_bounded_and_reports_what_it_left(tmp_path, caplog):
+    """The same bound without a process: a store that refuses every write holds each
+    room's flush forever; close() returns after the bound, every writer stopped, and
+    says which documents kept how many updates."""
+    async with document_store(tmp_path) as store:
+        now = datetime.now(timezone.utc)
+        await store.create(DocumentRecord("d2", "doc", "file", "alice", now, now), None)
+        manager = RoomManager(store, RoomConfig(write_delay=0.01))
+        manager.start()
+        conns = []
+        for doc_id in ("d1", "d2"):
+            room = await manager.get(doc_id, "file")
+            conn = FakeConnection("alice")
+            room.join(conn)
+            conns.append(conn)
+
+        async def refuse(*args, **kwargs):
+            raise StoreDown("the store is down")
+
+        store.append = refuse  # type: ignore[method-assign]
+        _, updates = edits(3)
+        for update in updates:
+            manager.rooms["d1"].receive(conns[0], protocol.update_message(update))
+        manager.rooms["d2"].receive(conns[1], protocol.update_message(updates[0]))
+        rooms = list(manager.rooms.values())
+        caplog.set_level(logging.ERROR, logger="jupyter_collab_docs.rooms")
+        started = time.monotonic()
+        await asyncio.wait_for(manager.close(flush_timeout=0.5), timeout=10)
+        assert time.monotonic() - started < 3
+        assert [c.closed and c.closed[0] for c in conns] == [1001, 1001]
+        assert all(
+            room.closed and room._writer is not None and room._writer.done() for room in rooms
+        )
+        messages = [r.getMessage() for r in caplog.records]
+        assert "document d1: shut down with 3 updates" in "\n".join(messages)
+        assert "document d2: shut down with 1 update (" in "\n".join(messages)
+        assert any(m.startswith("shutdown: 2 documents left 4 updates (") for m in messages)
