@@ -1,9 +1,11 @@
 /**
- * What JupyterLab's notebook commands may do to shared notebooks: never "Trust
- * Notebook" (outputs come from every editor, see trust.ts), and, for a user the server
- * lets run no code (`can_run_code: false`), no kernel: the notebook opens without one,
- * and the commands that would run cells or start, change or restart a kernel are
- * disabled there (they would only end in "Select Kernel" dialogs and refused requests).
+ * What JupyterLab's own commands may do here: never "Trust Notebook" on a shared
+ * notebook (outputs come from every editor, see trust.ts); and for a user the server
+ * lets run no code (`can_run_code: false`, the standalone server's non-administrators)
+ * no kernel: shared notebooks open without one, the commands that would run cells or
+ * start, change or restart a kernel are disabled there, and so are the commands that
+ * open a terminal or create files in the server's own file system (the launcher's
+ * cards). Each would only end in a refused request and an error dialog.
  */
 
 import type { ISessionContext } from '@jupyterlab/apputils';
@@ -40,6 +42,15 @@ export const CELL_RUN_COMMANDS = [
   'notebook:run-cell',
   'notebook:run-cell-and-select-next',
   'notebook:run-cell-and-insert-below'
+];
+
+/** Commands that use the server's terminals or file system, whatever the widget. */
+export const SERVER_COMMANDS = [
+  'terminal:create-new',
+  'notebook:create-new',
+  'console:create',
+  'fileeditor:create-new',
+  'fileeditor:create-new-markdown-file'
 ];
 
 /** The class of a shared notebook's widget that has no kernel (CSS hides run buttons). */
@@ -82,7 +93,7 @@ export function commandTargets(
   return tracker.currentWidget ? [tracker.currentWidget] : [];
 }
 
-export interface INotebookPolicyOptions {
+export interface ICommandPolicyOptions {
   commands: CommandRegistry;
   tracker: INotebookTracker;
   /** Whether the user may run code (read when a command is evaluated). */
@@ -91,8 +102,8 @@ export interface INotebookPolicyOptions {
   started: Promise<unknown>;
 }
 
-/** Guard the notebook commands, now and (for those added later) once started. */
-export function installNotebookPolicy(options: INotebookPolicyOptions): void {
+/** Guard the commands, now and (for those added later) once started. */
+export function installCommandPolicy(options: ICommandPolicyOptions): void {
   const { commands, tracker, canRunCode, started } = options;
   const kernelLess = (w: NotebookPanel): boolean =>
     isSharedNotebook(w) && !canRunCode();
@@ -100,6 +111,7 @@ export function installNotebookPolicy(options: INotebookPolicyOptions): void {
     guardCommands(commands, TRUST_COMMANDS, refuseTrust);
     guardCommands(commands, KERNEL_COMMANDS, refuseKernel);
     guardCommands(commands, CELL_RUN_COMMANDS, refuseCellRun);
+    guardCommands(commands, SERVER_COMMANDS, refuseServer);
   };
   apply();
   void started.then(apply);
@@ -110,6 +122,10 @@ export function installNotebookPolicy(options: INotebookPolicyOptions): void {
 
   function refuseKernel(_: string, args: ReadonlyPartialJSONObject): boolean {
     return commandTargets(tracker, args).some(kernelLess);
+  }
+
+  function refuseServer(): boolean {
+    return !canRunCode();
   }
 
   function refuseCellRun(_: string, args: ReadonlyPartialJSONObject): boolean {

@@ -16,7 +16,7 @@ import {
 } from './components';
 import type { DocumentConnection } from './connection';
 import type { CollabDocsDrive } from './drive';
-import { NO_KERNEL_CLASS, withoutKernel } from './notebookpolicy';
+import { NO_KERNEL_CLASS, withoutKernel } from './commandpolicy';
 import { isDrivePath } from './paths';
 import { permissions } from './roles';
 import { ConnectionState } from './states';

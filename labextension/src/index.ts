@@ -26,7 +26,7 @@ import { remoteCursors } from './cursors';
 import { SharedDocumentExtension } from './docwidget';
 import { CollabDocsDrive } from './drive';
 import { HistoryPanel } from './history';
-import { installNotebookPolicy } from './notebookpolicy';
+import { installCommandPolicy } from './commandpolicy';
 import { SharedDocumentsPanel } from './panel';
 import { documentPath } from './paths';
 import { showShareDialog } from './sharedialog';
@@ -146,7 +146,7 @@ const documents: JupyterFrontEndPlugin<void> = {
     const { client } = collab;
     const mayRunCode = (): boolean => canRunCode(collab.me());
     if (notebooks) {
-      installNotebookPolicy({
+      installCommandPolicy({
         commands: app.commands,
         tracker: notebooks,
         canRunCode: mayRunCode,

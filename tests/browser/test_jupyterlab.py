@@ -283,6 +283,19 @@ def test_a_drive_notebook_runs_on_a_kernel_only_for_users_who_may_run_code(
     sessions = jupyter_api(collab_server, "admin", "sessions")
     assert not any(doc["id"] in s["path"] for s in sessions), sessions
     screenshot(alice, "jupyterlab-no-kernel")
+    # The launcher's Terminal and Text File (the server refuses both to her) do nothing,
+    # rather than end in an error dialog.
+    alice.locator(".lm-DockPanel-tabBar .lm-TabBar-addButton").first.click()  # a launcher
+    server_requests = watch_server_requests(alice)
+    for card in ("Terminal", "Text File"):
+        alice.locator(".jp-LauncherCard:visible").filter(
+            has=alice.locator(".jp-LauncherCard-label", has_text=re.compile(f"^{card}$"))
+        ).first.click()
+    # The panel's refresh answers after the clicks were handled.
+    with alice.expect_response(re.compile(r"/api/collab-docs/documents")):
+        alice.locator("#jp-CollabDocs-panel .jp-CollabDocs-refresh").click()
+    expect(alice.locator(".jp-Dialog")).to_have_count(0)
+    assert server_requests == []
 
     # ada, an administrator, runs it on a kernel (session keyed by the drive path).
     ada = user_page("ada")
@@ -309,7 +322,22 @@ def test_a_drive_notebook_runs_on_a_kernel_only_for_users_who_may_run_code(
     paths = [s["path"] for s in sessions]
     assert any(doc["id"] in path and path.endswith("Compute.ipynb") for path in paths), paths
     # alice, who shares the document, sees the output through the room.
+    alice.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Compute.ipynb").click()
     expect(current(alice).locator(".jp-OutputArea-output").first).to_contain_text("42")
+
+
+def watch_server_requests(page: Page) -> list[str]:
+    """Requests that create a terminal or a file in the server's own file system."""
+    seen: list[str] = []
+
+    def on_request(request) -> None:
+        if request.method in ("POST", "PUT") and re.search(
+            r"/api/(terminals|contents)\b", request.url
+        ):
+            seen.append(f"{request.method} {request.url}")
+
+    page.on("request", on_request)
+    return seen
 
 
 def watch_kernel_requests(page: Page) -> list[str]:
