@@ -171,6 +171,8 @@ def decode_awareness(payload: bytes) -> list[AwarenessEntry]:
             state = json.loads(text) if text else None
         except ValueError as exc:
             raise ProtocolError("awareness state is not JSON") from exc
+        except RecursionError:
+            raise ProtocolError("awareness state nested too deeply") from None
         entries.append(AwarenessEntry(client_id, clock, state))
     return entries
 

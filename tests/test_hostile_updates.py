@@ -400,3 +400,16 @@ async def test_trust_in_an_update_that_waits_for_its_dependency_is_removed_when_
     watcher.close()
     content = (await api("alice", "GET", f"documents/{doc_id}/content")).body["content"]
     assert len(content["cells"]) == 2 and not trusted_anywhere(content)
+
+
+async def test_a_deeply_nested_awareness_state_closes_with_1002(api, ws_url):
+    doc_id = await new_doc(api)
+    attacker = await RawClient.connect(ws_url(doc_id))
+    await attacker.recv()
+    state = ("[" * 20_000 + "]" * 20_000).encode()  # 40 KB: under the awareness size cap
+    entry = b"".join(protocol.write_var_uint(n) for n in (1, 77, 1)) + protocol.write_var_bytes(
+        state
+    )
+    await attacker.send(bytes([protocol.MESSAGE_AWARENESS]) + protocol.write_var_bytes(entry))
+    assert await attacker.closed() == 1002
+    assert (await api("alice", "GET", "me")).status == 200
