@@ -531,3 +531,29 @@ async def test_in_a_server_without_confinement_everyone_can_run_code(port: int, 
         port, "GET", "/api/kernels", {"Authorization": f"token {tokens['alice']}"}
     )
     assert status == 200
+
+
+async def test_nobody_signed_in_gets_nothing_closed_to_users(jp_serverapp: Any, port: int):
+    """Anonymous requests to what users may not use meet Jupyter's own authentication:
+    refused, sent to the login page, or a CORS preflight answer without data."""
+    wrong: list[str] = []
+    for pattern, handler_class in url_rules(jp_serverapp.web_app.default_router):
+        if handler_class.__module__.startswith("jupyter_collab_docs."):
+            continue
+        _, path, allowed = TABLE[pattern]
+        if path is None:
+            continue
+        for method in sorted(implemented(handler_class) - allowed):
+            if (method, pattern) == ("OPTIONS", r"/lab/api/licenses/(.*)$"):
+                continue  # JupyterLab's LicensesHandler never answers OPTIONS (its finish())
+            status, headers, content = await asyncio.wait_for(
+                raw_request(port, method, path, {}), 30
+            )
+            location = headers.get("location", "")
+            if not (
+                status in (401, 403)
+                or (status == 302 and location.startswith(("/login?", "/api/contents/")))
+                or (method == "OPTIONS" and status == 200 and not content)
+            ):
+                wrong.append(f"{method} {path}: {status} {location} {content[:80]!r}")
+    assert not wrong, "\n".join(wrong)
