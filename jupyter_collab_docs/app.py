@@ -180,9 +180,12 @@ class CollabDocsApp(ExtensionApp):
         16 * MiB, help="Largest WebSocket message accepted; bigger ones close with 4413."
     ).tag(config=True)
 
-    max_body_size = Int(32 * MiB, help="Largest REST request body accepted (413 past it).").tag(
-        config=True
-    )
+    max_body_size = Int(
+        32 * MiB,
+        help="""Largest REST request body accepted (413 past it). The standalone server's
+        HTTP server also enforces it for every request, before anyone is authenticated: a
+        larger body is refused (400, connection closed) without being read.""",
+    ).tag(config=True)
 
     room_idle_timeout = Float(
         60.0, help="Seconds a room without sockets stays loaded before it is saved and closed."
