@@ -295,7 +295,13 @@ class MongoDocumentStore(DocumentStore):
     ) -> None:
         """One write with ``concern``: records the schema version in ``meta``."""
         meta = db.get_collection("meta", write_concern=concern)
-        await meta.update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
+        record = {"$set": {"version": SCHEMA_VERSION}}
+        try:
+            await meta.update_one({"_id": "schema"}, record, upsert=True)
+        except DuplicateKeyError:
+            # Nodes starting at once on a new database: FerretDB's upsert is not atomic,
+            # and the other node's insert won. The record exists now.
+            await meta.update_one({"_id": "schema"}, record)
 
     async def _choose_write_concern(
         self, db: AsyncDatabase[dict[str, Any]], wanted: WriteConcern
@@ -546,7 +552,8 @@ class MongoDocumentStore(DocumentStore):
                 landed = min(int(err["index"]) for err in errors)  # ordered: all before it
                 numbers.extend(r["seq"] for r in records[:landed])
                 top = await self._highest_seq(doc_id)
-                log.warning(
+                # Routine on FerretDB with several nodes (its $inc races): nothing is lost.
+                log.info(
                     "document %s: log number %d is taken (the counter is behind the log, "
                     "at most %d); numbering %d records again",
                     doc_id,

@@ -149,6 +149,21 @@ async def test_a_refused_write_concern_from_the_url_fails_start(
     await store.close()
 
 
+async def test_nodes_starting_at_once_on_a_new_database_all_start(mongodb_test_url: str) -> None:
+    """Three nodes of a new cluster start together: on FerretDB their first upserts race
+    (one got E11000 and the node answered 503 for good: found by the kill -9 cluster test)."""
+    for attempt in range(4):
+        url = with_database(mongodb_test_url, f"{mongodb_test_url.rsplit('/', 1)[1]}_{attempt}")
+        stores = [MongoDocumentStore(url, node=f"n{i}") for i in range(4)]
+        try:
+            await asyncio.gather(*(store.start() for store in stores))
+        finally:
+            if stores[0]._client is not None:
+                await stores[0]._client.drop_database(stores[0].database_name)
+            for store in stores:
+                await store.close()
+
+
 # -- failures -----------------------------------------------------------------------------
 
 
