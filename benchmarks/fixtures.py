@@ -11,8 +11,8 @@ import random
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# The trace is read in place and never copied into the repo (CC BY 4.0, see README).
-TRACE = REPO.parent / "shared" / "data" / "automerge-paper.json.gz"
+# The trace the tests use too (CC BY 4.0; attribution in tests/data/README.md).
+TRACE = REPO / "tests" / "data" / "automerge-paper.json.gz"
 
 _WORDS = ("data frame plot model value result index column mean sum loop array "
           "import numpy pandas figure axis label train test score error").split()

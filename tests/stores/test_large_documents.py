@@ -1,5 +1,5 @@
 """Large documents through every store: a 10,000-cell notebook and the real editing trace
-(259,778 edits, ../shared/data, CC BY 4.0: "Editing trace by Martin Kleppmann, from
+(259,778 edits, tests/data, CC BY 4.0: "Editing trace by Martin Kleppmann, from
 automerge-perf") load correctly after compaction. Load times are printed (pytest -s)."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from jupyter_collab_docs.stores import DocumentRecord, PendingUpdate
 
 from .test_store_contract import contained_in, make_store  # noqa: F401  (the per-backend fixture)
 
-# The project's shared/ folder sits beside the checkout (../shared from the repo root).
-TRACE = Path(__file__).resolve().parents[3] / "shared" / "data" / "automerge-paper.json.gz"
+# In the repository with its licence and attribution: tests/data/README.md.
+TRACE = Path(__file__).resolve().parents[1] / "data" / "automerge-paper.json.gz"
 NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
 
 
