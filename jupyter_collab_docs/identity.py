@@ -157,7 +157,9 @@ class CollabDocsIdentityProvider(IdentityProvider):
             handler
         ):
             self.log.warning(
-                "Ignoring a token in the URL of a cross-site request to %s (login CSRF)",
+                "Ignoring the token in the URL of %s: it came from another site, or from a "
+                "link or redirect on this one, not from the user (login CSRF). Open the "
+                "address directly, or sign in on the login page.",
                 handler.request.path,
             )
             return None

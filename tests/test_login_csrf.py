@@ -44,6 +44,8 @@ def get(http_server_client: Any, jp_base_url: str, tokens: dict[str, str]) -> An
 
 CROSS_SITE = [
     {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},
+    # a link in a shared document, or Jupyter's login redirect to next=/lab?token=...
+    {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate"},
     {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate"},  # another port, same host
     {"Referer": "http://attacker.example/page"},  # no Fetch Metadata: an old browser
     {"Origin": "http://attacker.example"},
@@ -52,23 +54,31 @@ CROSS_SITE = [
 
 
 @pytest.mark.parametrize("headers", CROSS_SITE)
-async def test_a_cross_site_url_token_neither_authenticates_nor_signs_in(get, headers) -> None:
+async def test_a_url_token_the_user_did_not_open_neither_authenticates_nor_signs_in(
+    get, headers
+) -> None:
     reply = await get("api/collab-docs/me", headers, token="bob")
     # 401; Jupyter's own origin check answers 404 to a foreign Origin first.
     assert reply.code in (401, 404) and b"bob" not in reply.body
     assert login_cookies(reply) == []
 
 
-@pytest.mark.parametrize("headers", CROSS_SITE[:2])
+@pytest.mark.parametrize("headers", CROSS_SITE[:3])
 @pytest.mark.parametrize("path", ["collab-docs/", "lab", "api/collab-docs/me"])
 async def test_no_page_sets_a_login_cookie_from_a_cross_site_url_token(get, headers, path) -> None:
     reply = await get(path, headers, token="bob")
     assert login_cookies(reply) == []
 
 
-@pytest.mark.parametrize("site", ["none", "same-origin"])
-async def test_a_typed_or_own_page_url_token_signs_in_with_a_lax_cookie(get, site) -> None:
-    reply = await get("api/collab-docs/me", {"Sec-Fetch-Site": site}, token="bob")
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate"},  # typed, bookmarked
+        {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"},  # the server's scripts
+    ],
+)
+async def test_a_typed_or_own_script_url_token_signs_in_with_a_lax_cookie(get, headers) -> None:
+    reply = await get("api/collab-docs/me", headers, token="bob")
     assert reply.code == 200
     [cookie] = login_cookies(reply)
     assert "samesite=lax" in cookie.lower() and "httponly" in cookie.lower()

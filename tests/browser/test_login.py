@@ -115,3 +115,26 @@ def test_the_login_cookie_is_samesite_lax(collab_server, user_page) -> None:
     page.goto(f"{collab_server.url}/api/collab-docs/me?token={collab_server.tokens['bob']}")
     [cookie] = [c for c in page.context.cookies() if c["name"].startswith("username-")]
     assert cookie["sameSite"] == "Lax" and cookie["httpOnly"] is True
+
+
+def test_signing_in_on_the_login_page_after_an_attack_keeps_the_visitors_identity(
+    collab_server, user_page, attacker
+) -> None:
+    """The refused /lab?token=ATTACKER lands on Jupyter's login page with
+    next=/lab?token=ATTACKER; the visitor signs in there with their own token, and the
+    redirect back (same-origin) must not sign them in as the attacker after all."""
+    page = user_page("alice")
+    follow_attack(page, attacker, collab_server.url, f"lab?token={collab_server.tokens['bob']}")
+    assert "/login" in page.url
+    page.fill("input[name=password]", collab_server.tokens["alice"])
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("load")
+    assert whoami(page, collab_server.url) == (200, "alice")
+
+
+def test_a_typed_address_signs_in_through_the_pages_redirect(collab_server, user_page) -> None:
+    """README: the user opens the address with their token (Sec-Fetch-Site: none, kept
+    through the server's own redirect from collab-docs to collab-docs/)."""
+    page = user_page("carol")
+    page.goto(f"{collab_server.url}/collab-docs?token={collab_server.tokens['carol']}")
+    assert whoami(page, collab_server.url) == (200, "carol")
