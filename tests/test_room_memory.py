@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import tracemalloc
 import weakref
 from pathlib import Path
+
+from pycrdt import Doc, Text
 
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.handlers.rooms import RoomHandler
@@ -36,13 +39,15 @@ def rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-async def visit(url: str) -> None:
-    """Join a room (sync both ways), then leave."""
+async def visit(url: str) -> bytes:
+    """Join a room (sync both ways), then leave; returns the server's sync step 2."""
     client = await RawClient.connect(url)
     try:
         await client.recv(timeout=20)  # the server's sync step 1
         await client.send(protocol.sync_step1(b"\x00"))
-        await client.recv(timeout=20)  # its sync step 2
+        step2 = await client.recv(timeout=20)
+        assert step2 is not None
+        return step2
     finally:
         client.close()
 
@@ -120,3 +125,33 @@ async def test_closed_sockets_handlers_do_not_accumulate(api, ws_url, jp_servera
     # Before the fix every one of them was alive here (held for 30 s by its keep-alive
     # callback, then by a reference cycle until a full collection).
     assert held <= visits // 3, f"{held} of {visits} closed sockets' handlers still alive"
+
+
+async def test_a_large_frame_is_not_kept_once_sent(api, ws_url, jp_serverapp):
+    """Frames are cached for broadcasts (one frame, written to every socket), but a large
+    one (a join's sync step 2 of a big document) must not stay in memory after it was
+    written: a cache of 16 such frames (and their messages) could hold hundreds of MiB on
+    an idle server."""
+    size = 4 * 1024 * 1024
+    urls = []
+    for letter in "abc":
+        body = {"name": letter, "type": "file", "content": letter * size}
+        doc = await api("alice", "POST", "documents", body)
+        urls.append(ws_url(doc.body["id"]))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for letter, url in zip("abc", urls, strict=True):
+            step2 = await visit(url)  # a ~4 MiB step 2 of its own, which arrives whole
+            received: Doc = Doc()
+            received.apply_update(protocol.parse_frame(step2).payload)
+            assert str(received.get("source", type=Text)) == letter * size
+            del step2, received
+        await asyncio.sleep(0.5)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # the rooms stay loaded, but their docs live in yrs, not in Python objects
+    assert kept < size, f"{kept} bytes kept after joining three {size}-byte documents"

@@ -61,22 +61,32 @@ def ws_authenticated_with_close_code(method: F) -> F:
     return cast(F, wrapper)
 
 
+# Messages up to this size are framed once for all sockets (cached); larger ones are
+# written as header and payload, so no copy of them outlives its write.
+CACHED_FRAME_LIMIT = 64 * 1024
+
+
+def frame_header(length: int) -> bytes:
+    """The header of one unmasked, uncompressed WebSocket binary frame (RFC 6455, server
+    to client) carrying ``length`` bytes."""
+    if length < 126:
+        return struct.pack("!BB", 0x82, length)
+    if length <= 0xFFFF:
+        return struct.pack("!BBH", 0x82, 126, length)
+    return struct.pack("!BBQ", 0x82, 127, length)
+
+
 @functools.lru_cache(maxsize=16)
 def binary_frame(message: bytes) -> bytes:
-    """One unmasked, uncompressed WebSocket binary frame (RFC 6455, server to client).
+    """One binary frame holding ``message``, for messages up to ``CACHED_FRAME_LIMIT``.
 
     A broadcast is framed once and the same bytes go to every socket: Tornado's
     ``write_message`` would frame it again per socket and spawn a task per write. The
-    cache hits on the very same bytes object, whose hash Python keeps.
+    cache hits on the very same bytes object, whose hash Python keeps. It holds at most
+    16 small frames: a large message kept here would stay in memory long after it was
+    sent (with its frame, twice its size).
     """
-    length = len(message)
-    if length < 126:
-        header = struct.pack("!BB", 0x82, length)
-    elif length <= 0xFFFF:
-        header = struct.pack("!BBH", 0x82, 126, length)
-    else:
-        header = struct.pack("!BBQ", 0x82, 127, length)
-    return header + message
+    return frame_header(len(message)) + message
 
 
 class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ignore[misc]
@@ -259,7 +269,12 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         with contextlib.suppress(StreamClosedError, WebSocketClosedError):
             # IOStream.write queues the bytes, tries to send at once, and returns a future
             # that consumes its own error if the peer has gone: nothing to await here.
-            stream.write(binary_frame(message))
+            if len(message) <= CACHED_FRAME_LIMIT:
+                stream.write(binary_frame(message))
+            else:
+                # IOStream keeps a large buffer as it is (no copy) until it is sent.
+                stream.write(frame_header(len(message)))
+                stream.write(message)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         self._leave()
