@@ -402,6 +402,11 @@ async def test_a_counter_behind_the_log_renumbers_and_repairs_instead_of_failing
         assert [u.data for u in loaded.updates] == updates
         assert len({u.seq for u in loaded.updates}) == 30  # unique
         assert rebuild(loaded) == text
+        # A fold raises a counter that is behind what it folded.
+        await store._documents.update_one({"_id": "d1"}, {"$set": {"seq": 0}})
+        assert await store.compact("d1", state_of(updates), loaded.updates)
+        counter = (await store._documents.find_one({"_id": "d1"}))["seq"]
+        assert counter >= max(u.seq for u in loaded.updates)
     assert any("is taken" in r.getMessage() for r in store_log)
 
 
