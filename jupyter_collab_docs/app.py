@@ -35,6 +35,7 @@ from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
 from .lab_page import hide_server_token
+from .principals import principals_for
 from .rooms import RoomConfig, RoomManager
 from .server_limits import limit_request_sizes, scrub_link_tokens, set_timeouts
 from .sharing import SharingService
@@ -421,6 +422,9 @@ class CollabDocsApp(ExtensionApp):
             access,
             self.rooms,
             max_shares_per_document=self.max_shares_per_document,
+            principals=principals_for(
+                getattr(self.serverapp, "identity_provider", None), self.users
+            ),
         )
         policy = VersionPolicy(idle=self.auto_version_idle, interval=self.auto_version_interval)
         self.versions = VersionService(self.documents, self.store, self.rooms, policy)

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from pycrdt import Doc
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 from .cli import CollabDocsCommand, CommandGroup
 from .doctypes import ContentError, initial_state, read_content, validate_content
 from .documents import model
 from .stores import DocumentRecord, DocumentStore, store_from_url
 from .stores.base import StoreError
+from .users import USERNAME_PATTERN
 
 
 class _StoreCommand(CollabDocsCommand):
@@ -65,11 +66,25 @@ class DocumentsImportApp(_StoreCommand):
     description = "Create a document from a file (.ipynb: a notebook; anything else: text)."
     examples = "jupyter collab-docs documents import analysis.ipynb --owner alice"
 
-    owner = Unicode("", help="Username of the new document's owner (required).").tag(config=True)
+    owner = Unicode(
+        "", help="Username of the new document's owner (required): a standalone user."
+    ).tag(config=True)
+    external_owner = Bool(
+        False,
+        help="""The owner is not a standalone user but a JupyterHub user or the user of a
+        personal Jupyter server, whom the standalone directory does not know: skip the
+        check that the owner exists (the name's form is still checked).""",
+    ).tag(config=True)
     document_name = Unicode(
         "", help="The document's name (default: the file name, without .ipynb)."
     ).tag(config=True)
     aliases = {"owner": "DocumentsImportApp.owner", "name": "DocumentsImportApp.document_name"}
+    flags = {
+        "external-owner": (
+            {"DocumentsImportApp": {"external_owner": True}},
+            "The owner is a JupyterHub or personal-server user, not a standalone one.",
+        )
+    }
 
     def start(self) -> None:
         if len(self.extra_args) != 1:
@@ -88,6 +103,7 @@ class DocumentsImportApp(_StoreCommand):
             self.fail(f"cannot import {path}: {exc}")
         name = self.document_name or (path.stem if doc_type == "notebook" else path.name)
         owner = self.owner
+        self.check_owner(owner)
 
         async def work(app: Any, store: DocumentStore) -> dict[str, Any]:
             from .audit import AuditTrail
@@ -117,6 +133,24 @@ class DocumentsImportApp(_StoreCommand):
                 await audit.close()
 
         print(json.dumps(self.run(work)))
+
+    def check_owner(self, owner: str) -> None:
+        """A document owned by nobody the server knows would be reachable only by its
+        administrators: refuse before anything is written."""
+        if not USERNAME_PATTERN.match(owner):
+            self.fail(f"invalid owner {owner!r}: use letters, digits and . _ @ - (max 64)")
+        if self.external_owner:
+            return
+        directory = self.user_directory()
+        try:
+            known = directory.get(owner) is not None
+        finally:
+            directory.close()
+        if not known:
+            self.fail(
+                f"no user {owner!r}: add them first (jupyter collab-docs users add {owner}), "
+                "or pass --external-owner for a JupyterHub or personal-server user"
+            )
 
 
 class DocumentsExportApp(_StoreCommand):

@@ -13,10 +13,16 @@ from .acl import LINK, ROLES, AccessService, Permission, ShareLimitReached, can,
 from .documents import DocumentService
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .identity import Actor
+from .principals import ExternalPrincipals, Principals
 from .rooms import RoomManager
 from .users import USERNAME_PATTERN
 
 PRINCIPAL = re.compile(r"^(user|group):(.+)$")
+#: Names a completion answers at most, and the longest prefix it takes: a share dialog
+#: needs a few names, not a way to list the directory.
+COMPLETION_LIMIT = 10
+COMPLETION_MAX_PREFIX = 64
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def validate_principal(principal: str) -> str:
@@ -27,6 +33,22 @@ def validate_principal(principal: str) -> str:
         shown = principal if len(principal) <= 80 else principal[:80] + "..."
         raise BadRequest(f"invalid principal {shown!r}: use user:NAME, group:NAME or link")
     return principal
+
+
+def completion_query(query: str | None) -> tuple[tuple[str, ...], str]:
+    """``PREFIX``, ``user:PREFIX`` or ``group:PREFIX`` as (kinds, prefix), or 400."""
+    kinds: tuple[str, ...] = ("user", "group")
+    prefix = query or ""
+    for kind in kinds:
+        if prefix.startswith(f"{kind}:"):
+            kinds, prefix = (kind,), prefix[len(kind) + 1 :]
+            break
+    if not prefix or len(prefix) > COMPLETION_MAX_PREFIX or CONTROL.search(prefix):
+        raise BadRequest(
+            f"'q' must be the first 1 to {COMPLETION_MAX_PREFIX} characters of a name "
+            "(optionally after user: or group:)"
+        )
+    return kinds, prefix
 
 
 def validate_role(principal: str, role: Any) -> str:
@@ -45,10 +67,13 @@ class SharingService:
         rooms: RoomManager,
         *,
         max_shares_per_document: int = 0,
+        principals: Principals | None = None,
     ):
         self.documents = documents
         self.access = access
         self.rooms = rooms
+        #: Who exists to be shared with (default: any well-formed name, as in JupyterHub).
+        self.principals: Principals = principals or ExternalPrincipals()
         #: User and group shares a document may have (0: no cap); everyone is held to it.
         self.max_shares_per_document = max_shares_per_document
 
@@ -57,6 +82,12 @@ class SharingService:
         return [
             {"principal": s.principal, "role": s.role} for s in await self.access.shares(record)
         ]
+
+    async def complete(self, actor: Actor, query: str | None) -> dict[str, Any]:
+        """Users and groups a share dialog may offer for what was typed (``query``)."""
+        kinds, prefix = completion_query(query)
+        found = await self.principals.complete(actor, prefix, kinds, COMPLETION_LIMIT)
+        return {"principals": found[:COMPLETION_LIMIT], "directory": self.principals.directory}
 
     async def grant(
         self, actor: Actor, doc_id: str, principal: str, role: Any, link: str | None
@@ -71,6 +102,9 @@ class SharingService:
         current = {s.principal: s.role for s in await self.access.shares(record)}.get(principal)
         if not can_grant(mine, role, current):
             raise Forbidden(f"your role '{mine}' may share up to editor, not change owners")
+        # Only once the caller may share: nobody else learns which names exist this way.
+        if principal != LINK and (unknown := await self.principals.missing(principal)):
+            raise NotFound(unknown)
         try:
             token = await self.access.grant(
                 doc_id, principal, role, actor.username, self.max_shares_per_document

@@ -88,3 +88,29 @@ def test_bad_imports_fail_clearly_and_create_nothing(
     assert standalone.cli("documents", "list") == ""
     missing = run(standalone, "documents", "export", "nope")
     assert missing.returncode == 1 and "no document 'nope'" in missing.stderr
+
+
+def test_import_for_an_unknown_owner_fails_and_creates_nothing(
+    standalone: StandaloneServer, tmp_path: Path
+) -> None:
+    standalone.cli("users", "add", "alice")
+    notebook = str(notebook_file(tmp_path / "Intro.ipynb"))
+    for owner in ("nobody", "Alice", "alic"):
+        result = run(standalone, "documents", "import", notebook, "--owner", owner)
+        assert result.returncode == 1, result.stdout
+        assert f"no user {owner!r}" in result.stderr, result.stderr
+        assert result.stdout == ""
+    assert standalone.cli("documents", "list") == ""
+    audit = standalone.data_dir / "audit.jsonl"
+    assert not audit.exists() or "document.created" not in audit.read_text()
+
+    # Where users are not ours to know (JupyterHub, a personal server), say so.
+    imported = run(
+        standalone, "documents", "import", notebook, "--owner", "hubuser", "--external-owner"
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["owner"] == "hubuser"
+    malformed = run(
+        standalone, "documents", "import", notebook, "--owner", "a b", "--external-owner"
+    )
+    assert malformed.returncode == 1 and "invalid owner" in malformed.stderr, malformed.stderr

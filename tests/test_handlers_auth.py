@@ -48,7 +48,7 @@ def test_every_handler_method_is_authenticated_and_authorized():
             else:
                 assert decorators == ["web.authenticated", "authorized"], (handler, name)
             checked += 1
-    assert checked == 22
+    assert checked == 23  # + principals (GET)
 
 
 async def test_cross_origin_upgrade_with_a_cookie_is_refused(api, ws_url, tokens):

@@ -187,6 +187,7 @@ async def test_token_in_the_query_string(checked, tokens):
         f"documents/{MISSING}/versions/compare",
         f"documents/{MISSING}/activity",
         "health",
+        "principals",
     ],
 )
 async def test_anonymous_reads_are_401(checked, path):
@@ -384,6 +385,7 @@ async def test_rooms_path_without_upgrade_is_400(jp_fetch, openapi, jp_http_port
 
 async def test_shares_lifecycle(checked, collab, tokens):
     tokens["dave"] = collab.users.add("dave")
+    collab.users.add_group("team")  # shares name users and groups that exist
     doc = await new_doc(checked)
     shares_path = f"documents/{doc['id']}/shares"
 
@@ -569,6 +571,67 @@ async def test_wrong_share_answers_fail_validation(checked, openapi, jp_http_por
     ]:
         with pytest.raises(OpenAPIError):
             openapi.validate_response(put, answer(body))
+
+
+async def test_sharing_with_an_unknown_principal_is_404(checked):
+    doc = await new_doc(checked)
+    path = f"documents/{doc['id']}/shares"
+    for principal, message in (
+        ("user:dave", "no user 'dave' on this server"),
+        ("group:ghosts", "no group 'ghosts' on this server"),
+    ):
+        reply = await checked("alice", "PUT", f"{path}/{principal}", {"role": "viewer"})
+        assert (reply.status, reply.body["message"]) == (404, message)
+    assert len((await checked("alice", "GET", path)).body["shares"]) == 1
+
+
+async def test_principals_completion(checked, collab):
+    collab.users.add_group("biology")
+    reply = await checked("bob", "GET", "principals", params={"q": "b"})
+    assert reply.status == 200
+    assert reply.body == {
+        "principals": [
+            {"principal": "user:bob", "display_name": "bob"},
+            {"principal": "group:biology", "display_name": "biology"},
+        ],
+        "directory": True,
+    }
+    reply = await checked("alice", "GET", "principals", params={"q": "group:z"})
+    assert reply.body == {"principals": [], "directory": True}
+    for params in ({}, {"q": ""}, {"q": "user:"}, {"q": "x" * 65}):
+        reply = await checked("alice", "GET", "principals", params=params, valid_request=False)
+        assert reply.status == 400, params
+    reply = await checked(None, "GET", "principals", params={"q": "a"}, valid_request=False)
+    assert reply.status == 401
+
+
+async def test_wrong_principals_answers_fail_validation(checked, openapi, jp_http_port):
+    real = (await checked("alice", "GET", "principals", params={"q": "a"})).body
+    request = SpecRequest(
+        f"http://127.0.0.1:{jp_http_port}",
+        f"{API_PREFIX}principals",
+        "get",
+        None,
+        "",
+        RequestParameters(query=ImmutableMultiDict({"q": "a"})),
+    )
+    json_headers = Headers({"Content-Type": "application/json"})
+
+    def answer(body: Any) -> SpecResponse:
+        return spec_response(200, json.dumps(body).encode(), json_headers)
+
+    openapi.validate_response(request, answer(real))
+    alice = {"principal": "user:alice", "display_name": "Alice"}
+    for body in [
+        {"principals": [alice]},  # no directory flag
+        [alice],  # a bare array
+        {"principals": [{**alice, "is_admin": True}], "directory": True},
+        {"principals": [{**alice, "principal": "alice"}], "directory": True},
+        {"principals": [{**alice, "principal": "link"}], "directory": True},
+        {"principals": [alice] * 11, "directory": True},  # more than a dialog needs
+    ]:
+        with pytest.raises(OpenAPIError):
+            openapi.validate_response(request, answer(body))
 
 
 # -- versions ---------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ async def test_removing_a_group_drops_its_shares(api, collab, tokens):
 
 
 async def test_removing_a_user_drops_their_shares(api, collab, tokens):
+    collab.users.add_group("team")  # shares name groups that exist
     doc_id, path = await shared_doc(api)
     assert (await api("bob", "GET", f"documents/{doc_id}")).status == 200
 

@@ -67,6 +67,9 @@ async def test_concurrent_creates_do_not_pass_the_quota(api, collab):
 
 
 async def test_shares_per_document(api, collab, tokens):
+    for name in ("dave", "erin"):  # shares name users and groups that exist
+        collab.users.add(name)
+    collab.users.add_group("team")
     doc_id = (await create(api, "alice")).body["id"]
     shares = f"documents/{doc_id}/shares"
     assert (await api("alice", "PUT", f"{shares}/user:bob", {"role": "viewer"})).status == 200
@@ -87,6 +90,8 @@ async def test_shares_per_document(api, collab, tokens):
 
 
 async def test_concurrent_grants_do_not_pass_the_cap(api, collab):
+    for n in range(8):  # shares name users that exist
+        collab.users.add(f"u{n}")
     doc_id = (await create(api, "alice")).body["id"]
     statuses: list[int] = []
 

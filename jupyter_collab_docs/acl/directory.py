@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -244,3 +244,43 @@ class AccessDirectory:
 
     def close(self) -> None:
         self._token_cache.clear()
+
+    # -- principals: share checks and name completion (principals.py) ---------------------
+
+    async def has_principal(self, kind: str, name: str) -> bool:
+        """Whether ``user:NAME`` / ``group:NAME`` names a user or group (exact name)."""
+        row = UserRow if kind == "user" else GroupRow
+        return await self.db.run(lambda s: s.get(row, name) is not None)
+
+    async def principals_starting_with(
+        self, prefix: str, kinds: tuple[str, ...], limit: int
+    ) -> list[tuple[str, str, str]]:
+        """Up to ``limit`` of each kind as ``(kind, name, display name)``, in name order:
+        users whose username or display name, groups whose name, start with ``prefix``
+        (any case; ``%`` and ``_`` are plain characters)."""
+        start = prefix.lower()
+
+        def work(session: Session) -> list[tuple[str, str, str]]:
+            found: list[tuple[str, str, str]] = []
+            if "user" in kinds:
+                users = session.execute(
+                    select(UserRow.username, UserRow.display_name)
+                    .where(
+                        func.lower(UserRow.username).startswith(start, autoescape=True)
+                        | func.lower(UserRow.display_name).startswith(start, autoescape=True)
+                    )
+                    .order_by(UserRow.username)
+                    .limit(limit)
+                )
+                found += [("user", name, display) for name, display in users]
+            if "group" in kinds:
+                groups = session.scalars(
+                    select(GroupRow.name)
+                    .where(func.lower(GroupRow.name).startswith(start, autoescape=True))
+                    .order_by(GroupRow.name)
+                    .limit(limit)
+                )
+                found += [("group", name, name) for name in groups]
+            return found
+
+        return await self.db.run(work)

@@ -9,6 +9,7 @@ from .content import ContentHandler
 from .documents import DocumentHandler, DocumentsHandler
 from .health import HealthHandler
 from .me import MeHandler
+from .principals import PrincipalsHandler
 from .rooms import RoomHandler
 from .shares import ShareHandler, SharesHandler
 from .versions import CompareHandler, RestoreHandler, VersionsHandler
@@ -37,6 +38,7 @@ def handlers() -> list[tuple[str, Any]]:
         (rf"{api}/documents/{DOC_ID}/shares/?", SharesHandler),
         (rf"{api}/documents/{DOC_ID}/activity", ActivityHandler),
         (rf"{api}/documents/{DOC_ID}/shares/(?P<principal>[^/]+)", ShareHandler),
+        (rf"{api}/principals", PrincipalsHandler),
         (rf"{api}/rooms/{DOC_ID}", RoomHandler),
         # The web page: public shell and assets, no data (see handlers/webapp.py).
         (r"/collab-docs", WebAppRedirectHandler),
@@ -53,6 +55,7 @@ __all__ = [
     "DocumentHandler",
     "DocumentsHandler",
     "MeHandler",
+    "PrincipalsHandler",
     "RestoreHandler",
     "RoomHandler",
     "ShareHandler",

@@ -148,6 +148,7 @@ def test_two_users_edit_a_notebook_live_and_see_each_others_cursors(
 
 
 def test_viewer_is_read_only_until_upgraded(collab_server, user_page, screenshot) -> None:
+    collab_server.server.cli("groups", "add", "physics")  # shares name groups that exist
     doc = create(collab_server, "alice", "Read me", "file", "hello viewers\n")
     share(collab_server, doc["id"], "user:carol", "viewer")
 
