@@ -21,8 +21,10 @@ from tests.test_room_unit import FakeConnection, document_store, edits
 
 FLUSH_TIMEOUT = 2.0
 # What shutdown may take on top of the flush bound: the audit trail's one last attempt to
-# store its activity (the MongoDB store's 3 s server-selection timeout) and Jupyter's own.
-SHUTDOWN_SLACK = 8.0
+# store its activity and the store's last in-flight append (each up to the MongoDB
+# store's 3 s server-selection timeout), Jupyter's own shutdown and the interpreter's
+# exit; about 7 s, more on a loaded machine. Before the bound, it never exited.
+SHUTDOWN_SLACK = 13.0
 
 
 async def test_sigterm_during_a_store_outage_exits_in_time_and_the_client_keeps_its_edit(
@@ -63,6 +65,7 @@ async def test_sigterm_during_a_store_outage_exits_in_time_and_the_client_keeps_
                 time.sleep(0.1)
             took = time.monotonic() - sent
             assert process.poll() is not None, f"still running {took:.0f} s after SIGTERM"
+            print(f"exited {took:.1f} s after SIGTERM")
             assert took < deadline, f"shutdown took {took:.1f} s (bound {deadline} s)"
             standalone.process = None
             log = standalone.log_path.read_text(errors="replace")
