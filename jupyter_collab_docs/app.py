@@ -198,7 +198,9 @@ class CollabDocsApp(ExtensionApp):
         help="""At shutdown, the most seconds rooms wait for the store to take their
         unwritten updates. Sockets are closed first (1001), so clients reconnect elsewhere
         or after the restart and send again whatever the store lacks; past this bound
-        (a store that is down) what is left is logged as unwritten and the server exits.""",
+        (a store that is down) what is left is logged as unwritten and shutdown goes on
+        (the audit trail's and the store's last attempts add up to one store timeout
+        each, 3 s for MongoDB).""",
     ).tag(config=True)
 
     write_delay = Float(
