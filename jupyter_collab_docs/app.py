@@ -15,7 +15,6 @@ from typing import Any, cast
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, User
-from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Instance, Int, List, Unicode, default, validate
 
 from . import __version__, log_through_server
@@ -31,6 +30,7 @@ from .cluster import SCHEMES as CLUSTER_SCHEMES
 from .cluster import ClusterBus, bus_from_url
 from .documents import DocumentService
 from .errors import StartError
+from .fail_fast import FailFastApp, describe, without_credentials
 from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
@@ -45,7 +45,7 @@ from .versions import VersionPolicy, VersionService
 MiB = 1024 * 1024
 
 
-class CollabDocsApp(ExtensionApp):
+class CollabDocsApp(FailFastApp):
     """Collaborative Jupyter documents, stored in a database, served over Yjs rooms."""
 
     name = "jupyter_collab_docs"
@@ -434,7 +434,7 @@ class CollabDocsApp(ExtensionApp):
         self.log.info(
             "collab-docs node %s, documents in %s, cluster bus %s",
             self.node_id,
-            self.store_url,
+            without_credentials(self.store_url),
             self.cluster.status().get("url", self.cluster.backend),
         )
 
@@ -452,9 +452,8 @@ class CollabDocsApp(ExtensionApp):
     def standalone(self) -> bool:
         """Whether this is the standalone server (``jupyter collab-docs``, or a server
         configured like it): non-administrators are confined to collab-docs."""
-        return self.serverapp is not None and isinstance(
-            self.serverapp.authorizer, CollabDocsAuthorizer
-        )
+        # (A server being built has no authorizer yet.)
+        return isinstance(getattr(self.serverapp, "authorizer", None), CollabDocsAuthorizer)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         # Called by Jupyter Server on its event loop once it runs, which is after the
@@ -462,14 +461,19 @@ class CollabDocsApp(ExtensionApp):
         http_server = getattr(serverapp, "_http_server", None)  # none in pytest-jupyter
         if self.standalone and http_server is not None:
             set_timeouts(http_server, self.header_timeout, self.body_timeout)
+        step = f"the document store ({self.store_url})"
         try:
             await self.store.start()
+            step = f"the audit trail ({', '.join(self.audit_sinks) or 'no sinks'})"
             await self.audit.start()
+            step = f"the cluster bus ({self.cluster_url or 'local'})"
             await self.cluster.start()
+            step = "the rooms"
             self.rooms.start()
             self.versions.start()
         except BaseException as exc:
             self._start_error = exc
+            self.fail(f"{step} did not start: {describe(exc)}")  # standalone: exits
             raise
         finally:
             self._started.set()
@@ -486,7 +490,8 @@ class CollabDocsApp(ExtensionApp):
             except asyncio.TimeoutError:
                 raise StartError("collab-docs is still starting; retry shortly") from None
         if self._start_error is not None:
-            raise StartError(f"collab-docs failed to start: {self._start_error!r}")
+            reason = without_credentials(repr(self._start_error))
+            raise StartError(f"collab-docs failed to start: {reason}")
 
     async def stop_extension(self) -> None:
         # In dependency order; a service that never started (a failed start-up) is skipped,

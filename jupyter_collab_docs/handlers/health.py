@@ -1,6 +1,7 @@
 """``GET api/collab-docs/health``: is this node able to serve documents?
 
-Checks the document store, the access database, the cluster bus and the audit trail.
+Checks the document store, the access database, the cluster bus and the audit trail,
+and names the reason the services failed to start, if they did (``checks.start``).
 200 ``{"status": "ok"}`` when all are, 503 ``{"status": "degraded"}`` otherwise;
 administrators also get the node id and each check's details (never credentials).
 """
@@ -62,7 +63,11 @@ async def check(collab: CollabDocsApp) -> dict[str, Any]:
     cluster = dict(collab.cluster.status())
     cluster["ok"] = bool(cluster.get("ok", True))
     rooms = collab.rooms
+    failed: dict[str, Any] = {}
+    if collab.failure is not None:  # its start failed: the checks alone may not say why
+        failed = {"start": {"ok": False, "error": collab.failure}}
     return {
+        **failed,
         "store": store,
         "access_database": access,
         "cluster": cluster,
