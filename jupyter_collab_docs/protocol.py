@@ -91,9 +91,6 @@ class Reader:
         except UnicodeDecodeError as exc:
             raise ProtocolError("string is not UTF-8") from exc
 
-    def at_end(self) -> bool:
-        return self.pos >= len(self.data)
-
 
 # -- sync messages ---------------------------------------------------------------------
 
