@@ -3,13 +3,8 @@ database) and one Redis (``redis_server``): a cluster on this machine."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +14,7 @@ import pytest
 
 from jupyter_collab_docs.acl.database import AccessDatabase
 from jupyter_collab_docs.acl.directory import AccessDirectory
-
-from ..conftest import StandaloneServer, free_port
+from jupyter_collab_docs.testing import StandaloneServer, free_port
 
 
 @dataclass
@@ -30,42 +24,12 @@ class Node(StandaloneServer):
     node_id: str = "node"
     args: list[str] = field(default_factory=list)
 
-    def launch(self) -> None:
-        assert self.log_path is not None
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command(
-                "--no-browser",
-                "--allow-root",
-                f"--port={self.port}",
-                "--ServerApp.port_retries=0",
-                f"--IdentityProvider.token={self.token}",
-                f"--CollabDocsApp.data_dir={self.data_dir}",
-                f"--CollabDocsApp.node_id={self.node_id}",
-                *self.args,
-            ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
-        )
+    @property
+    def name(self) -> str:
+        return f"node {self.node_id}"
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"node {self.node_id} exited; see {self.log_path}")
-            try:
-                urllib.request.urlopen(f"{self.url}/api/collab-docs/me", timeout=1)
-            except urllib.error.HTTPError:
-                return  # 401: up and refusing anonymous requests
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"node {self.node_id} did not start; see {self.log_path}")
-
-    def start(self) -> None:
-        self.launch()
-        self.wait_ready()
+    def server_args(self) -> list[str]:
+        return [*self.common_args(), f"--CollabDocsApp.node_id={self.node_id}", *self.args]
 
     def kill(self) -> None:
         """A crash: SIGKILL, no shutdown hooks."""

@@ -20,6 +20,7 @@ from jupyter_collab_docs.protocol import AwarenessEntry
 from jupyter_collab_docs.rooms import RoomConfig, RoomManager
 from jupyter_collab_docs.stores import DocumentRecord, PendingUpdate
 from jupyter_collab_docs.stores.sqlite import SQLiteDocumentStore
+from jupyter_collab_docs.testing import eventually
 
 DOC = "d1"
 
@@ -111,14 +112,6 @@ async def stored_text(store: SQLiteDocumentStore) -> str:
     return str(doc.get("source", type=Text))
 
 
-async def until(check, timeout: float = 5.0, what: str = "") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.01)
-
-
 async def test_updates_reach_the_other_node_and_are_stored_once(tmp_path):
     async with cluster(tmp_path) as (_, (a, b)):
         on_a, on_b = await a.join(), await b.join("bob")
@@ -126,7 +119,7 @@ async def test_updates_reach_the_other_node_and_are_stored_once(tmp_path):
             a.edit(on_a, f"a{i} ")
             b.edit(on_b, f"b{i} ")
             await asyncio.sleep(0)
-        await until(lambda: on_a.text == on_b.text and len(on_a.text) > 100, what="converge")
+        await eventually(lambda: on_a.text == on_b.text and len(on_a.text) > 100, what="converge")
         room_a, room_b = a.rooms.rooms[DOC], b.rooms.rooms[DOC]
         await room_a.flush()
         await room_b.flush()
@@ -150,7 +143,7 @@ async def test_lost_messages_are_recovered_by_the_state_vector_exchange(tmp_path
             if step % 10 == 0:
                 await asyncio.sleep(0)
         hub.drop = None
-        await until(
+        await eventually(
             lambda: len({c.text for c in conns}) == 1 and len(conns[0].text) == 150,
             what="every client converges after the loss",
         )
@@ -163,7 +156,7 @@ async def test_deletions_lost_on_the_bus_are_recovered(tmp_path):
     async with cluster(tmp_path) as (hub, (a, b)):
         on_a, on_b = await a.join(), await b.join("bob")
         a.edit(on_a, "hello world")
-        await until(lambda: on_b.text == "hello world")
+        await eventually(lambda: on_b.text == "hello world")
         hub.drop = lambda channel, data: True
         before = on_a.doc.get_state()
         del on_a.doc.get("source", type=Text)[0:6]
@@ -171,7 +164,7 @@ async def test_deletions_lost_on_the_bus_are_recovered(tmp_path):
         await asyncio.sleep(0.1)
         assert on_b.text == "hello world"
         hub.drop = None
-        await until(lambda: on_b.text == "world", what="the deletion")
+        await eventually(lambda: on_b.text == "world", what="the deletion")
 
 
 async def test_a_room_opening_buffers_what_arrives_while_it_loads(tmp_path):
@@ -201,7 +194,7 @@ async def test_a_room_opening_buffers_what_arrives_while_it_loads(tmp_path):
         on_b = await opening
         room_b = b.rooms.rooms[DOC]
         assert str(room_b.doc.get("source", type=Text)) == "stored published-while-loading"
-        await until(lambda: on_b.text == "stored published-while-loading")
+        await eventually(lambda: on_b.text == "stored published-while-loading")
 
 
 async def test_compaction_never_drops_records_the_doc_lacks(tmp_path):
@@ -273,10 +266,10 @@ async def test_a_crashed_nodes_unstored_updates_are_snapshotted_by_the_others(tm
         room_a = a.rooms.rooms[DOC]
         room_a._writer.cancel()  # node a "crashes" before storing anything
         a.edit(on_a, "only in memory")
-        await until(lambda: on_b.text == "only in memory")
+        await eventually(lambda: on_b.text == "only in memory")
         assert await stored_text(b.store) == ""
         # b snapshots within remote_snapshot_interval (0.5 s here)
-        await until(lambda: b.rooms.stats.compactions > 0, what="remote snapshot")
+        await eventually(lambda: b.rooms.stats.compactions > 0, what="remote snapshot")
         assert await stored_text(b.store) == "only in memory"
         room_a._pending.clear()
         room_a._drained.set()
@@ -289,7 +282,7 @@ async def test_awareness_is_relayed_and_expires_with_its_node(tmp_path):
         a.rooms.rooms[DOC].receive(
             on_a, protocol.awareness_message([AwarenessEntry(1234, 1, state)])
         )
-        await until(lambda: 1234 in on_b.awareness, what="relayed awareness")
+        await eventually(lambda: 1234 in on_b.awareness, what="relayed awareness")
         assert on_b.awareness[1234]["user"]["name"] == on_a.actor.awareness_user()["name"]
         # bob's client cannot take over alice's client id
         b.rooms.rooms[DOC].receive(
@@ -303,7 +296,7 @@ async def test_awareness_is_relayed_and_expires_with_its_node(tmp_path):
         assert 1234 in late.awareness
         # node a dies silently: its entries expire on b
         hub.buses.pop("n0")
-        await until(lambda: 1234 not in on_b.awareness, timeout=3, what="expiry")
+        await eventually(lambda: 1234 not in on_b.awareness, timeout=3, what="expiry")
 
 
 async def test_a_closing_room_removes_its_clients_awareness_elsewhere_at_once(tmp_path):
@@ -312,9 +305,9 @@ async def test_a_closing_room_removes_its_clients_awareness_elsewhere_at_once(tm
         a.rooms.rooms[DOC].receive(
             on_a, protocol.awareness_message([AwarenessEntry(77, 1, {"x": 1})])
         )
-        await until(lambda: 77 in on_b.awareness)
+        await eventually(lambda: 77 in on_b.awareness)
         a.rooms.rooms[DOC].leave(on_a)
-        await until(lambda: 77 not in on_b.awareness, timeout=1)
+        await eventually(lambda: 77 not in on_b.awareness, timeout=1)
 
 
 async def test_access_changes_and_deletions_travel(tmp_path):
@@ -322,13 +315,13 @@ async def test_access_changes_and_deletions_travel(tmp_path):
         on_a, on_b = await a.join("alice"), await b.join("bob")
         on_b.new_role = "viewer"
         await a.rooms.access_changed(DOC)
-        await until(lambda: on_b.closed is not None, timeout=2)
+        await eventually(lambda: on_b.closed is not None, timeout=2)
         assert on_b.closed[0] == 4403 and on_a.closed is None
         other = await b.join("carol")
         await a.rooms.document_deleted(DOC)
-        await until(lambda: other.closed is not None, timeout=2)
+        await eventually(lambda: other.closed is not None, timeout=2)
         assert other.closed[0] == 4410 and on_a.closed[0] == 4410
-        await until(lambda: DOC not in b.rooms.rooms)
+        await eventually(lambda: DOC not in b.rooms.rooms)
 
 
 async def test_an_outage_heals_on_reconnect(tmp_path):
@@ -344,4 +337,4 @@ async def test_an_outage_heals_on_reconnect(tmp_path):
         assert on_a.text != on_b.text
         assert b.bus.status()["ok"] is False
         hub.reconnect()
-        await until(lambda: on_a.text == on_b.text and len(on_a.text) == 10, timeout=2)
+        await eventually(lambda: on_a.text == on_b.text and len(on_a.text) == 10, timeout=2)

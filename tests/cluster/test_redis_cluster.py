@@ -20,8 +20,8 @@ from pycrdt import Array, Doc, Map, Text
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.protocol import AwarenessEntry
 from jupyter_collab_docs.stores.sqlite import SQLiteDocumentStore
+from jupyter_collab_docs.testing import RawClient, eventually, yclient
 
-from ..conftest import RawClient, eventually, yclient
 from .conftest import Cluster, Node
 
 

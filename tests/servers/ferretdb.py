@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from jupyter_collab_docs.testing import free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "servers" / "ferretdb.sh"
 URL_ENV = "COLLAB_DOCS_TEST_MONGODB_URL"
@@ -47,12 +48,6 @@ def _script(*args: str, timeout: float = 120) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"ferretdb.sh {' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FerretDB:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from .scripts import SCRIPTS, ServerScriptError, free_port, run_script
+from jupyter_collab_docs.testing import free_port
+
+from .scripts import SCRIPTS, ServerScriptError, run_script
 
 SCRIPT = SCRIPTS / "kafka.sh"
 

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .scripts import SCRIPTS, ServerScriptError, free_port, run_script
+from jupyter_collab_docs.testing import free_port
+
+from .scripts import SCRIPTS, ServerScriptError, run_script
 
 SCRIPT = SCRIPTS / "redis.sh"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 
@@ -35,9 +34,3 @@ def run_script(script: Path, *args: str, timeout: float = 180) -> str:
             f"{script.name} {' '.join(args)} failed ({done.returncode}):\n{done.stderr}"
         )
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
