@@ -241,7 +241,7 @@ class CollabDocs(Server):
     @classmethod
     def available(cls):
         if not cls.jupyter.exists():
-            return f"{cls.jupyter} not found (install the project into /work/main/.venv)"
+            return f"{cls.jupyter} not found (install the project into the repository's .venv)"
         probe = subprocess.run([str(cls.jupyter), "collab-docs", "--help"], capture_output=True, timeout=60)
         return None if probe.returncode == 0 else "`jupyter collab-docs` is not available yet"
 

@@ -85,7 +85,7 @@ def replacement_update(doc: Doc, doc_type: str, content: Any) -> bytes:
 
 
 def read_content(doc: Doc, doc_type: str) -> dict[str, Any]:
-    """The content model of API.md: ``{"type", "format", "content"}``."""
+    """The content model of docs/openapi.yaml: ``{"type", "format", "content"}``."""
     content = _wrap(_copy(doc), doc_type).get()
     if doc_type == "notebook":
         content = without_trust(content)

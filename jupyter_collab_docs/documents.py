@@ -51,7 +51,7 @@ def iso_time(value: datetime) -> str:
 
 
 def model(record: DocumentRecord, role: str) -> dict[str, Any]:
-    """The document model of API.md."""
+    """The document model of docs/openapi.yaml."""
     return {
         "id": record.id,
         "name": record.name,

@@ -1,5 +1,6 @@
 """Errors the services raise. Like Jupyter's contents manager they are Tornado
-``HTTPError``s, so ``APIHandler`` answers them as API.md's ``{"message": ...}`` bodies."""
+``HTTPError``s, so ``APIHandler`` answers them as ``{"message": ...}`` bodies
+(docs/openapi.yaml)."""
 
 from __future__ import annotations
 

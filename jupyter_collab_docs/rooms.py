@@ -1,7 +1,8 @@
 """Rooms: one live pycrdt ``Doc`` per open document, shared by every socket on it.
 
 A :class:`DocumentRoom` speaks the y-websocket protocol of pycrdt-websocket's ``YRoom``
-but is built for the hot path, after the traps recorded in ARCHITECTURE.md:
+but is built for the hot path, after the traps in docs/architecture.md ("Why DocumentRoom
+is not pycrdt-websocket's YRoom"):
 
 * a frame is handled synchronously as it arrives (no task per message or recipient);
 * every change enters the doc through one method (from a socket, REST or a restore),
@@ -68,7 +69,7 @@ from .write_budget import WriteBudget
 
 log = logging.getLogger(__name__)
 
-# WebSocket close codes of the public contract (API.md).
+# WebSocket close codes of the public contract (docs/protocol.md).
 CLOSE_ACCESS_CHANGED = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_DELETED = 4410
@@ -998,7 +999,7 @@ class DocumentRoom:
 
     async def compact(self) -> None:
         """Fold the log into a snapshot: the doc's full state, through a Doc, never by
-        merging a long log (see ARCHITECTURE.md).
+        merging a long log (docs/architecture.md, "Batching and compaction").
 
         The log is shared: other nodes (or other servers on the same store) append to it,
         and a message of theirs may never have reached this doc. So the doc first takes

@@ -1,4 +1,4 @@
-"""REST: every documents endpoint of API.md, success and error paths, JSON errors."""
+"""REST: every documents endpoint of docs/openapi.yaml, success and error paths, JSON errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Roles, weakest first, and what each may do (API.md). Administrators may do everything."""
+"""Roles, weakest first, and what each may do (docs/sharing.md). Administrators may do all."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ KINDS: dict[str, int] = {
     "access.denied": 1,
 }
 
-#: The fields every audit event carries (the envelope of API.md).
+#: The fields every audit event carries (the envelope of docs/audit.md).
 ENVELOPE = ("event_id", "schema_id", "kind", "timestamp", "actor", "document_id", "node")
 
 

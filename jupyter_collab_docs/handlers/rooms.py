@@ -1,6 +1,6 @@
 """``api/collab-docs/rooms/{id}``: the y-websocket endpoint of a document's room.
 
-The y-websocket client cannot read an HTTP status, so refusals use API.md's close codes:
+The y-websocket client cannot read an HTTP status, so refusals use docs/protocol.md's close codes:
 the upgrade is accepted, then closed with 4401 / 4403 / 4404 / 4500. The upgrade is a
 GET, which only proves "read": the room checks write permission on every message.
 """
@@ -109,7 +109,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
     @property
     def max_message_size(self) -> int:
         # Tornado drops bigger frames with 1009 before reading them; up to twice the cap
-        # we read them so on_message can answer with API.md's 4413.
+        # we read them so on_message can answer with 4413 (docs/protocol.md).
         return 2 * self.settings[SETTINGS_KEY].max_message_size
 
     @ws_authenticated_with_close_code

@@ -1,5 +1,5 @@
 /**
- * The REST client of `{base}api/collab-docs/` (API.md), through Jupyter's
+ * The REST client of `{base}api/collab-docs/` (docs/openapi.yaml), through Jupyter's
  * `ServerConnection` (cookie, XSRF and token handled as for every Jupyter request).
  */
 
@@ -9,7 +9,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { DocumentType } from './paths';
 import type { Role } from './roles';
 
-/** A document model (API.md). */
+/** A document model (docs/openapi.yaml). */
 export interface IDocumentModel {
   id: string;
   name: string;

@@ -19,7 +19,7 @@ from jupyter_collab_docs.identity import Actor
 
 MISSING = "0" * 32
 
-# caller -> (username, the caller's role on the document as API.md defines it)
+# caller -> (username, the caller's role on the document as docs/sharing.md defines it)
 CALLERS = {
     "owner": "alice",  # created the document
     "editor": "bob",  # user:bob editor
@@ -62,7 +62,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any]] = {
     "delete_link": ("DELETE", "documents/{id}/shares/link", None),
 }
 
-# The expected status of every (endpoint, caller), written out from API.md.
+# The expected status of every (endpoint, caller), written out from docs/sharing.md.
 COLUMNS = (
     "owner", "editor", "commenter", "viewer", "group_member",
     "link_holder", "stranger", "admin", "anonymous",

@@ -1,4 +1,4 @@
-"""The role policy, against tables written out by hand from API.md (not derived from the
+"""The role policy, against tables written out by hand from docs/sharing.md (not derived from the
 code): what every role may do, what every granter may grant, and role ordering."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def test_unknown_roles_may_do_nothing(role):
 
 
 def expected_grant(granter: str | None, role: str, current: str | None) -> bool:
-    """API.md: owners share anything; editors share up to editor and cannot change an
+    """docs/sharing.md: owners share anything; editors share up to editor and cannot change an
     owner's share; viewers, commenters and strangers share nothing."""
     if granter == "owner":
         return True
