@@ -128,7 +128,6 @@ async def test_updates_reach_the_other_node_and_are_stored_once(tmp_path):
         assert len(loaded.updates) == 40
         assert await stored_text(a.store) == on_a.text
         assert room_a.stats.updates_in["remote"] >= 1
-        assert a.bus.stats.received > 0 and b.bus.stats.published > 0
 
 
 async def test_lost_messages_are_recovered_by_the_state_vector_exchange(tmp_path):
@@ -335,6 +334,5 @@ async def test_an_outage_heals_on_reconnect(tmp_path):
         b.edit(on_b, "down")
         await asyncio.sleep(0.1)
         assert on_a.text != on_b.text
-        assert b.bus.status()["ok"] is False
         hub.reconnect()
         await eventually(lambda: on_a.text == on_b.text and len(on_a.text) == 10, timeout=2)
