@@ -15,19 +15,19 @@ from typing import Any, cast
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, User
-from traitlets import Float, Instance, Int, List, Unicode, default, validate
+from traitlets import Dict, Float, Instance, Int, List, Type, Unicode, default, validate
 
 from . import __version__, log_through_server
 from .acl import ShareAccess
-from .acl.database import AccessDatabase
+from .acl.database import DATABASES, AccessBackend, AccessDatabase
 from .acl.directory import AccessDirectory
 from .audit import AuditTrail
+from .audit.sinks import Sink, parse_sink_url, url_scheme
 from .authorizer import CollabDocsAuthorizer
 from .cli import GroupsApp, UsersApp
 from .cli_audit import AuditApp
 from .cli_documents import DocumentsApp
-from .cluster import SCHEMES as CLUSTER_SCHEMES
-from .cluster import ClusterBus, bus_from_url
+from .cluster import BUSES, ClusterBus, bus_from_url
 from .documents import DocumentService
 from .errors import StartError
 from .fail_fast import FailFastApp, describe, without_credentials
@@ -39,7 +39,7 @@ from .principals import principals_for
 from .rooms import RoomConfig, RoomManager
 from .server_limits import limit_request_sizes, scrub_link_tokens, set_timeouts
 from .sharing import SharingService
-from .stores import DocumentStore, store_from_url
+from .stores import STORES, DocumentStore, store_from_url
 from .versions import VersionPolicy, VersionService
 
 MiB = 1024 * 1024
@@ -90,14 +90,19 @@ class CollabDocsApp(FailFastApp):
 
     @validate("store_url")
     def _validate_url(self, proposal: Any) -> str:
+        # A plugged store_class decides which URLs it takes (when it builds the store).
         value = str(proposal["value"])
-        if not value.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
-            scheme = value.split(":", 1)[0]
-            raise ValueError(
-                f"unsupported store_url scheme {scheme!r}; use sqlite:///path or "
-                "mongodb://host[:port]/database (or mongodb+srv://)"
-            )
-        return value
+        return value if self.store_class is not None else STORES.check(value)
+
+    store_class = Type(
+        None,
+        klass=DocumentStore,
+        allow_none=True,
+        help="""A DocumentStore subclass (or its dotted name) to hold the documents in place
+        of the store store_url's scheme names. It is built with
+        cls.from_url(store_url, node=node_id, parent=<this app>); see "Plugging a backend"
+        in docs/configuration.md.""",
+    ).tag(config=True)
 
     acl_url = Unicode(
         help="""Access database (users, tokens, groups, shares): sqlite:///path/access.db
@@ -111,13 +116,17 @@ class CollabDocsApp(FailFastApp):
     @validate("acl_url")
     def _validate_acl_url(self, proposal: Any) -> str:
         value = str(proposal["value"])
-        if not value.startswith(("sqlite:///", "mysql+pymysql://", "mariadb+pymysql://")):
-            scheme = value.split(":", 1)[0]
-            raise ValueError(
-                f"unsupported acl_url scheme {scheme!r}; use sqlite:///path or "
-                "mysql+pymysql://user:password@host/db"
-            )
-        return value
+        return value if self.access_database_class is not None else DATABASES.check(value)
+
+    access_database_class = Type(
+        None,
+        klass=AccessBackend,
+        allow_none=True,
+        help="""An AccessBackend subclass (or its dotted name) to hold users, tokens, groups
+        and shares in place of the one acl_url's scheme names, built with
+        cls.from_url(acl_url, node=node_id, parent=<this app>); see docs/configuration.md.
+        More settings of the built-in one: c.AccessDatabase.*.""",
+    ).tag(config=True)
 
     audit_sinks = List(
         Unicode(),
@@ -134,11 +143,19 @@ class CollabDocsApp(FailFastApp):
 
     @validate("audit_sinks")
     def _validate_audit_sinks(self, proposal: Any) -> list[str]:
-        from .audit.sinks import parse_sink_url
-
         for url in proposal["value"]:
-            parse_sink_url(url)  # ValueError says what is wrong
+            if url_scheme(url) not in self.audit_sink_classes:  # plugged: the class checks
+                parse_sink_url(url)  # ValueError says what is wrong
         return list(proposal["value"])
+
+    audit_sink_classes = Dict(
+        key_trait=Unicode(),
+        value_trait=Type(klass=Sink),
+        help="""Audit sink classes by URL scheme, e.g. {"syslog": "mysite.SyslogSink"}:
+        an audit_sinks URL of that scheme (syslog://...) is built by that Sink subclass
+        with cls.from_url(url, node=node_id, parent=<the AuditTrail>), which adds a scheme
+        or replaces a built-in one (file, kafka); see docs/configuration.md.""",
+    ).tag(config=True)
 
     cluster_url = Unicode(
         "",
@@ -151,13 +168,17 @@ class CollabDocsApp(FailFastApp):
     @validate("cluster_url")
     def _validate_cluster_url(self, proposal: Any) -> str:
         value = str(proposal["value"])
-        if value and not value.startswith(CLUSTER_SCHEMES):
-            scheme = value.split(":", 1)[0]
-            raise ValueError(
-                f"unsupported cluster_url scheme {scheme!r}; leave it empty for one node or "
-                "use redis://host:port/db"
-            )
-        return value
+        return value if self.cluster_class is not None else BUSES.check(value)
+
+    cluster_class = Type(
+        None,
+        klass=ClusterBus,
+        allow_none=True,
+        help="""A ClusterBus subclass (or its dotted name) to carry the messages between
+        nodes in place of the bus cluster_url names, built with
+        cls.from_url(cluster_url, node=node_id, parent=<this app>); see
+        docs/configuration.md and docs/cluster.md.""",
+    ).tag(config=True)
 
     node_id = Unicode(help="This server node's name, recorded with every stored update.").tag(
         config=True
@@ -377,8 +398,12 @@ class CollabDocsApp(FailFastApp):
         if self.serverapp is not None:
             log_through_server(self.serverapp.log, cast(int, self.serverapp.log_level))
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
-        self.store = store_from_url(self.store_url, node=self.node_id)
-        self.access_db = AccessDatabase(self.acl_url)
+        self.store = store_from_url(
+            self.store_url, node=self.node_id, cls=self.store_class, parent=self
+        )
+        self.access_db = DATABASES.build(
+            self.acl_url, self.access_database_class, node=self.node_id, parent=self
+        )
         self.users = AccessDirectory(self.access_db)
         access = ShareAccess(self.access_db)
         config = RoomConfig(
@@ -408,9 +433,12 @@ class CollabDocsApp(FailFastApp):
             store=self.store,
             data_dir=self.data_dir,
             event_logger=self.serverapp.event_logger if self.serverapp else None,
+            sink_classes=self.audit_sink_classes,
             parent=self,
         )
-        self.cluster = bus_from_url(self.cluster_url, self.node_id, parent=self)
+        self.cluster = bus_from_url(
+            self.cluster_url, self.node_id, cls=self.cluster_class, parent=self
+        )
         self.rooms = RoomManager(self.store, config, on_edit=self.audit.edit, bus=self.cluster)
         self.documents = DocumentService(
             self.store,

@@ -12,10 +12,15 @@ Sinks are named by URL (``CollabDocsApp.audit_sinks``):
     :mod:`.spool`.
 
 Every sink receives exactly the same line: the event as jupyter_events formats it.
+
+:class:`Sink` is the family's interface and :data:`SINKS` its URL schemes;
+``CollabDocsApp.audit_sink_classes`` maps a scheme to a plugged sink class (a new scheme,
+or another class for a built-in one); see :mod:`jupyter_collab_docs.backends`.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import json
 import logging
@@ -30,6 +35,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from traitlets import Float, Int
+from traitlets.config import LoggingConfigurable
+
+from ..backends import Backend, ConfigurableABCMeta, Scheme, Schemes
 from .spool import Cursor, Spool, SpoolLocked
 
 log = logging.getLogger(__name__)
@@ -47,6 +56,38 @@ class SinkURL:
     bootstrap: tuple[str, ...] = ()  # kafka
     topic: str = ""  # kafka
     options: dict[str, str] = field(default_factory=dict)
+
+
+#: The one place that knows the audit sink schemes.
+SINKS = Schemes(
+    "audit_sinks",
+    "audit_sink_classes",
+    Scheme(
+        ("file://",),
+        "jupyter_collab_docs.audit.sinks:FileSink",
+        "file:///var/log/collab-docs/audit.jsonl",
+    ),
+    Scheme(
+        ("kafka://",),
+        "jupyter_collab_docs.audit.sinks:KafkaSink",
+        "kafka://kafka.example.org:9092/collab-docs-audit",
+    ),
+    many=True,
+)
+
+
+def url_scheme(url: str) -> str:
+    """``kafka`` of ``kafka://host:9092/topic``: the key of ``audit_sink_classes``."""
+    return url.split("://", 1)[0] if "://" in url else ""
+
+
+def sink_from_url(
+    url: str, trail: Any, *, node: str = "", plugged: dict[str, type[Sink]] | None = None
+) -> Sink:
+    """The sink a URL names for ``trail`` (an AuditTrail: data_dir and settings): the
+    class plugged for its scheme, or the built-in one."""
+    sink: Sink = SINKS.build(url, (plugged or {}).get(url_scheme(url)), node=node, parent=trail)
+    return sink
 
 
 _HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$")
@@ -83,23 +124,24 @@ def parse_sink_url(url: str, data_dir: Path | str | None = None) -> SinkURL:
         if options:
             raise ValueError(f"audit sink {url!r}: kafka sinks take no options")
         return SinkURL(url, "kafka", bootstrap=servers, topic=topic)
-    scheme = url.split(":", 1)[0]
-    raise ValueError(
-        f"unsupported audit sink {scheme!r} in {url!r}: use file:///path/audit.jsonl or "
-        "kafka://host:port[,host:port]/topic"
-    )
+    raise SINKS.error(url)
 
 
-class Sink:
-    """Receives every event line (on the event loop: must not block)."""
+class Sink(LoggingConfigurable, Backend, metaclass=ConfigurableABCMeta):
+    """Receives every event line (on the event loop: must not block).
+
+    Built by ``cls.from_url(url, node=node_id, parent=trail)``; a plugged sink's
+    constructor takes ``url``, ``node`` and ``parent`` (the AuditTrail, whose
+    ``data_dir`` and settings it may read) as keywords, or it overrides ``from_url``."""
 
     url: str
 
     def open(self) -> None:
         """Start (files, threads)."""
 
+    @abc.abstractmethod
     def write(self, line: str, event: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Take one event line (its JSON) and the event (a dict)."""
 
     def close(self, timeout: float) -> None:
         """Stop, delivering what can be delivered within ``timeout`` seconds."""
@@ -108,7 +150,20 @@ class Sink:
 class FileSink(Sink):
     """Appends lines to a file that rotates by size (``audit.jsonl``, ``.1``, ``.2``...)."""
 
-    def __init__(self, url: str, path: Path, max_bytes: int, backups: int) -> None:
+    @classmethod
+    def from_url(cls, url: str, *, node: str, parent: Any = None) -> FileSink:
+        parsed = parse_sink_url(url, getattr(parent, "data_dir", None))
+        assert parsed.path is not None
+        return cls(
+            url,
+            parsed.path,
+            max_bytes=int(parsed.options.get("max_bytes", parent.file_max_bytes)),
+            backups=int(parsed.options.get("backups", parent.file_backups)),
+            parent=parent,
+        )
+
+    def __init__(self, url: str, path: Path, max_bytes: int, backups: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.url = url
         self.path = path
         self.max_bytes = max_bytes
@@ -153,7 +208,39 @@ class KafkaSink(Sink):
     half-way is sent again whole: duplicates carry the same ``event_id``.
     """
 
-    BATCH = 500
+    batch_size = Int(
+        500, min=1, help="Most events produced to Kafka in one batch (one flush)."
+    ).tag(config=True)
+
+    retry_max = Float(
+        5.0,
+        min=0.0,
+        help="""Longest wait (s) between two attempts to reach Kafka while it is down (the
+        wait starts at 0.2 s and doubles).""",
+    ).tag(config=True)
+
+    linger_ms = Int(
+        5,
+        min=0,
+        help="Milliseconds the producer waits to fill a request (kafka-python's linger_ms).",
+    ).tag(config=True)
+
+    @classmethod
+    def from_url(cls, url: str, *, node: str, parent: Any = None) -> KafkaSink:
+        data_dir = Path(getattr(parent, "data_dir", None) or ".")
+        parsed = parse_sink_url(url, data_dir)
+        name = "".join(c if c.isalnum() or c in "-." else "_" for c in parsed.topic)
+        hosts = "_".join(h.replace(":", "-") for h in parsed.bootstrap)
+        return cls(
+            url,
+            parsed.bootstrap,
+            parsed.topic,
+            data_dir / "audit-spool" / f"kafka-{hosts}-{name}",
+            spool_max_bytes=parent.spool_max_bytes,
+            timeout=parent.kafka_timeout,
+            logger=parent.log,
+            parent=parent,
+        )
 
     def __init__(
         self,
@@ -164,17 +251,17 @@ class KafkaSink(Sink):
         *,
         spool_max_bytes: int = 256 * MiB,
         timeout: float = 10.0,
-        retry_max: float = 5.0,
         logger: logging.Logger | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.log = logger or log
+        super().__init__(**kwargs)
+        self.log = logger or log  # type: ignore[assignment]
         self.url = url
         self.bootstrap = list(bootstrap)
         self.topic = topic
         self.spool_dir = spool_dir
         self.spool = Spool(spool_dir, max_bytes=spool_max_bytes)
         self.timeout = timeout
-        self.retry_max = retry_max
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._give_up = threading.Event()
@@ -302,7 +389,7 @@ class KafkaSink(Sink):
                 if batch is None:
                     if self._stopping.is_set() and self.spool.empty():
                         break
-                    lines, cursor = self.spool.read(self.BATCH, timeout=0.2)
+                    lines, cursor = self.spool.read(self.batch_size, timeout=0.2)
                     if cursor is None:
                         continue
                     batch, futures = (lines, cursor), None
@@ -339,7 +426,7 @@ class KafkaSink(Sink):
             acks="all",
             enable_idempotence=True,
             max_in_flight_requests_per_connection=5,
-            linger_ms=5,
+            linger_ms=self.linger_ms,
             bootstrap_timeout_ms=timeout_ms,
             max_block_ms=timeout_ms,
             request_timeout_ms=timeout_ms,

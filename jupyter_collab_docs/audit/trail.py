@@ -32,7 +32,7 @@ from traitlets.config import LoggingConfigurable
 from ..identity import Actor
 from .ratelimit import RefusalLimiter
 from .schemas import SCHEMA_BASE, InvalidAuditEvent, field_caps, register_schemas, schema_id
-from .sinks import FileSink, KafkaSink, Sink, parse_sink_url
+from .sinks import Sink, sink_from_url
 
 MiB = 1024 * 1024
 
@@ -57,29 +57,6 @@ def _clip(sid: str, data: dict[str, Any]) -> None:
         value = data.get(key)
         if isinstance(value, str) and len(value) > cap:
             data[key] = value[: cap - 1] + "\u2026"
-
-
-def sink_from_url(url: str, data_dir: Path, trail: AuditTrail) -> Sink:
-    parsed = parse_sink_url(url, data_dir)
-    if parsed.scheme == "file":
-        assert parsed.path is not None
-        return FileSink(
-            url,
-            parsed.path,
-            max_bytes=int(parsed.options.get("max_bytes", trail.file_max_bytes)),
-            backups=int(parsed.options.get("backups", trail.file_backups)),
-        )
-    name = "".join(c if c.isalnum() or c in "-." else "_" for c in parsed.topic)
-    hosts = "_".join(h.replace(":", "-") for h in parsed.bootstrap)
-    return KafkaSink(
-        url,
-        parsed.bootstrap,
-        parsed.topic,
-        data_dir / "audit-spool" / f"kafka-{hosts}-{name}",
-        spool_max_bytes=trail.spool_max_bytes,
-        timeout=trail.kafka_timeout,
-        logger=trail.log,
-    )
 
 
 class AuditHandler(logging.Handler):
@@ -174,6 +151,7 @@ class AuditTrail(LoggingConfigurable):
         store: Any = None,
         data_dir: Path | str | None = None,
         event_logger: EventLogger | None = None,
+        sink_classes: dict[str, type[Sink]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -182,7 +160,10 @@ class AuditTrail(LoggingConfigurable):
         self.data_dir = Path(data_dir) if data_dir is not None else Path.cwd()
         self.event_logger = event_logger if event_logger is not None else EventLogger()
         register_schemas(self.event_logger)
-        self.sinks: list[Sink] = [sink_from_url(url, self.data_dir, self) for url in sinks]
+        # sink_classes: CollabDocsApp.audit_sink_classes (a scheme -> a plugged class).
+        self.sinks: list[Sink] = [
+            sink_from_url(url, self, node=node, plugged=sink_classes) for url in sinks
+        ]
         self._handler = AuditHandler(self)
         self.event_logger.register_handler(self._handler)
         # (document_id, user) -> [updates, bytes, first, last] (time.time())

@@ -20,6 +20,7 @@ Delivery contract of every implementation:
 
 from __future__ import annotations
 
+import abc
 import struct
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from typing import Any
 from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
+from ..backends import Backend, ConfigurableABCMeta
 from ..metrics import BusStats
 from ..protocol import ProtocolError, Reader, write_var_bytes, write_var_uint
 
@@ -103,8 +105,12 @@ def decode(data: bytes) -> BusMessage:
 Receiver = Callable[[BusMessage], None]
 
 
-class ClusterBus(LoggingConfigurable):
-    """What a room manager needs from the cluster transport."""
+class ClusterBus(LoggingConfigurable, Backend, metaclass=ConfigurableABCMeta):
+    """What a room manager needs from the cluster transport (the interface of the cluster
+    bus family; the built-in ones and their URL schemes: :data:`.BUSES`).
+
+    A plugged bus (``CollabDocsApp.cluster_class``) subclasses it, keeps the delivery
+    contract of this module and hands what it receives to :meth:`_deliver`."""
 
     resync_interval = Float(
         10.0,
@@ -122,12 +128,18 @@ class ClusterBus(LoggingConfigurable):
     clustered = False
     backend = "abstract"
 
-    def __init__(self, node_id: str, **kwargs: Any) -> None:
+    def __init__(self, node_id: str, url: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.node_id = node_id
+        self.url = url
         self.stats = BusStats()
         self._receiver: Receiver | None = None
         self._on_resync: Callable[[], None] | None = None
+
+    @classmethod
+    def from_url(cls, url: str, *, node: str, parent: Any = None) -> ClusterBus:
+        """The bus for ``cluster_url`` (see :mod:`jupyter_collab_docs.backends`)."""
+        return cls(node, url=url, parent=parent)
 
     def attach(self, receiver: Receiver, on_resync: Callable[[], None]) -> None:
         """Where incoming messages go (called synchronously, on the event loop) and whom
@@ -155,35 +167,43 @@ class ClusterBus(LoggingConfigurable):
         if self._on_resync is not None:
             self._on_resync()
 
+    @abc.abstractmethod
     async def start(self) -> None:
         """Connect (or keep trying in the background: a bus never fails the start)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     async def close(self) -> None:
         """Send what is queued (briefly) and disconnect."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     async def subscribe(self, doc_id: str) -> None:
         """Receive the document's channel; returns once the transport confirmed it (or
         at once while disconnected: the reconnect subscribes and triggers a resync)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     async def unsubscribe(self, doc_id: str) -> None:
         """Stop receiving the document's channel."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def publish(self, doc_id: str, kind: int, *parts: bytes) -> None:
         """To every other node holding the document's room."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def send_to(self, node: str, doc_id: str, kind: int, *parts: bytes) -> None:
         """To one node."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def broadcast(self, doc_id: str, kind: int, *parts: bytes) -> None:
         """To every other node (control messages)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def status(self) -> dict[str, Any]:
         """``{"ok": bool, "backend": ..., ...}`` for the health endpoint."""
         raise NotImplementedError

@@ -66,7 +66,28 @@ class RedisBus(ClusterBus):
     ).tag(config=True)
 
     reconnect_delay = Float(
-        0.2, help="First delay (s) before reconnecting; doubles up to 1 s while Redis is away."
+        0.2,
+        help="""First delay (s) before reconnecting; doubles up to reconnect_max_delay while
+        Redis is away.""",
+    ).tag(config=True)
+
+    reconnect_max_delay = Float(
+        1.0, min=0.0, help="Longest delay (s) between two reconnection attempts."
+    ).tag(config=True)
+
+    publish_batch_size = Int(
+        256, min=1, help="Most queued messages published in one pipelined round trip."
+    ).tag(config=True)
+
+    ping_interval = Float(
+        1.0,
+        min=0.05,
+        help="""Seconds between pings that notice a Redis which stopped answering without
+        dropping the connection (then rooms resynchronise once it answers again).""",
+    ).tag(config=True)
+
+    ping_timeout = Float(
+        2.0, min=0.05, help="Seconds a ping may take before Redis counts as not answering."
     ).tag(config=True)
 
     subscribe_timeout = Float(
@@ -223,7 +244,7 @@ class RedisBus(ClusterBus):
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(pubsub.aclose(), 1.0)
             await asyncio.sleep(delay)
-            delay = min(1.0, delay * 2)
+            delay = min(self.reconnect_max_delay, delay * 2)
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -266,7 +287,7 @@ class RedisBus(ClusterBus):
             self._wanted.clear()
             while self._queue:
                 batch: list[tuple[bytes, bytes]] = []
-                while self._queue and len(batch) < 256:
+                while self._queue and len(batch) < self.publish_batch_size:
                     item = self._queue.popleft()
                     self._queued_bytes -= len(item[1])
                     batch.append(item)
@@ -286,7 +307,7 @@ class RedisBus(ClusterBus):
                         self.log.warning("cluster bus: publishing failed (%s)", self._last_error)
                     self._pub_ok = False
                     await asyncio.sleep(delay)
-                    delay = min(1.0, delay * 2)
+                    delay = min(self.reconnect_max_delay, delay * 2)
                     continue
                 delay = self.reconnect_delay
                 self.stats.published += len(batch)
@@ -299,9 +320,9 @@ class RedisBus(ClusterBus):
         """Notices a Redis that stopped answering without dropping the connection (a
         CLIENT PAUSE, a stuck server) and asks for a resync once it answers again."""
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.ping_interval)
             try:
-                await asyncio.wait_for(self._client.ping(), 2.0)
+                await asyncio.wait_for(self._client.ping(), self.ping_timeout)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..backends import Backend
+
 
 @dataclass
 class DocumentRecord:
@@ -87,8 +89,13 @@ class StoreError(Exception):
     """The store could not complete an operation (the backend is down, say)."""
 
 
-class DocumentStore(abc.ABC):
+class DocumentStore(Backend):
     """Durable home of documents. Implementations must not block the event loop.
+
+    The interface of the document store family: the built-in stores and their URL
+    schemes are in :data:`jupyter_collab_docs.stores.STORES`; another one is plugged by
+    ``CollabDocsApp.store_class`` and built by ``from_url`` (see
+    :mod:`jupyter_collab_docs.backends`).
 
     Invariants every backend keeps (docs/architecture.md, "Durability"):
 

@@ -73,7 +73,10 @@ from pymongo.errors import (
     WriteConcernError,
 )
 from pymongo.write_concern import WriteConcern
+from traitlets import Float, Int
+from traitlets.config import LoggingConfigurable
 
+from ..backends import ConfigurableABCMeta
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -176,18 +179,43 @@ def _version(row: Mapping[str, Any]) -> VersionRecord:
     )
 
 
-class MongoDocumentStore(DocumentStore):
-    """:class:`DocumentStore` on a MongoDB (or FerretDB) database."""
+class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=ConfigurableABCMeta):
+    """:class:`DocumentStore` on a MongoDB (or FerretDB) database.
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        node: str | None = None,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        lease_ttl: float = DEFAULT_LEASE_TTL,
-        server_selection_timeout_ms: int = DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
-    ) -> None:
+    Configurable as ``c.MongoDocumentStore.<trait>``; the constructor also takes the
+    traits as keywords."""
+
+    chunk_size = Int(
+        DEFAULT_CHUNK_SIZE,
+        min=1024,
+        max=15 * MiB,
+        help="""Bytes past which a value (an update, a snapshot, a version) is written as
+        numbered chunks in the chunks collection (a BSON document holds 16 MiB at
+        most).""",
+    ).tag(config=True)
+
+    lease_ttl = Float(
+        DEFAULT_LEASE_TTL,
+        min=1.0,
+        help="""Seconds a node's compaction lease on a document lasts unless renewed. A
+        node that dies holding one delays that document's compaction this long; keep it
+        well above the clock skew between nodes.""",
+    ).tag(config=True)
+
+    server_selection_timeout_ms = Int(
+        DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+        min=1,
+        help="""Milliseconds an operation waits for a reachable server before it fails (so
+        rooms retry promptly); serverSelectionTimeoutMS in store_url takes precedence.""",
+    ).tag(config=True)
+
+    @classmethod
+    def from_url(cls, url: str, *, node: str, parent: Any = None) -> MongoDocumentStore:
+        return cls(url, node=node, parent=parent)
+
+    def __init__(self, url: str, *, node: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # the traits above, parent, config
+        server_selection_timeout_ms = self.server_selection_timeout_ms
         if not is_mongodb_url(url):
             raise ValueError(f"not a MongoDB URL: {url!r} (expected mongodb://host/database)")
         # Parsed by hand: pymongo's parse_uri resolves mongodb+srv:// names (blocking DNS).
@@ -209,8 +237,6 @@ class MongoDocumentStore(DocumentStore):
         if "connecttimeoutms" not in options:
             self._client_options["connectTimeoutMS"] = max(server_selection_timeout_ms, 1000)
         self.node = node or f"{socket.gethostname()}-{os.getpid()}"
-        self.chunk_size = chunk_size
-        self.lease_ttl = lease_ttl
         #: The write concern in force once started (see the module's docstring).
         self.write_concern: WriteConcern | None = None
         self._client: AsyncMongoClient[dict[str, Any]] | None = None

@@ -24,6 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from traitlets import Float
+from traitlets.config import LoggingConfigurable
+
+from ..backends import ConfigurableABCMeta
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -123,10 +127,23 @@ def path_from_url(url: str) -> Path:
     return Path(url[len(prefix) :])
 
 
-class SQLiteDocumentStore(DocumentStore):
-    """:class:`DocumentStore` on one SQLite file."""
+class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=ConfigurableABCMeta):
+    """:class:`DocumentStore` on one SQLite file (``c.SQLiteDocumentStore.<trait>``)."""
 
-    def __init__(self, path: Path | str) -> None:
+    busy_timeout = Float(
+        10.0,
+        min=0.0,
+        help="""Seconds a statement waits for a lock another process holds (the documents
+        CLI, another server on the same file) before failing with "database is
+        locked".""",
+    ).tag(config=True)
+
+    @classmethod
+    def from_url(cls, url: str, *, node: str, parent: Any = None) -> SQLiteDocumentStore:
+        return cls(path_from_url(url), parent=parent)
+
+    def __init__(self, path: Path | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # busy_timeout, parent, config
         self.path = Path(path)
         self._executor: ThreadPoolExecutor | None = None
         self._db: sqlite3.Connection | None = None
@@ -151,7 +168,7 @@ class SQLiteDocumentStore(DocumentStore):
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=10000")
+            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             db.executescript(SCHEMA)
             return db
 
