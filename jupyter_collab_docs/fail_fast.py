@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import TraitError
+
+from . import log_through_server
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,9 @@ def without_credentials(text: str) -> str:
 
 
 def describe(exc: BaseException) -> str:
-    """One line for an exception: a configuration error's own words, else its type too."""
-    text = str(exc).strip()
+    """One line for an exception: a configuration error's own words, else its type too
+    (a driver's message over several lines is joined into one)."""
+    text = " ".join(str(exc).split())
     if isinstance(exc, (ValueError, TraitError)) and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -49,9 +52,9 @@ class FailFastApp(ExtensionApp):
         """Record and log why the extension cannot serve; the process exits (status 1)
         if this app launched the server."""
         self.failure = without_credentials(reason)
-        (self.serverapp.log if self.serverapp is not None else log).error(
-            "%s cannot serve: %s", self.name, self.failure
-        )
+        if self.serverapp is not None:  # in Jupyter's log format, even before loading
+            log_through_server(self.serverapp.log, cast(int, self.serverapp.log_level))
+        log.error("%s cannot serve: %s", self.name, self.failure)
         if self is type(self)._launcher and self.serverapp is not None:
             self.serverapp.stop()  # started: launch_instance exits once it has stopped
 

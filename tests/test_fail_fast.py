@@ -84,6 +84,16 @@ def test_an_unreachable_mongodb_exits_without_printing_its_password(tmp_path: Pa
     assert elapsed < EXIT_BOUND
 
 
+def test_an_unreachable_access_database_exits(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    url = f"mysql+pymysql://collab:s3cret-pw@127.0.0.1:{port}/collab"
+    rc, stderr, _ = run_standalone(tmp_path, f"--CollabDocsApp.acl_url={url}")
+    assert rc != 0, stderr[-3000:]
+    reason = last_line(stderr)
+    assert "failed to load" in reason and "MySQL server on '127.0.0.1'" in reason, stderr[-3000:]
+    assert "s3cret-pw" not in stderr
+
+
 # -- inside someone else's server (pytest-jupyter's in-process server) ---------------------
 
 
@@ -112,3 +122,18 @@ async def test_a_backend_down_at_start_is_logged_and_named_by_health(
     start = body["checks"]["start"]
     assert start["ok"] is False and "document store" in start["error"], body
     assert app.node_id == body["node"]
+
+
+@pytest.mark.parametrize("collab_config", [{"audit_sinks": ["ftp://host/audit"]}])
+async def test_a_bad_configuration_inside_a_server_is_an_error_and_the_server_runs_on(
+    jp_serverapp: Any, jp_fetch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    records = caplog.get_records("setup")  # the server was built by the fixture
+    errors = [r.getMessage() for r in records if r.levelname == "ERROR"]
+    assert any("CollabDocsApp.audit_sinks" in m and "ftp://host/audit" in m for m in errors), (
+        caplog.text[-3000:]
+    )
+    assert (await jp_fetch("api", "status")).code == 200  # the server itself serves
+    # Not loaded: no collab-docs URL exists, health included (the log says why).
+    response = await jp_fetch("api", "collab-docs", "health", raise_error=False)
+    assert response.code == 404
