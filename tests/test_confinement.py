@@ -19,6 +19,7 @@ import pytest
 from jupyter_core.paths import jupyter_config_path
 from jupyter_server.auth.authorizer import AllowAllAuthorizer
 from jupyter_server.extension.config import ExtensionConfigManager
+from jupyter_server.extension.manager import ExtensionManager
 from jupyterlab.commands import get_app_dir
 from tornado import httputil, routing, web, websocket
 
@@ -291,6 +292,16 @@ TABLE: dict[str, tuple[str, str | None, set[str]]] = {
     ),
     r"/lab/api/news$": ("jupyterlab.handlers.announcements.NewsHandler", "/lab/api/news", NONE),
 }
+
+
+@pytest.fixture(autouse=True)
+def _restore_the_extension_manager() -> Any:
+    """Loading notebook_shim (one of the installed extensions these tests load) replaces
+    ExtensionManager.sorted_extensions for the whole process with one that fails when
+    notebook_shim is not enabled: every later in-process server of the run would fail."""
+    original = ExtensionManager.__dict__["sorted_extensions"]
+    yield
+    ExtensionManager.sorted_extensions = original  # type: ignore[method-assign]
 
 
 @pytest.fixture
