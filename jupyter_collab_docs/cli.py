@@ -42,10 +42,14 @@ class CollabDocsCommand(JupyterApp):
         return CollabDocsApp(config=self.config)
 
     def user_directory(self) -> UserDirectory:
-        from .acl.database import AccessDatabase
+        from .acl.database import DATABASES
         from .acl.directory import AccessDirectory
 
-        return AccessDirectory(AccessDatabase(self.collab_app().acl_url))
+        app = self.collab_app()  # the server's access database, plugged or built in
+        database = DATABASES.build(
+            app.acl_url, app.access_database_class, node=app.node_id, parent=app
+        )
+        return AccessDirectory(database)
 
     def fail(self, message: str) -> None:
         print(f"error: {message}", file=sys.stderr)

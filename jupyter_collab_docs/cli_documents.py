@@ -36,7 +36,7 @@ class _StoreCommand(CollabDocsCommand):
         Path(app.data_dir).mkdir(parents=True, exist_ok=True)
 
         async def main() -> Any:
-            store = store_from_url(app.store_url, node=app.node_id)
+            store = store_from_url(app.store_url, node=app.node_id, cls=app.store_class, parent=app)
             await store.start()
             try:
                 return await work(app, store)

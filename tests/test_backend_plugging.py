@@ -318,3 +318,34 @@ def test_the_other_backend_options_reach_their_backends(tmp_path: Path) -> None:
     bus = bus_from_url("redis://127.0.0.1:1/0", "n", parent=app)
     assert isinstance(bus, RedisBus)
     assert (bus.reconnect_max_delay, bus.publish_batch_size) == (4.0, 64)
+
+
+# -- the CLI opens the same backends as the server ----------------------------------------
+
+
+def test_the_cli_opens_the_plugged_backends(tmp_path: Path) -> None:
+    from jupyter_collab_docs.cli import CollabDocsCommand
+    from jupyter_collab_docs.cli_documents import _StoreCommand
+
+    config = Config(
+        {
+            "CollabDocsApp": {
+                "data_dir": str(tmp_path),
+                "store_class": f"{HERE}.RecordingStore",
+                "acl_url": f"recording+sqlite:///{tmp_path}/cli-access.db",
+                "access_database_class": f"{HERE}.PrefixedAccessDatabase",
+            }
+        }
+    )
+    directory = CollabDocsCommand(config=config).user_directory()
+    try:
+        assert type(directory.db) is PrefixedAccessDatabase  # type: ignore[attr-defined]
+        directory.add("dora")  # type: ignore[attr-defined]
+        assert (tmp_path / "cli-access.db").exists()
+    finally:
+        directory.close()  # type: ignore[attr-defined]
+
+    async def work(app: Any, store: Any) -> type:
+        return type(store)
+
+    assert _StoreCommand(config=config).run(work) is RecordingStore
