@@ -25,24 +25,21 @@ from ..documents import is_document_id
 from ..errors import NotFound, StartError
 from ..identity import Actor
 from ..protocol import ProtocolError
-from ..rooms import (
+from ..rooms import DocumentRoom, RoomLoadError, is_fatal
+from ..rooms.codes import (
     CLOSE_ACCESS_CHANGED,
     CLOSE_LOAD_FAILED,
+    CLOSE_NOT_AUTHENTICATED,
     CLOSE_NOT_FOUND,
     CLOSE_PROTOCOL_ERROR,
     CLOSE_RATE_LIMITED,
     CLOSE_TOO_LARGE,
-    DocumentRoom,
-    RoomLoadError,
-    is_fatal,
+    CLOSE_UNSUPPORTED,
 )
 from ..stores import StoreError
 from .base import AUTH_RESOURCE, SETTINGS_KEY
 
 log = logging.getLogger(__name__)
-
-CLOSE_NOT_AUTHENTICATED = 4401
-CLOSE_UNSUPPORTED = 1003
 
 F = TypeVar("F", bound=Callable[..., Any])
 

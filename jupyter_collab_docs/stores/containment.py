@@ -60,7 +60,9 @@ def covers(ours: DeleteSet, theirs: DeleteSet) -> bool:
     return True
 
 
-def _fatal(exc: BaseException) -> bool:
+def is_fatal(exc: BaseException) -> bool:
+    """Exceptions that must propagate. Everything else yrs raises on odd bytes, including
+    its ``PanicException`` (a BaseException), is the fault of those bytes only."""
     return isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit))
 
 
@@ -95,7 +97,7 @@ class SnapshotContent:
         try:
             rest = get_update(update, self.state)
         except BaseException as exc:  # yrs raises PanicException, a BaseException
-            if _fatal(exc):
+            if is_fatal(exc):
                 raise
             return False
         if rest[:1] != NO_STRUCTS:

@@ -1,0 +1,67 @@
+"""Rooms: one live pycrdt ``Doc`` per open document, shared by every socket on it, and
+the manager that opens, evicts and closes them.
+
+One module per concern, after Hocuspocus's split of ``Document``, ``Connection`` and
+``MessageReceiver``:
+
+* ``room.py``: :class:`DocumentRoom`'s core: join, leave, read a frame, apply a change
+  and broadcast it once per loop turn;
+* ``guard.py``: what stands between a socket's bytes and the doc (bounds, budget,
+  document size, trust stripping);
+* ``persistence.py``: loading, the writer and the write tick, compaction, repair;
+* ``exchange.py``: the exchange with the other nodes of a cluster;
+* ``awareness.py``: awareness, local and relayed;
+* ``state.py``: what the parts share (:class:`RoomConfig`, :class:`Connection`);
+* ``manager.py``: :class:`RoomManager`;
+* ``updates.py``: Yjs update bytes (state vectors, delete sets, containment);
+* ``codes.py``: the WebSocket close codes.
+
+The parts of a room are a chain of mixins (state ← awareness ← exchange ← persistence
+← guard ← room), not objects of their own: they share one ``Doc``, one set of sockets
+and one outbox within one loop turn, and a change crosses them synchronously (a guarded
+update is applied, broadcast and queued for the writer before the next frame is read).
+As separate objects each would hold the room anyway and call back into it; as layers,
+each module names what it builds on (its base) and the few core entry points it calls
+(declared in :class:`~.state.RoomState`), and the hot path stays a plain method call.
+Each layer builds only on those below it, so the imports run one way (no loop).
+"""
+
+from .codes import (
+    CLOSE_ACCESS_CHANGED,
+    CLOSE_DELETED,
+    CLOSE_GOING_AWAY,
+    CLOSE_LOAD_FAILED,
+    CLOSE_NOT_AUTHENTICATED,
+    CLOSE_NOT_FOUND,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_RATE_LIMITED,
+    CLOSE_TOO_LARGE,
+    CLOSE_UNSUPPORTED,
+)
+from .exchange import REMOTE
+from .manager import RoomManager
+from .room import DocumentRoom
+from .state import Connection, RoomConfig, RoomLoadError
+from .updates import clocks, contained, is_fatal
+
+__all__ = [
+    "CLOSE_ACCESS_CHANGED",
+    "CLOSE_DELETED",
+    "CLOSE_GOING_AWAY",
+    "CLOSE_LOAD_FAILED",
+    "CLOSE_NOT_AUTHENTICATED",
+    "CLOSE_NOT_FOUND",
+    "CLOSE_PROTOCOL_ERROR",
+    "CLOSE_RATE_LIMITED",
+    "CLOSE_TOO_LARGE",
+    "CLOSE_UNSUPPORTED",
+    "REMOTE",
+    "Connection",
+    "DocumentRoom",
+    "RoomConfig",
+    "RoomLoadError",
+    "RoomManager",
+    "clocks",
+    "contained",
+    "is_fatal",
+]

@@ -1,0 +1,19 @@
+"""The WebSocket close codes of the room socket: the public contract of docs/protocol.md
+("Close codes"), in one place for the rooms and the socket handler.
+
+Kept free of imports, so any module can use it without pulling in the rooms.
+"""
+
+# Standard codes (RFC 6455).
+CLOSE_GOING_AWAY = 1001  # the server is shutting down: reconnect
+CLOSE_PROTOCOL_ERROR = 1002  # a malformed frame, or an update that could not be applied
+CLOSE_UNSUPPORTED = 1003  # a text frame
+
+# Application codes: 4000 + the HTTP status they stand for.
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_ACCESS_CHANGED = 4403  # the authorizer refused, or the socket's role changed
+CLOSE_NOT_FOUND = 4404
+CLOSE_DELETED = 4410
+CLOSE_TOO_LARGE = 4413
+CLOSE_RATE_LIMITED = 4429
+CLOSE_LOAD_FAILED = 4500

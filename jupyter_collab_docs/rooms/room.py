@@ -1,0 +1,250 @@
+"""The room: one live pycrdt ``Doc`` per open document, shared by every socket on it.
+
+:class:`DocumentRoom` speaks the y-websocket protocol of pycrdt-websocket's ``YRoom``
+but is built for the hot path, after the traps in docs/architecture.md ("Why
+DocumentRoom is not pycrdt-websocket's YRoom"):
+
+* a frame is handled synchronously as it arrives (no task per message or recipient);
+* every change enters the doc through one method (from a socket, REST or a restore),
+  is queued, and broadcast once per event-loop turn: the updates of one turn are merged,
+  framed once, and the same bytes are written to every socket;
+* persistence is off the hot path (persistence.py).
+
+This module is the room's core: joining, leaving, reading a frame, applying a change
+and broadcasting it; the other parts are the layers it is built on (see the package).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Doc, merge_updates
+
+from .. import protocol
+from ..cluster import base as bus_kinds
+from ..cluster.base import ClusterBus
+from ..metrics import RoomStats
+from ..protocol import AwarenessEntry
+from ..stores import DocumentStore
+from ..update_guard import inspect_update
+from .codes import CLOSE_GOING_AWAY
+from .exchange import REMOTE
+from .guard import UpdateGuard
+from .state import Connection, RoomConfig, RoomLoadError
+from .updates import is_fatal
+
+log = logging.getLogger(__name__)
+
+
+class DocumentRoom(UpdateGuard):
+    """One document's live state: its ``Doc``, its sockets, awareness and write queue."""
+
+    def __init__(
+        self,
+        doc_id: str,
+        doc_type: str,
+        store: DocumentStore,
+        config: RoomConfig,
+        on_edit: Callable[[str, str, int], None] | None = None,
+        *,
+        bus: ClusterBus | None = None,
+        stats: RoomStats | None = None,
+    ):
+        self.doc_id = doc_id
+        self.on_edit = on_edit
+        self.bus = bus
+        # Publish, exchange and heal only when other nodes may exist.
+        self.cluster = bus is not None and bus.clustered
+        self.stats = stats if stats is not None else RoomStats()
+        self.doc_type = doc_type
+        self.store = store
+        self.config = config
+        self.doc: Doc[Any] = Doc()
+        self.clients: dict[Connection, set[int]] = {}
+        self.last_active = time.monotonic()
+        self.closed = False
+        # Edits since the last version, for automatic versions and "who changed what".
+        self.last_edit: float | None = None
+        self.last_version = time.monotonic()
+        self.contributions: dict[str, dict[str, int]] = {}
+        self._outbox: list[tuple[bytes, Connection | None]] = []
+        self._broadcast_scheduled = False
+        self._init_awareness()
+        self._init_exchange()
+        self._init_persistence()
+        self._init_guard()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def close(self, code: int = CLOSE_GOING_AWAY, reason: str = "", *, persist: bool = True):
+        """Close every socket, flush and compact (unless the document is gone), stop."""
+        if self.closed:
+            return
+        self.closed = True
+        for conn in list(self.clients):
+            conn.close(code, reason)
+        self.clients.clear()
+        if self.cluster and self._awareness:
+            # Other nodes drop this node's collaborators now, not after the timeout.
+            gone = [AwarenessEntry(c, s.clock + 1, None) for c, s in self._awareness.items()]
+            self._publish_awareness(protocol.encode_awareness(gone))
+        self._awareness.clear()
+        self._remote_awareness.clear()
+        self._inbox = None
+        if self._repair is not None:
+            # The log is the truth; a damaged doc is simply not folded into a snapshot.
+            self._repair.cancel()
+            await asyncio.gather(self._repair, return_exceptions=True)
+        try:
+            if persist:
+                await self.flush()
+                if self._log_length > 0 or self._remote_dirty:
+                    await self._compact_quietly()
+        finally:
+            # Also when the flush is cancelled (a shutdown past its bound): a writer left
+            # running would retry a store that is down until the process dies.
+            if self._writer is not None:
+                self._writer.cancel()
+                await asyncio.gather(self._writer, return_exceptions=True)
+
+    # -- clients -------------------------------------------------------------------------
+
+    def join(self, conn: Connection) -> None:
+        """Start the handshake, then start broadcasting to this socket.
+
+        Step 1 is written before the socket is added to the room, so it never sees an
+        update before its own sync has begun (pycrdt-websocket adds it first).
+        """
+        conn.send(protocol.sync_step1(self.doc.get_state()))
+        if self._awareness or self._remote_awareness:
+            conn.send(self._awareness_message(self._all_client_ids()))
+        self.clients[conn] = set()
+        self.last_active = time.monotonic()
+
+    def leave(self, conn: Connection) -> None:
+        client_ids = self.clients.pop(conn, None)
+        self.last_active = time.monotonic()
+        if client_ids:
+            self._remove_awareness([cid for cid in client_ids if cid in self._awareness])
+
+    def receive(self, conn: Connection, message: bytes) -> None:
+        """Handle one frame from ``conn``; raises ProtocolError (or anything yrs raises)
+        for a bad frame, which the caller turns into closing that socket only."""
+        frame = protocol.parse_frame(message)
+        self.last_active = time.monotonic()
+        if frame.kind == protocol.MESSAGE_SYNC:
+            if frame.step == protocol.SYNC_STEP1:
+                conn.send(protocol.sync_step2(self.doc.get_update(frame.payload)))
+            elif conn.can_write and frame.payload != protocol.EMPTY_UPDATE:
+                # Step 2 and update carry document changes: only writers' are applied.
+                self._apply_from(conn, frame.payload)
+        elif frame.kind == protocol.MESSAGE_AWARENESS:
+            self._receive_awareness(conn, frame.payload)
+        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS and (
+            self._awareness or self._remote_awareness
+        ):
+            conn.send(self._awareness_message(self._all_client_ids()))
+
+    # -- document changes ----------------------------------------------------------------
+    def apply_server_update(self, update: bytes, author: str) -> None:
+        """Apply a change made by the server for ``author`` (REST content replace, a
+        restore); live sockets receive it like any other edit. Raises UpdateRefused
+        (UpdateTooLarge past a bound) with nothing applied."""
+        if self.closed:
+            raise RoomLoadError("the room is closed")
+        shape = inspect_update(update, self.config.stored_limits)
+        self._admit_growth(shape)
+        self._apply_guarded(update, shape, None, author)
+
+    def _apply_to_doc(self, update: bytes) -> None:
+        try:
+            self.doc.apply_update(update)
+        except BaseException as exc:
+            # Nothing is queued, but yrs may have kept part of it: rebuild the doc.
+            if not is_fatal(exc):
+                self._schedule_repair()
+            raise
+        if self._captured is not None:
+            self._captured.append(update)
+
+    def _apply(self, update: bytes, origin: Connection | None, author: str) -> None:
+        """The one way into the doc. The update applied, byte for byte, is what gets
+        broadcast and stored: replaying the log in order rebuilds exactly this doc, even
+        from updates that yrs keeps pending or that only partly make sense.
+
+        Updates of other nodes (``origin`` :data:`REMOTE`) are broadcast to this node's
+        sockets but neither stored (their node did) nor published again, and they count
+        for neither idleness, automatic versions, contributions nor the audit: all of
+        that belongs to the node whose client made them."""
+        self._apply_to_doc(update)
+        if origin is REMOTE:
+            self.stats.updates_in["remote"] += 1
+            self._remote_dirty = True
+            self._queue_broadcast(update, origin)
+            return
+        self.stats.updates_in["server" if origin is None else "client"] += 1
+        self.last_active = time.monotonic()
+        self.last_edit = self.last_active
+        counts = self.contributions.setdefault(author, {"updates": 0, "bytes": 0})
+        counts["updates"] += 1
+        counts["bytes"] += len(update)
+        if self.on_edit is not None and origin is not None:
+            # Socket edits only: a server change (content replace, restore) has its own
+            # audit event and is not also an edit burst.
+            self.on_edit(self.doc_id, author, len(update))
+        self._queue_broadcast(update, origin)
+        self._queue_write(update, author)
+
+    def _queue_broadcast(self, update: bytes, origin: Any) -> None:
+        self._outbox.append((update, origin))
+        if not self._broadcast_scheduled:
+            self._broadcast_scheduled = True
+            asyncio.get_running_loop().call_soon(self._broadcast)
+
+    @staticmethod
+    def _merged(updates: list[bytes]) -> list[bytes]:
+        """One update for many, or them all if yrs cannot merge what it applied."""
+        if len(updates) == 1:
+            return updates
+        try:
+            return [merge_updates(*updates)]
+        except BaseException as exc:  # an odd update yrs applied but cannot merge
+            if is_fatal(exc):
+                raise
+            return updates
+
+    def _broadcast(self) -> None:
+        """Send everything applied during the last loop turn, framed once; publish this
+        node's part of it to the other nodes, merged once."""
+        self._broadcast_scheduled = False
+        batch, self._outbox = self._outbox, []
+        if not batch:
+            return
+        merged: list[bytes] | None = None
+        if self.cluster and not self.closed:
+            local = [u for u, origin in batch if origin is not REMOTE]
+            if local:
+                published = self._merged(local)
+                if len(local) == len(batch):
+                    merged = published
+                assert self.bus is not None
+                for update in published:
+                    self.bus.publish(self.doc_id, bus_kinds.UPDATE, update)
+        if not self.clients:
+            return
+        origins = {origin for _, origin in batch}
+        skip = batch[0][1] if len(origins) == 1 else None
+        if merged is None:
+            merged = self._merged([u for u, _ in batch])
+        messages = [protocol.update_message(u) for u in merged]
+        sent = 0
+        for conn in self.clients:
+            if conn is not skip:
+                for message in messages:
+                    conn.send(message)
+                sent += len(messages)
+        self.stats.messages_out += sent
