@@ -12,8 +12,7 @@ import pytest
 
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.protocol import AwarenessEntry
-
-from .conftest import RawClient, eventually
+from jupyter_collab_docs.testing import RawClient, eventually
 
 CAPS = {
     "max_awareness_state_bytes": 1000,
@@ -146,7 +145,7 @@ async def test_a_room_keeps_a_bounded_number_of_awareness_bytes(api, ws_url, tok
 
 
 def bobs_sockets(collab: Any) -> int:
-    rooms = collab.rooms.rooms.values()
+    rooms = collab.rooms.open_rooms.values()
     return sum(1 for room in rooms for conn in room.clients if conn.actor.username == "bob")
 
 

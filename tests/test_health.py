@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_collab_docs.stores import StoreError
-
-from .conftest import eventually, yclient
+from jupyter_collab_docs.testing import eventually, yclient
 
 
 async def test_health_is_ok_with_details_for_admins_only(api, collab):

@@ -19,9 +19,9 @@ from pycrdt import Array, Doc, Map, Text
 
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.protocol import AwarenessEntry
+from jupyter_collab_docs.testing import RawClient, StandaloneServer, eventually, yclient
 
 from . import yjs_forge as forge
-from .conftest import RawClient, StandaloneServer, eventually, yclient
 
 EMPTY_NOTEBOOK = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", id="first")])
 
@@ -344,7 +344,7 @@ async def test_trust_stored_before_the_guard_is_removed_when_the_room_loads(api,
     from jupyter_collab_docs.stores import PendingUpdate
 
     doc_id = await new_doc(api, "notebook", EMPTY_NOTEBOOK)
-    assert doc_id not in collab.rooms.rooms
+    assert doc_id not in collab.rooms.open_rooms
     loaded = await collab.store.load(doc_id)
     old: Doc = Doc()
     for record in ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Text
 
-from .conftest import eventually, yclient
+from jupyter_collab_docs.testing import eventually, yclient
 
 JS_DIR = Path(__file__).parent / "js"
 CLIENT = JS_DIR / "client.mjs"

@@ -13,7 +13,7 @@ import json
 import re
 import urllib.request
 
-from .conftest import StandaloneServer
+from jupyter_collab_docs.testing import StandaloneServer
 
 
 def lab_page_config(server: StandaloneServer, token: str) -> dict[str, object]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import RawClient, StandaloneServer, eventually
+from jupyter_collab_docs.testing import RawClient, StandaloneServer, eventually
 
 # Jupyter's format: "[W 2026-12-02 08:20:11.642 ServerApp] message"
 JUPYTER_LINE = re.compile(r"^\[([DIWEC]) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} ([^\]]+)\] (.*)$")

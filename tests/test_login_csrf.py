@@ -17,8 +17,7 @@ from tornado.websocket import websocket_connect
 from traitlets import TraitError
 
 from jupyter_collab_docs.identity import CollabDocsIdentityProvider
-
-from .conftest import RawClient
+from jupyter_collab_docs.testing import RawClient
 
 
 def login_cookies(response: Any) -> list[str]:

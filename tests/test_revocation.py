@@ -26,10 +26,13 @@ from jupyter_collab_docs.acl.database import AccessDatabase
 from jupyter_collab_docs.acl.directory import AccessDirectory
 from jupyter_collab_docs.acl.models import TokenRow, UserRow
 from jupyter_collab_docs.identity import session_id
+from jupyter_collab_docs.testing import RawClient, StandaloneServer, free_port
 from jupyter_collab_docs.users import hash_token
 
 from .acl.test_access_contract import acl_url, db, directory, utcnow  # noqa: F401 (fixtures)
-from .conftest import RawClient, StandaloneServer, free_port
+
+# One worker runs the whole module: its server is per module (xdist_group).
+pytestmark = pytest.mark.xdist_group("revocation-server")
 
 REVALIDATE = 1.0  # the server's revalidate_interval in this module
 # What "within the interval" allows on top: the sweeper's tick (interval/4) and a loaded

@@ -21,7 +21,7 @@ from pycrdt import Doc, Text
 
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.handlers.rooms import RoomHandler
-from tests.conftest import RawClient, StandaloneServer, eventually
+from jupyter_collab_docs.testing import RawClient, StandaloneServer, eventually
 
 ROOMS = 200
 CYCLES = 11

@@ -176,7 +176,7 @@ async def test_write_backlog_is_bounded(tmp_path, monkeypatch):
                 break
             room.receive(writer, protocol.update_message(update))
         assert writer.closed is not None and writer.closed[0] == 4429
-        accepted = len(room._pending)
+        accepted = room.backlog_updates
         assert 0 < accepted < 200
         gate.set()
         await room.flush()
@@ -309,7 +309,7 @@ async def test_eviction_persists_and_a_racing_get_reloads_everything(tmp_path):
         assert again is not room and room.closed
         assert str(again.doc.get("source", type=Text)) == str(source.get("source", type=Text))
         await manager.close()
-        assert manager.rooms == {} and manager._locks == {}
+        assert manager.open_rooms == {} and manager._locks == {}
 
 
 async def test_idle_rooms_are_evicted_and_nothing_outlives_them(tmp_path):
@@ -322,10 +322,10 @@ async def test_idle_rooms_are_evicted_and_nothing_outlives_them(tmp_path):
         room.receive(conn, protocol.update_message(edits(3)[1][0]))
         room.leave(conn)
         for _ in range(100):
-            if not manager.rooms and room._writer is not None and room._writer.done():
+            if not manager.open_rooms and room.writer_stopped:
                 break
             await asyncio.sleep(0.02)
-        assert manager.rooms == {}
-        assert room.closed and room._writer is not None and room._writer.done()
+        assert manager.open_rooms == {}
+        assert room.closed and room.writer_stopped
         assert await store.log_length("d1") == 0 and (await store.load("d1")).snapshot
         await manager.close()

@@ -13,8 +13,7 @@ from pycrdt import Doc, Text
 
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.protocol import AwarenessEntry
-
-from .conftest import RawClient, eventually, yclient
+from jupyter_collab_docs.testing import RawClient, eventually, yclient
 
 
 async def new_doc(api, user="alice", doc_type="file", content=None):
@@ -137,7 +136,7 @@ async def test_simultaneous_joins_of_a_new_room_all_receive_every_update(
     api, ws_url, collab, monkeypatch
 ):
     doc_id = await new_doc(api)
-    assert doc_id not in collab.rooms.rooms
+    assert doc_id not in collab.rooms.open_rooms
     loads = []
     real_load = collab.store.load
 
@@ -163,7 +162,7 @@ async def test_simultaneous_joins_of_a_new_room_all_receive_every_update(
         for i in range(len(docs)):
             tg.start_soon(join, i)
         await eventually(lambda: len(clients) == len(docs), what="all connected")
-        rooms = collab.rooms.rooms
+        rooms = collab.rooms.open_rooms
         await eventually(
             lambda: doc_id in rooms and len(rooms[doc_id].clients) == len(docs),
             what="all joined one room",
@@ -247,7 +246,7 @@ async def test_room_load_failure_closes_with_4500_and_writes_nothing(
     monkeypatch.setattr(collab.store, "append", spy_append)
     client = await RawClient.connect(ws_url(doc_id))
     assert await client.closed() == 4500
-    assert doc_id not in collab.rooms.rooms
+    assert doc_id not in collab.rooms.open_rooms
     reply = await api("alice", "PUT", f"documents/{doc_id}/content", {"content": "lost?"})
     assert reply.status == 503
     assert appended == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import StandaloneServer
+from jupyter_collab_docs.testing import StandaloneServer
 
 MiB = 1024 * 1024
 

@@ -7,8 +7,7 @@ import time
 import anyio
 
 from jupyter_collab_docs import protocol
-
-from .conftest import RawClient, eventually, yclient
+from jupyter_collab_docs.testing import RawClient, eventually, yclient
 
 
 async def shared_doc(api, content="base"):
@@ -79,7 +78,7 @@ async def test_periodic_revalidation_catches_changes_no_one_announced(api, ws_ur
     await bob.recv()
     # change the grant behind the service's back, then run the backstop check
     await collab.documents.access.revoke(doc_id, "user:bob")
-    await collab.rooms._revalidate_all()
+    await collab.rooms.revalidate_all()
     assert await bob.closed() == 4403
 
 

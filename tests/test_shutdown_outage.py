@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from jupyter_collab_docs import protocol
 from jupyter_collab_docs.rooms import RoomConfig, RoomManager
 from jupyter_collab_docs.stores import DocumentRecord, StoreError
-from tests.conftest import RawClient, StandaloneServer, eventually, yclient
+from jupyter_collab_docs.testing import RawClient, StandaloneServer, eventually, yclient
 from tests.servers.ferretdb import FerretDB
 from tests.test_room_unit import FakeConnection, document_store, edits
 
@@ -121,16 +121,16 @@ async def test_room_manager_close_is_bounded_and_reports_what_it_left(tmp_path, 
         store.append = refuse  # type: ignore[method-assign]
         _, updates = edits(3)
         for update in updates:
-            manager.rooms["d1"].receive(conns[0], protocol.update_message(update))
-        manager.rooms["d2"].receive(conns[1], protocol.update_message(updates[0]))
-        rooms = list(manager.rooms.values())
+            manager.open_rooms["d1"].receive(conns[0], protocol.update_message(update))
+        manager.open_rooms["d2"].receive(conns[1], protocol.update_message(updates[0]))
+        rooms = list(manager.open_rooms.values())
         caplog.set_level(logging.ERROR, logger="jupyter_collab_docs.rooms")
         started = time.monotonic()
         await asyncio.wait_for(manager.close(flush_timeout=0.5), timeout=10)
         assert time.monotonic() - started < 3
         assert [c.closed and c.closed[0] for c in conns] == [1001, 1001]
         assert all(
-            room.closed and room._writer is not None and room._writer.done() for room in rooms
+            room.closed and room.writer_stopped for room in rooms
         )
         messages = [r.getMessage() for r in caplog.records]
         assert "document d1: shut down with 3 updates" in "\n".join(messages)

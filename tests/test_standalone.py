@@ -10,7 +10,7 @@ import urllib.error
 
 import pytest
 
-from .conftest import StandaloneServer, eventually, yclient
+from jupyter_collab_docs.testing import StandaloneServer, eventually, yclient
 
 
 def ws(server: StandaloneServer, doc_id: str, token: str) -> str:

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from jupyter_collab_docs.stores import VersionRecord
+from jupyter_collab_docs.testing import eventually, yclient
 from jupyter_collab_docs.versions import VersionPolicy, thin
-
-from .conftest import eventually, yclient
 
 
 async def new_file(api, content):

@@ -30,7 +30,7 @@ def jp_server_config(
     tmp_path: Path, collab_config: dict[str, Any], audit_config: dict[str, Any]
 ) -> dict[str, Any]:
     from jupyter_collab_docs.identity import CollabDocsIdentityProvider
-    from tests.conftest import EXTENSION
+    from jupyter_collab_docs.testing import EXTENSION
 
     return {
         "ServerApp": {

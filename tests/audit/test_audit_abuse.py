@@ -20,8 +20,8 @@ import pytest
 
 from jupyter_collab_docs.audit import AuditTrail
 from jupyter_collab_docs.audit.schemas import all_schemas
+from jupyter_collab_docs.testing import RawClient
 
-from ..conftest import RawClient
 from .conftest import file_events
 
 

@@ -15,8 +15,8 @@ import anyio
 import pytest
 
 from jupyter_collab_docs.audit.sinks import KafkaSink
+from jupyter_collab_docs.testing import eventually, yclient
 
-from ..conftest import eventually, yclient
 from .conftest import check_event, consume, file_events
 
 

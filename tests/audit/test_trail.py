@@ -18,8 +18,8 @@ from jupyter_collab_docs.audit.schemas import ENVELOPE, SCHEMA_DIR, all_schemas,
 from jupyter_collab_docs.audit.spool import Spool
 from jupyter_collab_docs.audit.tail import read_file
 from jupyter_collab_docs.identity import Actor
+from jupyter_collab_docs.testing import eventually
 
-from ..conftest import eventually
 from .conftest import file_events
 
 PACKAGE = Path(__file__).resolve().parents[2] / "jupyter_collab_docs"

@@ -77,7 +77,7 @@ class Node:
         before = conn.doc.get_state()
         source = conn.doc.get("source", type=Text)
         source.insert(len(source) if at is None else at, text)
-        self.rooms.rooms[DOC].receive(conn, protocol.update_message(conn.doc.get_update(before)))
+        self.rooms.open_rooms[DOC].receive(conn, protocol.update_message(conn.doc.get_update(before)))
 
 
 @asynccontextmanager
@@ -120,7 +120,7 @@ async def test_updates_reach_the_other_node_and_are_stored_once(tmp_path):
             b.edit(on_b, f"b{i} ")
             await asyncio.sleep(0)
         await eventually(lambda: on_a.text == on_b.text and len(on_a.text) > 100, what="converge")
-        room_a, room_b = a.rooms.rooms[DOC], b.rooms.rooms[DOC]
+        room_a, room_b = a.rooms.open_rooms[DOC], b.rooms.open_rooms[DOC]
         await room_a.flush()
         await room_b.flush()
         loaded = await a.store.load(DOC)
@@ -159,7 +159,7 @@ async def test_deletions_lost_on_the_bus_are_recovered(tmp_path):
         hub.drop = lambda channel, data: True
         before = on_a.doc.get_state()
         del on_a.doc.get("source", type=Text)[0:6]
-        a.rooms.rooms[DOC].receive(on_a, protocol.update_message(on_a.doc.get_update(before)))
+        a.rooms.open_rooms[DOC].receive(on_a, protocol.update_message(on_a.doc.get_update(before)))
         await asyncio.sleep(0.1)
         assert on_b.text == "hello world"
         hub.drop = None
@@ -170,7 +170,7 @@ async def test_a_room_opening_buffers_what_arrives_while_it_loads(tmp_path):
     async with cluster(tmp_path) as (_, (a, b)):
         on_a = await a.join()
         a.edit(on_a, "stored ")
-        await a.rooms.rooms[DOC].flush()
+        await a.rooms.open_rooms[DOC].flush()
         real_load = b.store.load
         loading = asyncio.Event()
 
@@ -191,7 +191,7 @@ async def test_a_room_opening_buffers_what_arrives_while_it_loads(tmp_path):
         b.store.load = real_load  # type: ignore[method-assign]
         room_b = None
         on_b = await opening
-        room_b = b.rooms.rooms[DOC]
+        room_b = b.rooms.open_rooms[DOC]
         assert str(room_b.doc.get("source", type=Text)) == "stored published-while-loading"
         await eventually(lambda: on_b.text == "stored published-while-loading")
 
@@ -204,8 +204,8 @@ async def test_compaction_never_drops_records_the_doc_lacks(tmp_path):
         for i in range(10):
             a.edit(on_a, f"a{i}")
         b.edit(on_b, "B")
-        await a.rooms.rooms[DOC].flush()
-        room_b = b.rooms.rooms[DOC]
+        await a.rooms.open_rooms[DOC].flush()
+        room_b = b.rooms.open_rooms[DOC]
         await room_b.flush()
         await room_b.compact()
         # b healed its doc (and its client) from the store before folding
@@ -232,7 +232,7 @@ async def test_compaction_keeps_records_it_cannot_contain_for_a_while(tmp_path):
         await a.store.append(DOC, [PendingUpdate(second, "x", "gone", now)])
         on_a = await a.join()
         a.edit(on_a, "A")
-        room = a.rooms.rooms[DOC]
+        room = a.rooms.open_rooms[DOC]
         await room.flush()
         await room.compact()
         loaded = await a.store.load(DOC)
@@ -262,7 +262,7 @@ async def test_compaction_keeps_records_it_cannot_contain_for_a_while(tmp_path):
 async def test_a_crashed_nodes_unstored_updates_are_snapshotted_by_the_others(tmp_path):
     async with cluster(tmp_path) as (_, (a, b)):
         on_a, on_b = await a.join(), await b.join("bob")
-        room_a = a.rooms.rooms[DOC]
+        room_a = a.rooms.open_rooms[DOC]
         room_a._writer.cancel()  # node a "crashes" before storing anything
         a.edit(on_a, "only in memory")
         await eventually(lambda: on_b.text == "only in memory")
@@ -278,20 +278,20 @@ async def test_awareness_is_relayed_and_expires_with_its_node(tmp_path):
     async with cluster(tmp_path, awareness_timeout=0.6) as (hub, (a, b)):
         on_a, on_b = await a.join("alice"), await b.join("bob")
         state = {"cursor": 3}
-        a.rooms.rooms[DOC].receive(
+        a.rooms.open_rooms[DOC].receive(
             on_a, protocol.awareness_message([AwarenessEntry(1234, 1, state)])
         )
         await eventually(lambda: 1234 in on_b.awareness, what="relayed awareness")
         assert on_b.awareness[1234]["user"]["name"] == on_a.actor.awareness_user()["name"]
         # bob's client cannot take over alice's client id
-        b.rooms.rooms[DOC].receive(
+        b.rooms.open_rooms[DOC].receive(
             on_b, protocol.awareness_message([AwarenessEntry(1234, 9, {"fake": True})])
         )
         await asyncio.sleep(0.05)
         assert "fake" not in on_a.awareness.get(1234, {})
         # a late joiner on b sees alice at once
         late = FakeConnection("carol")
-        b.rooms.rooms[DOC].join(late)
+        b.rooms.open_rooms[DOC].join(late)
         assert 1234 in late.awareness
         # node a dies silently: its entries expire on b
         hub.buses.pop("n0")
@@ -301,11 +301,11 @@ async def test_awareness_is_relayed_and_expires_with_its_node(tmp_path):
 async def test_a_closing_room_removes_its_clients_awareness_elsewhere_at_once(tmp_path):
     async with cluster(tmp_path) as (_, (a, b)):
         on_a, on_b = await a.join("alice"), await b.join("bob")
-        a.rooms.rooms[DOC].receive(
+        a.rooms.open_rooms[DOC].receive(
             on_a, protocol.awareness_message([AwarenessEntry(77, 1, {"x": 1})])
         )
         await eventually(lambda: 77 in on_b.awareness)
-        a.rooms.rooms[DOC].leave(on_a)
+        a.rooms.open_rooms[DOC].leave(on_a)
         await eventually(lambda: 77 not in on_b.awareness, timeout=1)
 
 
@@ -320,14 +320,14 @@ async def test_access_changes_and_deletions_travel(tmp_path):
         await a.rooms.document_deleted(DOC)
         await eventually(lambda: other.closed is not None, timeout=2)
         assert other.closed[0] == 4410 and on_a.closed[0] == 4410
-        await eventually(lambda: DOC not in b.rooms.rooms)
+        await eventually(lambda: DOC not in b.rooms.open_rooms)
 
 
 async def test_an_outage_heals_on_reconnect(tmp_path):
     async with cluster(tmp_path) as (hub, (a, b)):
         on_a, on_b = await a.join(), await b.join("bob")
         b.bus.resync_interval = a.bus.resync_interval = 1000
-        for room in (a.rooms.rooms[DOC], b.rooms.rooms[DOC]):
+        for room in (a.rooms.open_rooms[DOC], b.rooms.open_rooms[DOC]):
             room.next_resync = float("inf")
         hub.connected = False
         a.edit(on_a, "while ")

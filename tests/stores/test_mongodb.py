@@ -22,7 +22,8 @@ from pymongo.write_concern import WriteConcern
 
 from jupyter_collab_docs.stores import StoreError, VersionRecord, store_from_url
 from jupyter_collab_docs.stores.mongodb import MongoDocumentStore
-from tests.servers.ferretdb import FerretDB, free_port, with_database
+from jupyter_collab_docs.testing import free_port
+from tests.servers.ferretdb import FerretDB, with_database
 
 from .test_store_contract import NOW, Writer, pending, rebuild, record, state_of_all, stored, typed
 

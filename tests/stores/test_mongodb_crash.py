@@ -12,8 +12,8 @@ from pycrdt import Doc
 from pymongo import AsyncMongoClient
 
 from jupyter_collab_docs.stores.containment import SnapshotContent
+from jupyter_collab_docs.testing import StandaloneServer, eventually, yclient
 from tests.cluster.conftest import make_cluster  # noqa: F401  (the cluster fixture)
-from tests.conftest import StandaloneServer, eventually, yclient
 
 
 async def wait_for(check: Any, what: str, timeout: float = 20.0) -> None:

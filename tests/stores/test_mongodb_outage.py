@@ -8,7 +8,7 @@ import time
 
 import anyio
 
-from tests.conftest import RawClient, StandaloneServer, eventually, yclient
+from jupyter_collab_docs.testing import RawClient, StandaloneServer, eventually, yclient
 from tests.servers.ferretdb import FerretDB
 
 
