@@ -182,9 +182,7 @@ class VersionService:
         return found
 
     async def _snapshot(self, room: DocumentRoom, label: str, by: str, auto: bool) -> VersionRecord:
-        contributions, room.contributions = room.contributions, {}
-        room.last_edit = None
-        room.last_version = time.monotonic()
+        contributions = room.take_contributions()
         version = VersionRecord(
             id=secrets.token_hex(8),
             doc_id=room.doc_id,
@@ -224,7 +222,7 @@ class VersionService:
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
-            for room in list(self.rooms.rooms.values()):
+            for room in list(self.rooms.open_rooms.values()):
                 if not room.closed and self._due(room, now):
                     try:
                         await self._snapshot(room, "", "", True)

@@ -129,9 +129,7 @@ async def test_room_manager_close_is_bounded_and_reports_what_it_left(tmp_path, 
         await asyncio.wait_for(manager.close(flush_timeout=0.5), timeout=10)
         assert time.monotonic() - started < 3
         assert [c.closed and c.closed[0] for c in conns] == [1001, 1001]
-        assert all(
-            room.closed and room.writer_stopped for room in rooms
-        )
+        assert all(room.closed and room.writer_stopped for room in rooms)
         messages = [r.getMessage() for r in caplog.records]
         assert "document d1: shut down with 3 updates" in "\n".join(messages)
         assert "document d2: shut down with 1 update (" in "\n".join(messages)

@@ -9,6 +9,7 @@ administrators also get the node id and each check's details (never credentials)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import time
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,7 @@ async def check(collab: CollabDocsApp) -> dict[str, Any]:
     )
     cluster = dict(collab.cluster.status())
     cluster["ok"] = bool(cluster.get("ok", True))
-    rooms = collab.rooms
+    rooms = collab.rooms.totals()
     failed: dict[str, Any] = {}
     if collab.failure is not None:  # its start failed: the checks alone may not say why
         failed = {"start": {"ok": False, "error": collab.failure}}
@@ -72,12 +73,7 @@ async def check(collab: CollabDocsApp) -> dict[str, Any]:
         "access_database": access,
         "cluster": cluster,
         "audit": audit,
-        "rooms": {
-            "ok": True,
-            "open": len(rooms.rooms),
-            "connections": sum(len(r.clients) for r in rooms.rooms.values()),
-            "backlog_bytes": sum(r.backlog_bytes for r in rooms.rooms.values()),
-        },
+        "rooms": {"ok": True, **dataclasses.asdict(rooms)},
     }
 
 

@@ -39,7 +39,7 @@ from .codes import (
     CLOSE_UNSUPPORTED,
 )
 from .exchange import REMOTE
-from .manager import RoomManager
+from .manager import RoomManager, RoomTotals
 from .room import DocumentRoom
 from .state import Connection, RoomConfig, RoomLoadError
 from .updates import clocks, contained, is_fatal
@@ -61,6 +61,7 @@ __all__ = [
     "RoomConfig",
     "RoomLoadError",
     "RoomManager",
+    "RoomTotals",
     "clocks",
     "contained",
     "is_fatal",

@@ -134,7 +134,7 @@ class RoomAwareness(RoomState):
             self._publish_awareness(payload)
 
     def _publish_awareness(self, payload: bytes) -> None:
-        if self.cluster and self.bus is not None:
+        if self.clustered and self.bus is not None:
             self.bus.publish(self.doc_id, bus_kinds.AWARENESS, payload)
 
     def _remove_awareness(self, client_ids: list[int]) -> None:

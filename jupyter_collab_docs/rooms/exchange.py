@@ -40,7 +40,6 @@ class ClusterExchange(RoomAwareness):
     def _init_exchange(self) -> None:
         self._inbox: list[BusMessage] | None = None  # bus messages received while loading
         self._remote_dirty = False  # holds updates of other nodes not in a snapshot of ours
-        self.last_remote_snapshot = time.monotonic()
         self.next_resync = 0.0
 
     def begin_buffering(self) -> None:
@@ -89,7 +88,7 @@ class ClusterExchange(RoomAwareness):
     def request_sync(self) -> None:
         """Publish this doc's state vector: every other node holding the room answers
         with what this one lacks and its own vector (then gets what it lacks)."""
-        if not self.cluster or self.closed or self._damaged or self._inbox is not None:
+        if not self.clustered or self.closed or self._damaged or self._inbox is not None:
             return
         assert self.bus is not None
         self.next_resync = time.monotonic() + self.bus.resync_interval * random.uniform(0.8, 1.2)

@@ -14,9 +14,10 @@ import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from .. import metrics
@@ -35,6 +36,15 @@ log = logging.getLogger(__name__)
 
 
 SHUTDOWN_CONCURRENCY = 8  # rooms closing at once at shutdown
+
+
+@dataclass(frozen=True)
+class RoomTotals:
+    """The rooms of one node, counted."""
+
+    open: int
+    connections: int
+    backlog_bytes: int
 
 
 @dataclass
@@ -83,21 +93,32 @@ class RoomManager:
                 self._cluster_upkeep(), name="collab-docs-cluster-upkeep"
             )
 
-    def metrics_gauges(self) -> dict[str, Any]:
+    def totals(self) -> RoomTotals:
+        """How many rooms are open, their sockets and unwritten bytes (health, metrics)."""
         rooms = list(self._rooms.values())
+        return RoomTotals(
+            open=len(rooms),
+            connections=sum(len(r.clients) for r in rooms),
+            backlog_bytes=sum(r.backlog_bytes for r in rooms),
+        )
+
+    def metrics_gauges(self) -> dict[str, Any]:
+        totals = self.totals()
         return {
             "node": self.config.node,
-            "rooms": len(rooms),
-            "connections": sum(len(r.clients) for r in rooms),
-            "backlog_bytes": sum(r.backlog_bytes for r in rooms),
+            "rooms": totals.open,
+            "connections": totals.connections,
+            "backlog_bytes": totals.backlog_bytes,
             "bus_queue": self.bus.queued,
             "bus_connected": self.bus.connected,
             "bus_stats": self.bus.stats,
         }
 
     @property
-    def rooms(self) -> dict[str, DocumentRoom]:
-        return self._rooms
+    def open_rooms(self) -> Mapping[str, DocumentRoom]:
+        """The rooms open on this node, by document id (read only: opening and closing
+        is the manager's)."""
+        return MappingProxyType(self._rooms)
 
     def socket_refusal(self, actor: Actor, room: DocumentRoom) -> str | None:
         """Why one more socket of ``actor`` on ``room`` is refused (the per-user socket
@@ -152,7 +173,7 @@ class RoomManager:
                 bus=self.bus,
                 stats=self.stats,
             )
-            if not room.cluster:
+            if not room.clustered:
                 await _detached(room.load())
                 self._rooms[doc_id] = room
                 return room
@@ -191,7 +212,7 @@ class RoomManager:
                 except Exception:
                     log.exception("document %s: before-close hook failed", doc_id)
             await room.close()
-            if room.cluster:
+            if room.clustered:
                 await self.bus.unsubscribe(doc_id)
 
     async def discard(self, doc_id: str, code: int, reason: str) -> None:
@@ -200,7 +221,7 @@ class RoomManager:
             room = self._rooms.pop(doc_id, None)
             if room is not None:
                 await room.close(code, reason, persist=False)
-                if room.cluster:
+                if room.clustered:
                     await self.bus.unsubscribe(doc_id)
 
     async def access_changed(self, doc_id: str) -> None:
@@ -229,8 +250,9 @@ class RoomManager:
             if role != conn.role:
                 conn.close(CLOSE_ACCESS_CHANGED, "access changed; reconnect")
 
-    async def _revalidate_all(self) -> None:
-        # The backstop for changes no notification reached: every socket, periodically.
+    async def revalidate_all(self) -> None:
+        """Re-check every socket of every room: the periodic backstop for access changes
+        that no notification reached."""
         for doc_id in list(self._rooms):
             try:
                 await self.revalidate(doc_id)
@@ -253,7 +275,7 @@ class RoomManager:
             now = time.monotonic()
             if now >= next_revalidation:
                 next_revalidation = now + self.config.revalidate_interval
-                await self._revalidate_all()
+                await self.revalidate_all()
             for doc_id, room in list(self._rooms.items()):
                 room.expire_awareness()
                 if not room.clients and now - room.last_active >= self.config.idle_timeout:
@@ -325,15 +347,10 @@ class RoomManager:
                     continue
                 if now >= room.next_resync:
                     room.request_sync()
-                if (
-                    room.remote_dirty
-                    and now - room.last_remote_snapshot >= self.bus.remote_snapshot_interval
-                ):
-                    room.last_remote_snapshot = now
-                    try:
-                        await room._compact_quietly()
-                    except Exception:
-                        log.exception("document %s: remote snapshot failed", room.doc_id)
+                try:
+                    await room.snapshot_remote_updates(self.bus.remote_snapshot_interval)
+                except Exception:
+                    log.exception("document %s: remote snapshot failed", room.doc_id)
 
     async def close(self, flush_timeout: float | None = None) -> None:
         """Close every room (shutdown): sockets first, then each room's last writes.

@@ -86,6 +86,7 @@ class RoomPersistence(ClusterExchange):
         self._repair_wanted = False
         self._captured: list[bytes] | None = None
         self._uncontained: dict[str, float] = {}  # log record id -> when first seen pending
+        self._last_remote_snapshot = time.monotonic()  # see snapshot_remote_updates
 
     # -- loading and repair --------------------------------------------------------------
 
@@ -296,7 +297,7 @@ class RoomPersistence(ClusterExchange):
             if not stored or folded is None:
                 return
             self.stats.compactions += 1
-            self.last_remote_snapshot = time.monotonic()
+            self._last_remote_snapshot = time.monotonic()
             written_since = self._log_length - written_before
             self._log_length = len(loaded.updates) - len(folded) + written_since
 
@@ -341,7 +342,7 @@ class RoomPersistence(ClusterExchange):
         if loaded.snapshot is not None and not content.contains(loaded.snapshot.data):
             log.warning("document %s: the stored snapshot is not contained; log kept", self.doc_id)
             return None
-        grace = self.config.pending_grace if self.cluster else 0.0
+        grace = self.config.pending_grace if self.clustered else 0.0
         now = time.monotonic()
         waiting: dict[str, float] = {}
         folded: list[StoredUpdate] = []
@@ -368,6 +369,21 @@ class RoomPersistence(ClusterExchange):
             )
         self._uncontained = waiting
         return folded
+
+    async def snapshot_remote_updates(self, every: float) -> None:
+        """Compact if the doc holds updates of other nodes that no snapshot of ours holds
+        and the last such snapshot is ``every`` seconds old: until their node stores
+        them, a crash of it leaves them only in the memory of nodes like this one."""
+        now = time.monotonic()
+        if not self._remote_dirty or now - self._last_remote_snapshot < every:
+            return
+        self._last_remote_snapshot = now
+        await self._compact_quietly()
+
+    @property
+    def writer_stopped(self) -> bool:
+        """Whether the writer task was started and has ended (the room closed)."""
+        return self._writer is not None and self._writer.done()
 
     async def _compact_quietly(self) -> None:
         try:

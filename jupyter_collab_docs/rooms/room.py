@@ -58,7 +58,7 @@ class DocumentRoom(UpdateGuard):
         self.on_edit = on_edit
         self.bus = bus
         # Publish, exchange and heal only when other nodes may exist.
-        self.cluster = bus is not None and bus.clustered
+        self.clustered = bus is not None and bus.clustered
         self.stats = stats if stats is not None else RoomStats()
         self.doc_type = doc_type
         self.store = store
@@ -68,9 +68,9 @@ class DocumentRoom(UpdateGuard):
         self.last_active = time.monotonic()
         self.closed = False
         # Edits since the last version, for automatic versions and "who changed what".
-        self.last_edit: float | None = None
-        self.last_version = time.monotonic()
-        self.contributions: dict[str, dict[str, int]] = {}
+        self._last_edit: float | None = None
+        self._last_version = time.monotonic()
+        self._contributions: dict[str, dict[str, int]] = {}
         self._outbox: list[tuple[bytes, Connection | None]] = []
         self._broadcast_scheduled = False
         self._init_awareness()
@@ -88,7 +88,7 @@ class DocumentRoom(UpdateGuard):
         for conn in list(self.clients):
             conn.close(code, reason)
         self.clients.clear()
-        if self.cluster and self._awareness:
+        if self.clustered and self._awareness:
             # Other nodes drop this node's collaborators now, not after the timeout.
             gone = [AwarenessEntry(c, s.clock + 1, None) for c, s in self._awareness.items()]
             self._publish_awareness(protocol.encode_awareness(gone))
@@ -110,6 +110,27 @@ class DocumentRoom(UpdateGuard):
             if self._writer is not None:
                 self._writer.cancel()
                 await asyncio.gather(self._writer, return_exceptions=True)
+
+    # -- versions (versions.py takes them) -----------------------------------------------
+
+    @property
+    def last_edit(self) -> float | None:
+        """When an edit made on this node last changed the doc, if one did since the last
+        version (monotonic clock)."""
+        return self._last_edit
+
+    @property
+    def last_version(self) -> float:
+        """When the last version of the doc was taken (or the room opened)."""
+        return self._last_version
+
+    def take_contributions(self) -> dict[str, dict[str, int]]:
+        """A version is being taken now: who changed what since the last one (``{user:
+        {"updates", "bytes"}}``), counting anew from here."""
+        contributions, self._contributions = self._contributions, {}
+        self._last_edit = None
+        self._last_version = time.monotonic()
+        return contributions
 
     # -- clients -------------------------------------------------------------------------
 
@@ -188,8 +209,8 @@ class DocumentRoom(UpdateGuard):
             return
         self.stats.updates_in["server" if origin is None else "client"] += 1
         self.last_active = time.monotonic()
-        self.last_edit = self.last_active
-        counts = self.contributions.setdefault(author, {"updates": 0, "bytes": 0})
+        self._last_edit = self.last_active
+        counts = self._contributions.setdefault(author, {"updates": 0, "bytes": 0})
         counts["updates"] += 1
         counts["bytes"] += len(update)
         if self.on_edit is not None and origin is not None:
@@ -225,7 +246,7 @@ class DocumentRoom(UpdateGuard):
         if not batch:
             return
         merged: list[bytes] | None = None
-        if self.cluster and not self.closed:
+        if self.clustered and not self.closed:
             local = [u for u, origin in batch if origin is not REMOTE]
             if local:
                 published = self._merged(local)

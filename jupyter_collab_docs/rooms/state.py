@@ -92,7 +92,7 @@ class RoomState(ABC):
     store: DocumentStore
     config: RoomConfig
     bus: ClusterBus | None
-    cluster: bool  # publish, exchange and heal only when other nodes may exist
+    clustered: bool  # publish, exchange and heal only when other nodes may exist
     stats: RoomStats
     doc: Doc[Any]
     clients: dict[Connection, set[int]]  # socket -> the awareness client ids it claimed

@@ -77,7 +77,9 @@ class Node:
         before = conn.doc.get_state()
         source = conn.doc.get("source", type=Text)
         source.insert(len(source) if at is None else at, text)
-        self.rooms.open_rooms[DOC].receive(conn, protocol.update_message(conn.doc.get_update(before)))
+        self.rooms.open_rooms[DOC].receive(
+            conn, protocol.update_message(conn.doc.get_update(before))
+        )
 
 
 @asynccontextmanager
