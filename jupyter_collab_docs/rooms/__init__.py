@@ -14,7 +14,7 @@ One module per concern, after Hocuspocus's split of ``Document``, ``Connection``
 * ``state.py``: what the parts share (:class:`RoomConfig`, :class:`Connection`);
 * ``manager.py``: :class:`RoomManager`;
 * ``updates.py``: Yjs update bytes (state vectors, delete sets, containment);
-* ``codes.py``: the WebSocket close codes.
+* ``codes.py``: the WebSocket close codes (import them from there).
 
 The parts of a room are a chain of mixins (state ← awareness ← exchange ← persistence
 ← guard ← room), not objects of their own: they share one ``Doc``, one set of sockets
@@ -26,18 +26,6 @@ each module names what it builds on (its base) and the few core entry points it 
 Each layer builds only on those below it, so the imports run one way (no loop).
 """
 
-from .codes import (
-    CLOSE_ACCESS_CHANGED,
-    CLOSE_DELETED,
-    CLOSE_GOING_AWAY,
-    CLOSE_LOAD_FAILED,
-    CLOSE_NOT_AUTHENTICATED,
-    CLOSE_NOT_FOUND,
-    CLOSE_PROTOCOL_ERROR,
-    CLOSE_RATE_LIMITED,
-    CLOSE_TOO_LARGE,
-    CLOSE_UNSUPPORTED,
-)
 from .exchange import REMOTE
 from .manager import RoomManager, RoomTotals
 from .room import DocumentRoom
@@ -45,16 +33,6 @@ from .state import Connection, RoomConfig, RoomLoadError
 from .updates import clocks, contained, is_fatal
 
 __all__ = [
-    "CLOSE_ACCESS_CHANGED",
-    "CLOSE_DELETED",
-    "CLOSE_GOING_AWAY",
-    "CLOSE_LOAD_FAILED",
-    "CLOSE_NOT_AUTHENTICATED",
-    "CLOSE_NOT_FOUND",
-    "CLOSE_PROTOCOL_ERROR",
-    "CLOSE_RATE_LIMITED",
-    "CLOSE_TOO_LARGE",
-    "CLOSE_UNSUPPORTED",
     "REMOTE",
     "Connection",
     "DocumentRoom",

@@ -5,9 +5,11 @@
 * The writer: a task that appends what the room applied to the store at this process's
   next write tick (every ``write_delay``, the same moment for every room, so the store
   commits them together), in batches, retrying a store that fails; a full backlog
-  makes the room refuse edits (room.py).
+  makes the room refuse edits (guard.py).
 * Compaction: heal the doc from the store, then fold into a snapshot only the records
-  it provably contains (:mod:`..stores.containment`).
+  it provably contains (:mod:`..stores.containment`). In a cluster, a room holding
+  other nodes' updates also snapshots periodically and on close: a crashed node's
+  unflushed updates then live only in the other nodes' memory.
 * Repair: after an update yrs refused halfway, rebuild the doc from the store.
 
 Compaction heals through the cluster exchange's diff (what the store holds that the doc
