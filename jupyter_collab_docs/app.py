@@ -34,7 +34,7 @@ from .fail_fast import FailFastApp, describe, without_credentials
 from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
-from .lab_page import hide_server_token
+from .lab_page import hide_server_token, own_workspaces
 from .principals import principals_for
 from .rooms import RoomConfig, RoomManager
 from .server_limits import limit_request_sizes, scrub_link_tokens, set_timeouts
@@ -474,6 +474,7 @@ class CollabDocsApp(FailFastApp):
         if isinstance(authorizer, CollabDocsAuthorizer):  # the standalone server
             authorizer.confine(self.serverapp.web_app)
             hide_server_token(self.serverapp.web_app)
+            own_workspaces(self.serverapp.web_app)
             limit_request_sizes(self.serverapp, self.max_body_size, self.max_message_size)
 
     @property

@@ -20,9 +20,10 @@ it (they have no ``@authorized``), and extensions add more.
 
 What a non-administrator gets in JupyterLab: the page, its assets, themes, translations,
 licences and (read-only) settings, their identity, and the collab-docs documents; no
-kernel (notebooks open without one), no file browser of the server, no saved layout
-(workspaces are one per server, shared by everyone: a non-administrator neither reads
-nor writes them, so their JupyterLab starts from the default layout).
+kernel (notebooks open without one), no file browser of the server. Their saved layout
+is their own: each user reads and writes (``GET``/``PUT``) only the workspace
+:func:`~.lab_page.workspace_for` names for them, which their ``/lab`` page opens; never
+the list of workspaces, the server's ``default`` one or another user's.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import httputil, web
 
 from .handlers.base import AUTH_RESOURCE, SETTINGS_KEY
+from .lab_page import workspace_for
 
 if TYPE_CHECKING:
     from .app import CollabDocsApp
@@ -72,6 +74,19 @@ OPEN_TO_USERS: dict[str, frozenset[str]] = {
     "jupyterlab_server.themes_handler.ThemesHandler": READ,
     "jupyterlab_server.licenses_handler.LicensesHandler": READ,
 }
+
+#: JupyterLab's saved layouts: each user may read and write their own only.
+WORKSPACES_HANDLER = "jupyterlab_server.workspaces_handler.WorkspacesHandler"
+OWN_WORKSPACE_METHODS = frozenset({"GET", "PUT"})
+
+
+def is_own_workspace(handler: web.RequestHandler, user: User) -> bool:
+    """Whether the request reads or writes the user's own JupyterLab workspace."""
+    return (
+        qualified_name(type(handler)) == WORKSPACES_HANDLER
+        and handler.request.method in OWN_WORKSPACE_METHODS
+        and handler.path_kwargs.get("space_name") == workspace_for(user.username)
+    )
 
 
 def qualified_name(handler_class: type) -> str:
@@ -111,7 +126,7 @@ class CollabDocsAuthorizer(Authorizer):
             return isinstance(handler, JupyterHandler)
         # Resolved once: the handler's prepare reuses it.
         handler._jupyter_current_user = user  # type: ignore[attr-defined]
-        return await self.is_admin(handler, user)
+        return is_own_workspace(handler, user) or await self.is_admin(handler, user)
 
     def confine(self, web_app: web.Application) -> None:
         """Gate every handler ``web_app`` dispatches to (see the module docstring)."""

@@ -5,12 +5,23 @@ and its front end sends it with every request. In ``jupyter collab-docs`` that t
 the administrator's: every signed-in user could read it from the page, and JupyterLab
 would act as the administrator for them. Users sign in with their own token (the login
 cookie carries it); the page gets an empty token, as under JupyterHub.
+
+Each user also gets a JupyterLab workspace (saved layout) of their own: ``/lab`` opens
+:func:`workspace_for` the signed-in user, never the server's ``default`` one that every
+user would share; the confinement (``authorizer.py``) opens that workspace, and only it,
+to its user.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
+
+from jupyterlab_server.handlers import LabHandler
+from tornado import httputil, web
+
+from .handlers.base import SETTINGS_KEY
 
 PageConfigHook = Callable[[Any, dict[str, Any]], dict[str, Any]]
 
@@ -27,3 +38,63 @@ def hide_server_token(web_app: Any) -> None:
         return {**page_config, "token": ""}
 
     web_app.settings["page_config_hook"] = without_token
+
+
+def workspace_for(username: str) -> str:
+    """The name of a user's own JupyterLab workspace.
+
+    A digest: any user name gives a name JupyterLab's URLs accept
+    (``[a-zA-Z0-9_-]+``), and no two users' names give the same workspace file (the
+    workspace manager files a workspace under a lowercased, stripped slug of its name)."""
+    return "user-" + hashlib.sha256(username.encode()).hexdigest()[:32]
+
+
+def own_workspaces(web_app: web.Application) -> None:
+    """``/lab`` and ``/doc`` open the signed-in user's own workspace; a workspace named
+    in the URL is kept for administrators only (the others could not read it)."""
+    subclasses: dict[type[web.RequestHandler], type[web.RequestHandler]] = {}
+    dispatch = web_app.get_handler_delegate
+
+    def get_handler_delegate(
+        request: httputil.HTTPServerRequest,
+        target_class: type[web.RequestHandler],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if issubclass(target_class, LabHandler):
+            if target_class not in subclasses:
+                subclasses[target_class] = _with_own_workspace(target_class)
+            target_class = subclasses[target_class]
+        return dispatch(request, target_class, *args, **kwargs)
+
+    web_app.get_handler_delegate = get_handler_delegate  # type: ignore[method-assign]
+
+
+def _with_own_workspace(handler_class: type[LabHandler]) -> type[LabHandler]:
+    async def get(
+        handler: LabHandler,
+        mode: str | None = None,
+        workspace: str | None = None,
+        tree: str | None = None,
+    ) -> None:
+        user = handler.current_user
+        if user is not None:
+            own = f"/workspaces/{workspace_for(user.username)}"
+            if workspace is None or (workspace != own and not await _is_admin(handler, user)):
+                workspace = own
+        handler_class.get(handler, mode, workspace, tree)
+
+    return type(
+        handler_class.__name__,
+        (handler_class,),
+        {
+            "get": get,
+            "__module__": handler_class.__module__,
+            "__qualname__": handler_class.__qualname__,
+        },
+    )
+
+
+async def _is_admin(handler: web.RequestHandler, user: Any) -> bool:
+    collab = handler.settings.get(SETTINGS_KEY)
+    return collab is not None and (await collab.actor_for(user)).is_admin

@@ -25,6 +25,7 @@ from tornado import httputil, routing, web, websocket
 
 from jupyter_collab_docs.app import CollabDocsApp
 from jupyter_collab_docs.authorizer import DENIED, REFUSED_HEADER
+from jupyter_collab_docs.lab_page import workspace_for
 
 # Every server extension enabled in this environment (read before pytest-jupyter points
 # the config path at a temporary directory).
@@ -262,7 +263,8 @@ TABLE: dict[str, tuple[str, str | None, set[str]]] = {
         "/lab/api/licenses/x",
         READ,
     ),
-    # the workspace (layout) is one per server: neither read nor written by users
+    # each user's layout is theirs (read and written), the list and the others' are not
+    # (test_a_user_reaches_only_their_own_workspace)
     r"/lab/api/workspaces/?$": (
         "jupyterlab_server.workspaces_handler.WorkspacesHandler",
         "/lab/api/workspaces",
@@ -270,8 +272,8 @@ TABLE: dict[str, tuple[str, str | None, set[str]]] = {
     ),
     r"/lab/api/workspaces/(?P<space_name>.+)$": (
         "jupyterlab_server.workspaces_handler.WorkspacesHandler",
-        "/lab/api/workspaces/default",
-        NONE,
+        f"/lab/api/workspaces/{workspace_for('alice')}",  # the table is walked as alice
+        {"GET", "PUT"},
     ),
     # installs, builds, plugin switches and outbound fetches are the administrator's
     r"/lab/api/build$": ("jupyterlab.handlers.build_handler.BuildHandler", "/lab/api/build", NONE),
@@ -487,6 +489,53 @@ async def test_a_non_admin_reaches_only_what_the_table_opens(
                     wrong.append(f"{method} {path} ({name}) by {how}: {outcome}")
     assert not wrong, "\n".join(wrong)
     assert checked > 150  # every rule was walked
+
+
+async def test_a_user_reaches_only_their_own_workspace(port: int, tokens: dict[str, str]):
+    alice = {"Authorization": f"token {tokens['alice']}"}
+    own = workspace_for("alice")
+    # alice's /lab page opens her own workspace, whatever the URL names
+    for path in ("/lab", f"/lab/workspaces/{workspace_for('bob')}", "/lab/workspaces/default"):
+        status, _, content = await raw_request(port, "GET", path, alice)
+        assert status == 200, path
+        assert f'"workspace": "{own}"' in content.decode(), path
+    # her own: written and read back
+    layout = json.dumps({"data": {"layout-restorer:data": {}}, "metadata": {"id": own}})
+    status, _, _ = await raw_request_with_body(
+        port, "PUT", f"/lab/api/workspaces/{own}", alice, layout
+    )
+    assert status == 204
+    status, _, content = await raw_request(port, "GET", f"/lab/api/workspaces/{own}", alice)
+    assert status == 200 and json.loads(content)["metadata"]["id"] == own
+    # never the list, the server's, another user's (however spelt), nor deleting her own
+    for method, name in [
+        ("GET", "default"),
+        ("PUT", "default"),
+        ("GET", workspace_for("bob")),
+        ("PUT", workspace_for("bob")),
+        ("GET", own.upper()),
+        ("GET", f"{own}/x"),
+        ("DELETE", own),
+    ]:
+        reply = await raw_request(port, method, f"/lab/api/workspaces/{name}", alice)
+        assert refused_by_confinement(reply), (method, name, reply[0])
+    assert refused_by_confinement(await raw_request(port, "GET", "/lab/api/workspaces", alice))
+
+
+async def raw_request_with_body(
+    port: int, method: str, path: str, headers: dict[str, str], body: str
+) -> tuple[int, dict[str, str], bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    data = body.encode()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    lines += [f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        status = int(head.split(b" ")[1])
+        return status, {}, await asyncio.wait_for(reader.read(), 30)
+    finally:
+        writer.close()
 
 
 def rule_path(pattern: str) -> str:
