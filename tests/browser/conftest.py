@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import StandaloneServer, free_port
+from jupyter_collab_docs.testing import StandaloneServer, free_port
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright

@@ -11,7 +11,7 @@ import anyio
 from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page
 
-from tests.conftest import eventually, yclient
+from jupyter_collab_docs.testing import eventually, yclient
 
 # An output an editor writes over the room socket: a script, and an image whose onerror
 # handler runs, each set a marker and fetch a URL the test watches. Trusted, JupyterLab
