@@ -40,7 +40,13 @@ from pycrdt.websocket.websocket import HttpxWebsocket
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from .conftest import RawClient, YClient, eventually, free_port
+from jupyter_collab_docs.testing import (
+    RawClient,
+    YClient,
+    eventually,
+    free_port,
+    wait_until_ready,
+)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "jupyterhub"
 CONFIG = EXAMPLE / "jupyterhub_config.py"
@@ -166,18 +172,18 @@ class Hub:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a ^C of pytest does not hit it half-way
             )
-        deadline = time.monotonic() + HUB_START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"jupyterhub exited with {self.process.returncode}:\n{self.log_tail()}")
+
+        def hub_answers() -> bool:  # the proxy answers before the hub does: ask the hub
             with suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/hub/api/", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"jupyterhub did not answer in {HUB_START_TIMEOUT}s:\n{self.log_tail()}"
-                )
-            time.sleep(0.2)
+                return httpx.get(f"{self.url}/hub/api/", timeout=2).status_code == 200
+            return False
+
+        try:
+            wait_until_ready(
+                hub_answers, what="jupyterhub", process=self.process, timeout=HUB_START_TIMEOUT
+            )
+        except RuntimeError as e:
+            pytest.fail(f"{e}:\n{self.log_tail()}")
         with suppress(OSError, ValueError):
             self.pids.append(int((self.root / "jupyterhub-proxy.pid").read_text()))
 
