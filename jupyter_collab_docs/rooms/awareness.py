@@ -188,6 +188,24 @@ class RoomAwareness(RoomState):
                 gone.append(AwarenessEntry(cid, slot.clock + 1, None))
             self._send_awareness(gone, publish=False)
 
+    def _send_all_awareness(self, conn: Connection) -> None:
+        """Tell one socket every state the room knows (nothing if there is none)."""
+        if self._awareness or self._remote_awareness:
+            conn.send(self._awareness_message(self._all_client_ids()))
+
+    def _forget_awareness(self, client_ids: set[int]) -> None:
+        """A socket left: the states of the client ids it claimed leave with it."""
+        self._remove_awareness([cid for cid in client_ids if cid in self._awareness])
+
+    def _close_awareness(self) -> None:
+        """The room closes: forget every state; other nodes drop this node's
+        collaborators now, not after the timeout."""
+        if self.clustered and self._awareness:
+            gone = [AwarenessEntry(c, s.clock + 1, None) for c, s in self._awareness.items()]
+            self._publish_awareness(protocol.encode_awareness(gone))
+        self._awareness.clear()
+        self._remote_awareness.clear()
+
     def _all_client_ids(self) -> list[int]:
         return [*self._awareness, *self._remote_awareness]
 

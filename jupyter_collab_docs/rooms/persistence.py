@@ -193,6 +193,25 @@ class RoomPersistence(ClusterExchange):
             # Remote updates not yet stored by their nodes were dropped with the old doc.
             self.request_sync()
 
+    async def _close_persistence(self, persist: bool) -> None:
+        """The room closes: its last writes and snapshot (if ``persist``), then the
+        writer stops."""
+        if self._repair is not None:
+            # The log is the truth; a damaged doc is simply not folded into a snapshot.
+            self._repair.cancel()
+            await asyncio.gather(self._repair, return_exceptions=True)
+        try:
+            if persist:
+                await self.flush()
+                if self._log_length > 0 or self._remote_dirty:
+                    await self._compact_quietly()
+        finally:
+            # Also when the flush is cancelled (a shutdown past its bound): a writer left
+            # running would retry a store that is down until the process dies.
+            if self._writer is not None:
+                self._writer.cancel()
+                await asyncio.gather(self._writer, return_exceptions=True)
+
     # -- the writer ----------------------------------------------------------------------
 
     def _queue_write(self, update: bytes, author: str) -> None:

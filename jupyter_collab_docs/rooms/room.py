@@ -28,7 +28,6 @@ from .. import protocol
 from ..cluster import base as bus_kinds
 from ..cluster.base import ClusterBus
 from ..metrics import RoomStats
-from ..protocol import AwarenessEntry
 from ..stores import DocumentStore
 from ..update_guard import inspect_update
 from .codes import CLOSE_GOING_AWAY
@@ -88,28 +87,9 @@ class DocumentRoom(UpdateGuard):
         for conn in list(self.clients):
             conn.close(code, reason)
         self.clients.clear()
-        if self.clustered and self._awareness:
-            # Other nodes drop this node's collaborators now, not after the timeout.
-            gone = [AwarenessEntry(c, s.clock + 1, None) for c, s in self._awareness.items()]
-            self._publish_awareness(protocol.encode_awareness(gone))
-        self._awareness.clear()
-        self._remote_awareness.clear()
-        self._inbox = None
-        if self._repair is not None:
-            # The log is the truth; a damaged doc is simply not folded into a snapshot.
-            self._repair.cancel()
-            await asyncio.gather(self._repair, return_exceptions=True)
-        try:
-            if persist:
-                await self.flush()
-                if self._log_length > 0 or self._remote_dirty:
-                    await self._compact_quietly()
-        finally:
-            # Also when the flush is cancelled (a shutdown past its bound): a writer left
-            # running would retry a store that is down until the process dies.
-            if self._writer is not None:
-                self._writer.cancel()
-                await asyncio.gather(self._writer, return_exceptions=True)
+        self._close_awareness()
+        self._inbox = None  # bus messages kept while loading: dropped
+        await self._close_persistence(persist)
 
     # -- versions (versions.py takes them) -----------------------------------------------
 
@@ -141,8 +121,7 @@ class DocumentRoom(UpdateGuard):
         update before its own sync has begun (pycrdt-websocket adds it first).
         """
         conn.send(protocol.sync_step1(self.doc.get_state()))
-        if self._awareness or self._remote_awareness:
-            conn.send(self._awareness_message(self._all_client_ids()))
+        self._send_all_awareness(conn)
         self.clients[conn] = set()
         self.last_active = time.monotonic()
 
@@ -150,7 +129,7 @@ class DocumentRoom(UpdateGuard):
         client_ids = self.clients.pop(conn, None)
         self.last_active = time.monotonic()
         if client_ids:
-            self._remove_awareness([cid for cid in client_ids if cid in self._awareness])
+            self._forget_awareness(client_ids)
 
     def receive(self, conn: Connection, message: bytes) -> None:
         """Handle one frame from ``conn``; raises ProtocolError (or anything yrs raises)
@@ -165,10 +144,8 @@ class DocumentRoom(UpdateGuard):
                 self._apply_from(conn, frame.payload)
         elif frame.kind == protocol.MESSAGE_AWARENESS:
             self._receive_awareness(conn, frame.payload)
-        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS and (
-            self._awareness or self._remote_awareness
-        ):
-            conn.send(self._awareness_message(self._all_client_ids()))
+        elif frame.kind == protocol.MESSAGE_QUERY_AWARENESS:
+            self._send_all_awareness(conn)
 
     # -- document changes ----------------------------------------------------------------
     def apply_server_update(self, update: bytes, author: str) -> None:

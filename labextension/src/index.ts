@@ -27,6 +27,7 @@ import { SharedDocumentExtension } from './docwidget';
 import { CollabDocsDrive } from './drive';
 import { HistoryPanel } from './history';
 import { installCommandPolicy } from './commandpolicy';
+import { connectionLost } from './connectionlost';
 import { SharedDocumentsPanel } from './panel';
 import { documentPath } from './paths';
 import { showShareDialog } from './sharedialog';
@@ -229,4 +230,4 @@ const panel: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [core, cursors, documents, panel];
+export default [core, cursors, documents, panel, connectionLost];
