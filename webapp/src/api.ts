@@ -49,6 +49,32 @@ export class ApiError extends Error {
   }
 }
 
+/** A user or group offered by the share dialogs' completion. */
+export interface PrincipalSuggestion {
+  principal: string;
+  display_name: string;
+}
+
+export interface PrincipalCompletion {
+  principals: PrincipalSuggestion[];
+  /** false: the server has no list of users (JupyterHub): any well-formed name is accepted. */
+  directory: boolean;
+}
+
+/** The answer of `GET principals`, keeping only well-formed entries. */
+export function principalCompletion(answer: unknown): PrincipalCompletion {
+  const body = (answer && typeof answer === "object" ? answer : {}) as Record<string, unknown>;
+  const list = Array.isArray(body.principals) ? body.principals : [];
+  const principals = list
+    .filter((item): item is Record<string, unknown> => !!item && typeof item === "object")
+    .filter((item) => typeof item.principal === "string" && /^(user|group):./.test(item.principal))
+    .map((item) => ({
+      principal: item.principal as string,
+      display_name: typeof item.display_name === "string" ? item.display_name : "",
+    }));
+  return { principals, directory: body.directory !== false };
+}
+
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export interface ApiOptions {
@@ -197,6 +223,11 @@ export class ApiClient {
       { link },
     );
     return answer.shares;
+  }
+
+  /** Users and groups whose name starts with `prefix` (the share dialog's completion). */
+  async completePrincipals(prefix: string): Promise<PrincipalCompletion> {
+    return principalCompletion(await this.request<unknown>("GET", `principals?q=${encodeURIComponent(prefix)}`));
   }
 
   setShare(id: string, principal: string, role: Role, link?: string | null): Promise<Share> {

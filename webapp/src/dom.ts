@@ -109,7 +109,8 @@ export function promptDialog(
 ): Promise<string | null> {
   return new Promise((resolve) => {
     let result: string | null = null;
-    const input = h("input", { attrs: { type: "text", required: true, maxlength: "255", "aria-label": label } });
+    // No maxlength: a browser would cut a long name silently; the server says what is too long.
+    const input = h("input", { attrs: { type: "text", required: true, "aria-label": label } });
     input.value = initial;
     const form = h(
       "form",

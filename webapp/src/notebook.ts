@@ -170,3 +170,45 @@ export function insertCell(doc: Y.Doc, index: number, type: CellType): Y.Map<unk
 export function deleteCell(doc: Y.Doc, index: number): void {
   doc.transact(() => notebookCells(doc).delete(index, 1));
 }
+
+/** Pixel sizes used to guess the height of a cell that has not been drawn yet. */
+export const CELL_METRICS = { line: 20.3, outputLine: 19.5, chrome: 30, outputGap: 8, image: 240, html: 120 };
+
+function lineCount(text: string): number {
+  let lines = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines += 1;
+  return lines;
+}
+
+/**
+ * A guess at a cell's height before it is drawn (a placeholder keeps the page's length
+ * and the scroll bar honest). Once drawn, the measured height replaces it.
+ */
+export function estimateCellHeight(type: CellType, source: string, outputs: OutputView[], rendered = false): number {
+  const m = CELL_METRICS;
+  // Rendered Markdown: headings and paragraph gaps make a line taller than code.
+  let height = m.chrome + lineCount(source) * (rendered ? m.line * 1.25 : m.line);
+  if (type !== "code") return Math.round(height);
+  for (const output of outputs) {
+    height += m.outputGap;
+    switch (output.kind) {
+      case "stream":
+      case "text":
+        height += lineCount(output.text.replace(/\n$/, "")) * m.outputLine;
+        break;
+      case "error":
+        height += lineCount(output.traceback || output.evalue) * m.outputLine + 16;
+        break;
+      case "image":
+        height += m.image;
+        break;
+      case "html":
+        height += m.html;
+        break;
+      case "unsupported":
+        height += m.outputLine;
+        break;
+    }
+  }
+  return Math.round(height);
+}

@@ -77,3 +77,31 @@ describe("roles", () => {
     expect(principalPath("user:a@b.c")).toBe("user:a%40b.c");
   });
 });
+
+describe("principal completion", () => {
+  it("asks GET principals?q= with the prefix encoded, and keeps well-formed entries", async () => {
+    const fetch = vi.fn(async () =>
+      reply(200, {
+        principals: [
+          { principal: "user:carol", display_name: "Carol Danvers" },
+          { principal: "group:ca&ts" },
+          { principal: 42 },
+          { principal: "nobody" },
+          null,
+        ],
+        directory: true,
+      }),
+    );
+    const api = new ApiClient({ baseUrl: "/", auth: { kind: "cookie" }, fetch });
+    const answer = await api.completePrincipals("ca &");
+    const [url] = fetch.mock.calls[0] as unknown as [string];
+    expect(url).toBe("/api/collab-docs/principals?q=ca%20%26");
+    expect(answer).toEqual({
+      principals: [
+        { principal: "user:carol", display_name: "Carol Danvers" },
+        { principal: "group:ca&ts", display_name: "" },
+      ],
+      directory: true,
+    });
+  });
+});

@@ -113,3 +113,17 @@ describe("awareness", () => {
     });
   });
 });
+
+describe("estimateCellHeight", () => {
+  it("grows with source lines and outputs, and ignores outputs of non-code cells", async () => {
+    const { estimateCellHeight, CELL_METRICS: m } = await import("../src/notebook");
+    const one = estimateCellHeight("code", "x = 1", []);
+    const three = estimateCellHeight("code", "a\nb\nc", []);
+    expect(three - one).toBe(Math.round(m.chrome + 3 * m.line) - Math.round(m.chrome + m.line));
+    const stream = { kind: "stream" as const, name: "stdout", text: "1\n2\n3\n" };
+    expect(estimateCellHeight("code", "x", [stream])).toBe(Math.round(m.chrome + m.line + m.outputGap + 3 * m.outputLine));
+    expect(estimateCellHeight("markdown", "x", [stream])).toBe(estimateCellHeight("markdown", "x", []));
+    const image = { kind: "image" as const, mime: "image/png", src: "data:" };
+    expect(estimateCellHeight("code", "x", [image])).toBeGreaterThan(m.image);
+  });
+});

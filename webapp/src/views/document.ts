@@ -10,7 +10,11 @@ import { Room } from "../room";
 import type { AppContext } from "./context";
 import { roleLabel } from "./list";
 import { NotebookView } from "./notebook";
+import { VisiblePoller } from "../poll";
 import { openShareDialog } from "./share";
+
+/** How often an open document re-reads its name (one small GET, only while visible). */
+const DOCUMENT_POLL_MS = 10_000;
 
 export function documentView(context: AppContext, docId: string): { element: HTMLElement; destroy(): void } {
   const link = context.session.linkFor(docId);
@@ -159,10 +163,23 @@ export function documentView(context: AppContext, docId: string): { element: HTM
     surface,
   );
   void open();
+  // A rename elsewhere (another user, JupyterLab) has no signal in the room: re-read the
+  // document's model while the page is visible. Access changes and deletion come as
+  // close codes on the room already.
+  const poller = new VisiblePoller(async () => {
+    if (!model || !room) return;
+    const fresh = await context.api.getDocument(docId, link);
+    if (destroyed || !model) return;
+    if (fresh.name !== model.name) {
+      model = { ...model, name: fresh.name, modified: fresh.modified };
+      renderHeader(model);
+    }
+  }, { intervalMs: DOCUMENT_POLL_MS });
   return {
     element,
     destroy() {
       destroyed = true;
+      poller.stop();
       teardown();
     },
   };

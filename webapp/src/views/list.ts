@@ -3,7 +3,11 @@
 import { ApiError, canShare, canWrite, type DocType, type DocumentModel } from "../api";
 import { clear, confirmDialog, h, promptDialog, relativeTime, toast } from "../dom";
 import { type AppContext, documentHash } from "./context";
+import { VisiblePoller } from "../poll";
 import { openShareDialog } from "./share";
+
+/** How often an open list re-reads the documents (one small GET, only while visible). */
+const LIST_POLL_MS = 10_000;
 
 type Filter = "all" | "mine" | "shared";
 
@@ -194,6 +198,15 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
     render();
   }
 
+  /** A background re-read: redraws only what changed; a failure keeps the list shown. */
+  async function refresh(): Promise<void> {
+    if (!loaded) return load();
+    const fresh = await context.api.listDocuments(); // throws: the poller backs off
+    if (JSON.stringify(fresh) === JSON.stringify(documents)) return;
+    documents = fresh;
+    render();
+  }
+
   search.addEventListener("input", render);
   const element = h(
     "main",
@@ -214,9 +227,7 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
   );
   render();
   void load();
-  const refresh = (): void => {
-    if (document.visibilityState === "visible") void load();
-  };
-  document.addEventListener("visibilitychange", refresh);
-  return { element, destroy: () => document.removeEventListener("visibilitychange", refresh) };
+  // Renames, new shares and deletions by others: re-read while the page is visible.
+  const poller = new VisiblePoller(refresh, { intervalMs: LIST_POLL_MS });
+  return { element, destroy: () => poller.stop() };
 }

@@ -1,6 +1,6 @@
 /** The share dialog: who has access, add people or groups, the share link. */
 
-import { canShare, type DocumentModel, grantableRoles, ROLES, type Role, type Share } from "../api";
+import { type ApiClient, canShare, type DocumentModel, grantableRoles, type PrincipalSuggestion, ROLES, type Role, type Share } from "../api";
 import { clear, h, openDialog, toast } from "../dom";
 import type { AppContext } from "./context";
 
@@ -171,14 +171,31 @@ export function openShareDialog(context: AppContext, doc: DocumentModel, link: s
     h("option", { text: "User", attrs: { value: "user" } }),
     h("option", { text: "Group", attrs: { value: "group" } }),
   );
-  const name = h("input", { attrs: { type: "text", placeholder: "username or group", "aria-label": "Name", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9._@\\-]{0,63}" } });
+  const name = h("input", {
+    attrs: {
+      type: "text",
+      placeholder: "username or group",
+      "aria-label": "Name",
+      required: true,
+      autocomplete: "off",
+      role: "combobox",
+      "aria-autocomplete": "list",
+      "aria-expanded": "false",
+      pattern: "[A-Za-z0-9][A-Za-z0-9._@\\-]{0,63}",
+    },
+  });
+  const completion = principalCompleter(api, name, (picked) => {
+    const { kind: pickedKind, name: pickedName } = principalLabel(picked.principal);
+    kind.value = pickedKind === "Group" ? "group" : "user";
+    name.value = pickedName;
+  });
   const addRoles = grantableRoles(myRole, "user:x");
   const role = roleSelect(addRoles, "editor", "Role");
   const addForm = h(
     "form",
     { class: "inline-form add-share" },
     kind,
-    name,
+    completion.field,
     role,
     h("button", { class: "button primary", text: "Share", attrs: { type: "submit" } }),
   );
@@ -186,6 +203,7 @@ export function openShareDialog(context: AppContext, doc: DocumentModel, link: s
     event.preventDefault();
     const who = name.value.trim();
     if (!who) return;
+    completion.close();
     try {
       await api.setShare(doc.id, `${kind.value}:${who}`, role.value as Role, link);
       name.value = "";
@@ -205,8 +223,120 @@ export function openShareDialog(context: AppContext, doc: DocumentModel, link: s
     list,
     linkBox,
   );
-  openDialog(`Share “${doc.name}”`, body, { wide: true });
+  openDialog(`Share “${doc.name}”`, body, { wide: true, onClose: () => completion.close() });
   void load();
   if (mayShare) name.focus();
   void ROLES;
+}
+
+/**
+ * Completion of existing users and groups under a name field (`GET principals?q=`):
+ * asked after a short pause in typing, only the latest answer shown, every name written
+ * as text. Arrow keys move, Enter or a click picks, Escape closes the list only.
+ */
+function principalCompleter(
+  api: ApiClient,
+  input: HTMLInputElement,
+  pick: (suggestion: PrincipalSuggestion) => void,
+): { field: HTMLElement; close(): void } {
+  const listId = `completions-${Math.random().toString(36).slice(2)}`;
+  const list = h("ul", { class: "completions", attrs: { role: "listbox", id: listId, "aria-label": "Matching users and groups" } });
+  list.hidden = true;
+  input.setAttribute("aria-controls", listId);
+  let suggestions: PrincipalSuggestion[] = [];
+  let active = -1;
+  let asked = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const close = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    asked += 1; // answers still on their way are dropped
+    suggestions = [];
+    active = -1;
+    list.hidden = true;
+    clear(list);
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  };
+
+  const choose = (suggestion: PrincipalSuggestion): void => {
+    pick(suggestion);
+    close();
+    input.focus();
+  };
+
+  const render = (): void => {
+    clear(list);
+    suggestions.forEach((suggestion, index) => {
+      const { kind, name } = principalLabel(suggestion.principal);
+      const detail = suggestion.display_name && suggestion.display_name !== name ? suggestion.display_name : "";
+      const item = h(
+        "li",
+        {
+          class: "completion",
+          dataset: { principal: suggestion.principal },
+          attrs: { role: "option", id: `${listId}-${index}`, "aria-selected": String(index === active) },
+        },
+        h("span", { class: `principal-kind kind-${kind.toLowerCase()}`, text: kind }),
+        h("span", { class: "completion-name", text: name }),
+        detail ? h("span", { class: "completion-detail", text: detail }) : null,
+      );
+      // mousedown, not click: the input keeps the focus.
+      item.addEventListener("mousedown", (event) => {
+        event.preventDefault();
+        choose(suggestion);
+      });
+      list.appendChild(item);
+    });
+    list.hidden = suggestions.length === 0;
+    input.setAttribute("aria-expanded", String(!list.hidden));
+    if (active >= 0) input.setAttribute("aria-activedescendant", `${listId}-${active}`);
+    else input.removeAttribute("aria-activedescendant");
+  };
+
+  const ask = async (prefix: string): Promise<void> => {
+    const ticket = ++asked;
+    try {
+      const answer = await api.completePrincipals(prefix);
+      if (ticket !== asked || input.value.trim() !== prefix) return;
+      suggestions = answer.principals;
+      active = -1;
+      render();
+    } catch {
+      if (ticket === asked) close(); // completion is a help: the share itself reports errors
+    }
+  };
+
+  input.addEventListener("input", () => {
+    const prefix = input.value.trim();
+    if (timer) clearTimeout(timer);
+    if (!prefix || prefix.length > 64) {
+      close();
+      return;
+    }
+    timer = setTimeout(() => void ask(prefix), 150);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      active = (active + step + suggestions.length) % suggestions.length;
+      render();
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      const suggestion = suggestions[active];
+      if (suggestion) choose(suggestion);
+    } else if (event.key === "Escape") {
+      event.preventDefault(); // close the list, not the dialog
+      close();
+    }
+  });
+  input.addEventListener("blur", () =>
+    setTimeout(() => {
+      if (document.activeElement !== input) close(); // focus back already: keep asking
+    }, 100),
+  );
+  return { field: h("span", { class: "name-field" }, input, list), close };
 }
