@@ -12,6 +12,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { WebsocketProvider } from 'y-websocket';
 
 import { ApiError, CollabDocsClient, IDocumentModel } from './api';
+import { browserStore, PendingEdits, pendingKey } from './pending';
 import { permissions, Role } from './roles';
 import {
   allowsEditing,
@@ -20,6 +21,9 @@ import {
   isFinal,
   liveState
 } from './states';
+
+/** How long a live, flushed socket must stay up before edits count as sent. */
+const SENT_SETTLE_MS = 1000;
 
 export class DocumentConnection implements IDisposable {
   constructor(options: DocumentConnection.IOptions) {
@@ -46,6 +50,8 @@ export class DocumentConnection implements IDisposable {
     this._provider.on('status', this._onStatus);
     this._provider.on('sync', this._onSync);
     this._provider.on('connection-close', this._onClose);
+    this.sharedModel.ydoc.on('update', this._onDocUpdate);
+    window.addEventListener('beforeunload', this._onBeforeUnload);
     // Never leave "synced" unhandled: the drive awaits it, others may not.
     this._synced.promise.catch(() => undefined);
     void this.refreshRole();
@@ -98,6 +104,11 @@ export class DocumentConnection implements IDisposable {
     return this._isDisposed;
   }
 
+  /** Whether closing the page now would lose edits the server does not have. */
+  get hasUnsentEdits(): boolean {
+    return this._pending?.hasUnsent ?? false;
+  }
+
   /** Fetch the document model (and so the role) again. */
   async refreshRole(): Promise<IDocumentModel | null> {
     try {
@@ -130,6 +141,13 @@ export class DocumentConnection implements IDisposable {
     this._provider.off('status', this._onStatus);
     this._provider.off('sync', this._onSync);
     this._provider.off('connection-close', this._onClose);
+    this.sharedModel.ydoc.off('update', this._onDocUpdate);
+    window.removeEventListener('beforeunload', this._onBeforeUnload);
+    if (this._sentCheck !== null) {
+      clearTimeout(this._sentCheck);
+    }
+    // Unsent edits stay in IndexedDB: reopening the document sends them.
+    this._pending?.destroy();
     this._provider.destroy();
     this._synced.reject(new Error('closed'));
     this._state = 'disposed';
@@ -150,6 +168,7 @@ export class DocumentConnection implements IDisposable {
       return;
     }
     this._everSynced = true;
+    void this._keepPendingEdits().then(() => this._scheduleSentCheck());
     const refresh = this._refreshOnSync || this._model === null;
     this._refreshOnSync = false;
     if (refresh) {
@@ -165,6 +184,80 @@ export class DocumentConnection implements IDisposable {
       this._synced.resolve();
     }
   };
+
+  /**
+   * Keep unsent edits in IndexedDB, keyed by server, user and document (the username
+   * comes from the server), and apply those an earlier page left once the server's state
+   * is here and the role allows writing.
+   */
+  private async _keepPendingEdits(): Promise<void> {
+    if (this._pending !== null || this._pendingStarting) {
+      return;
+    }
+    this._pendingStarting = true;
+    try {
+      const me = await this._client.me();
+      if (this._isDisposed || this._pending !== null) {
+        return;
+      }
+      this._pending = new PendingEdits(
+        this.sharedModel.ydoc,
+        browserStore(),
+        pendingKey(this._client.roomsUrl, me.username, this.id),
+        this._provider
+      );
+      const model = this._model ?? (await this.refreshRole());
+      if (!this._isDisposed && permissions(model?.role ?? null).write) {
+        await this._pending.restore();
+      }
+      this._scheduleSentCheck();
+    } catch (error) {
+      console.warn('jupyter-collab-docs: unsent edits are not kept', error);
+    } finally {
+      this._pendingStarting = false;
+    }
+  }
+
+  private _onDocUpdate = (_update: Uint8Array, origin: unknown): void => {
+    if (origin !== this._provider) {
+      this._scheduleSentCheck();
+    }
+  };
+
+  private _onBeforeUnload = (event: BeforeUnloadEvent): void => {
+    if (!this.hasUnsentEdits) {
+      return;
+    }
+    // The edits are kept in IndexedDB either way; the browser still asks first.
+    event.preventDefault();
+    event.returnValue = '';
+  };
+
+  /**
+   * Edits count as sent once the socket is live and synced and has flushed its
+   * buffer, after a short settle (the server's sync reply carries what it lacked).
+   */
+  private _scheduleSentCheck(): void {
+    if (this._sentCheck !== null) {
+      clearTimeout(this._sentCheck);
+    }
+    this._sentCheck = setTimeout(() => {
+      this._sentCheck = null;
+      const pending = this._pending;
+      if (this._isDisposed || !pending || !pending.hasUnsent) {
+        return;
+      }
+      const ws = this._provider.ws;
+      if (!this._provider.wsconnected || !this._provider.synced || !ws) {
+        return; // the next "sync" checks again
+      }
+      if (ws.bufferedAmount > 0) {
+        this._scheduleSentCheck();
+      } else {
+        pending.markSent();
+      }
+    }, SENT_SETTLE_MS);
+  }
 
   private _onClose = (event: CloseEvent | null): void => {
     if (isFinal(this._state)) {
@@ -210,6 +303,9 @@ export class DocumentConnection implements IDisposable {
   private _everSynced = false;
   private _refreshOnSync = false;
   private _isDisposed = false;
+  private _pending: PendingEdits | null = null;
+  private _pendingStarting = false;
+  private _sentCheck: ReturnType<typeof setTimeout> | null = null;
 }
 
 export namespace DocumentConnection {

@@ -1,9 +1,10 @@
 /**
  * Collaborators' cursors and selections in CodeMirror editors, from the room's
- * awareness. Each client publishes `cursor: {anchor, head}` (Yjs relative positions in
- * the Y.Text it edits); the server sets `user: {name, display_name, initials, color}`.
- * A notebook shares one awareness for all its cells: a position resolves only in the
- * cell whose Y.Text it was made in.
+ * awareness (docs/protocol.md, "Presence"). Each client publishes `cursor: {anchor,
+ * head}` (Yjs relative positions in the Y.Text it edits, as y-codemirror.next does) and,
+ * in a notebook, `cell` (the id of the cell it is in); the server sets `user: {name,
+ * display_name, initials, color}`. A notebook shares one awareness for all its cells: a
+ * position resolves only in the cell whose Y.Text it was made in.
  */
 
 import { Extension, RangeSetBuilder } from '@codemirror/state';
@@ -20,6 +21,36 @@ import * as Y from 'yjs';
 
 /** The awareness field holding a client's cursor. */
 export const CURSOR_FIELD = 'cursor';
+
+/** The awareness field holding the id of the notebook cell a client's cursor is in. */
+export const CELL_FIELD = 'cell';
+
+/** The id of the notebook cell whose `source` is `ytext`, or null (a text document). */
+export function cellIdOf(ytext: Y.Text): string | null {
+  const parent = ytext.parent;
+  if (!(parent instanceof Y.Map)) {
+    return null;
+  }
+  const id = parent.get('id');
+  return typeof id === 'string' ? id : null;
+}
+
+/**
+ * The `cursor` value for a selection: full relative positions (every field, null where
+ * absent), the form y-codemirror.next writes and reads. The compact form of
+ * `Y.relativePositionToJSON` drops `item` at the end of a text, which crashed
+ * y-codemirror.next on the web page.
+ */
+export function cursorValue(
+  ytext: Y.Text,
+  anchor: number,
+  head: number
+): { anchor: Y.RelativePosition; head: Y.RelativePosition } {
+  return {
+    anchor: Y.createRelativePositionFromTypeIndex(ytext, anchor),
+    head: Y.createRelativePositionFromTypeIndex(ytext, head)
+  };
+}
 
 export interface IAwarenessUser {
   name?: string;
@@ -216,16 +247,15 @@ export function remoteCursors(options: {
           return;
         }
         const sel = view.state.selection.main;
-        const cursor = {
-          anchor: Y.relativePositionToJSON(
-            Y.createRelativePositionFromTypeIndex(ytext, sel.anchor)
-          ),
-          head: Y.relativePositionToJSON(
-            Y.createRelativePositionFromTypeIndex(ytext, sel.head)
-          )
-        };
+        const cursor = cursorValue(ytext, sel.anchor, sel.head);
         this._own = cursor;
-        awareness.setLocalStateField(CURSOR_FIELD, cursor);
+        const local = awareness.getLocalState() ?? {};
+        // One change for both fields: watchers never see a cursor in the wrong cell.
+        awareness.setLocalState({
+          ...local,
+          [CURSOR_FIELD]: cursor,
+          [CELL_FIELD]: cellIdOf(ytext)
+        });
       }
 
       /** Withdraw the local cursor if this editor published it. */
@@ -251,5 +281,18 @@ export function remoteCursors(options: {
     },
     { decorations: v => v.decorations }
   );
-  return plugin;
+  return [plugin, firstLineLabels];
 }
+
+/**
+ * A name label above a caret on the first line would be cut off by the editor's
+ * scroller (a one-line cell has no room above or below): there it sits on the line,
+ * right of the caret.
+ */
+const firstLineLabels = EditorView.baseTheme({
+  '.cm-content > .cm-line:first-child .jp-CollabDocs-caretName': {
+    top: '0',
+    left: '2px',
+    borderRadius: '0 3px 3px 0'
+  }
+});

@@ -5,6 +5,7 @@
  */
 
 import type { Awareness } from "y-protocols/awareness";
+import * as Y from "yjs";
 
 export interface Collaborator {
   username: string;
@@ -64,14 +65,41 @@ export function collaborators(
   return [...byName.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
 }
 
-/** A state whose `user.name` is the display name: y-codemirror.next labels remote cursors
- * with `user.name`, and people should see "Alice Liddell", not "alice". */
+/** A Yjs relative position from its JSON form, compact (`Y.relativePositionToJSON`:
+ * absent fields) or full (null fields), or null when it is not one. */
+export function relativePosition(value: unknown): Y.RelativePosition | null {
+  if (!value || typeof value !== "object") return null;
+  const json = value as { type?: unknown; tname?: unknown; item?: unknown };
+  const isId = (id: unknown) =>
+    !!id && typeof id === "object" && Number.isInteger((id as { client?: unknown }).client) && Number.isInteger((id as { clock?: unknown }).clock);
+  if (json.type != null && !isId(json.type)) return null;
+  if (json.item != null && !isId(json.item)) return null;
+  if (json.tname != null && typeof json.tname !== "string") return null;
+  if (json.type == null && json.item == null && json.tname == null) return null;
+  return Y.createRelativePositionFromJSON(json);
+}
+
+/** The `cursor` field of a state as y-codemirror.next can resolve it, or null. Other
+ * clients may write it in either JSON form (docs/protocol.md, "Presence"). */
+export function cursorOf(state: Record<string, unknown> | null | undefined): { anchor: Y.RelativePosition; head: Y.RelativePosition } | null {
+  const cursor = state?.cursor as { anchor?: unknown; head?: unknown } | null | undefined;
+  if (!cursor || typeof cursor !== "object") return null;
+  const anchor = relativePosition(cursor.anchor);
+  const head = relativePosition(cursor.head);
+  return anchor && head ? { anchor, head } : null;
+}
+
+/** A state as y-codemirror.next should see it: `user.name` is the display name (it labels
+ * remote cursors with `user.name`, and people should see "Alice Liddell", not "alice"),
+ * and `cursor` is normalised (a malformed or compact one crashed its plugin). */
 export function labelledState(state: Record<string, unknown>): Record<string, unknown> {
-  const user = state?.user as AwarenessUser | undefined;
-  if (!user || typeof user !== "object") return state;
+  if (!state || typeof state !== "object") return state;
+  const normalised = { ...state, cursor: cursorOf(state) };
+  const user = state.user as AwarenessUser | undefined;
+  if (!user || typeof user !== "object") return normalised;
   const label = typeof user.display_name === "string" && user.display_name ? user.display_name : user.name;
   const color = isColor(user.color) ? user.color : FALLBACK_COLOR;
-  return { ...state, user: { ...user, name: label, color, colorLight: color + "33" } };
+  return { ...normalised, user: { ...user, name: label, color, colorLight: color + "33" } };
 }
 
 /**

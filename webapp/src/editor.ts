@@ -54,6 +54,35 @@ function readOnlyExtension(readOnly: boolean): Extension {
   return [EditorState.readOnly.of(readOnly), EditorView.contentAttributes.of({ "aria-readonly": String(readOnly) })];
 }
 
+/** The id of the notebook cell whose `source` is `text`, or null (a text document). */
+export function cellIdOf(text: Y.Text): string | null {
+  const parent = text.parent;
+  if (!(parent instanceof Y.Map)) return null;
+  const id = parent.get("id") as unknown;
+  return typeof id === "string" ? id : null;
+}
+
+/** Presence: y-codemirror.next publishes `cursor`; this adds `cell`, the cell it is in
+ * (docs/protocol.md, "Presence"). */
+function publishCell(awareness: Awareness, cell: string | null): Extension {
+  return EditorView.updateListener.of((update) => {
+    if (!update.view.hasFocus || !(update.focusChanged || update.selectionSet)) return;
+    const local = awareness.getLocalState();
+    if (local && local.cell !== cell) awareness.setLocalStateField("cell", cell);
+  });
+}
+
+/** A name label above a cursor on the first line would be cut off by the editor's
+ * scroller: there it sits on the line, right of the caret. */
+const firstLineLabels = EditorView.theme({
+  "& .cm-content > .cm-line:first-child .cm-ySelectionInfo": {
+    top: "0 !important",
+    left: "2px !important",
+    borderRadius: "0 3px 3px 0 !important",
+    lineHeight: "1.2 !important",
+  },
+});
+
 export function createEditor(options: EditorOptions): BoundEditor {
   const readOnly = new Compartment();
   const undoManager = new Y.UndoManager(options.text);
@@ -70,6 +99,8 @@ export function createEditor(options: EditorOptions): BoundEditor {
     options.placeholder ? placeholder(options.placeholder) : [],
     options.label ? EditorView.contentAttributes.of({ "aria-label": options.label }) : [],
     yCollab(options.text, options.awareness ? labelledAwareness(options.awareness) : null, { undoManager }),
+    options.awareness ? publishCell(options.awareness, cellIdOf(options.text)) : [],
+    firstLineLabels,
     readOnly.of(readOnlyExtension(options.readOnly)),
   ];
   const view = new EditorView({

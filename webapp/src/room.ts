@@ -5,6 +5,7 @@ import * as Y from "yjs";
 
 import type { Me } from "./api";
 import { closeAction, type ConnectionState, shouldReconnect } from "./connection";
+import { browserStore, PendingEdits, pendingKey } from "./pending";
 import { type Auth, roomParams } from "./session";
 
 export interface RoomOptions {
@@ -18,6 +19,9 @@ export interface RoomOptions {
   onAccessChanged: () => void;
 }
 
+/** How long a live, flushed socket must stay up before edits count as sent. */
+const SENT_SETTLE_MS = 1000;
+
 export class Room {
   readonly doc = new Y.Doc();
   readonly provider: WebsocketProvider;
@@ -26,6 +30,9 @@ export class Room {
   private everConnected = false;
   private readOnly: boolean;
   private destroyed = false;
+  /** Local edits the server may not have yet, kept in IndexedDB until sent. */
+  private readonly pending: PendingEdits;
+  private sentCheck: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: RoomOptions) {
     this.readOnly = options.readOnly;
@@ -43,8 +50,17 @@ export class Room {
       initials: me.initials,
       color: me.color,
     });
+    this.pending = new PendingEdits(this.doc, browserStore(), pendingKey(options.roomsUrl, me.username, options.docId), this.provider);
+    this.doc.on("update", (_update: Uint8Array, origin: unknown) => {
+      if (origin !== this.provider) this.scheduleSentCheck();
+    });
+    window.addEventListener("beforeunload", this.onBeforeUnload);
     this.provider.on("sync", (synced: boolean) => {
       if (synced) {
+        // Edits an earlier page could not send: now that the server's state is here,
+        // they apply on top of it and go out like any local edit.
+        if (!this.everConnected && !this.readOnly) void this.pending.restore();
+        this.scheduleSentCheck();
         this.everConnected = true;
         this.setState({ kind: "connected", readOnly: this.readOnly });
       }
@@ -92,6 +108,34 @@ export class Room {
     if (this.state.kind === "connected") this.setState({ kind: "connected", readOnly });
   }
 
+  /** Whether closing the page now would lose edits the server does not have. */
+  get hasUnsentEdits(): boolean {
+    return this.pending.hasUnsent;
+  }
+
+  private onBeforeUnload = (event: BeforeUnloadEvent): void => {
+    if (!this.pending.hasUnsent) return;
+    // The edits are kept in IndexedDB either way; the browser still asks first.
+    event.preventDefault();
+    event.returnValue = "";
+  };
+
+  /**
+   * Edits count as sent once the socket is live and synced and has flushed its buffer,
+   * after a short settle (the server's sync reply carries what it lacked).
+   */
+  private scheduleSentCheck(): void {
+    if (this.sentCheck !== null) clearTimeout(this.sentCheck);
+    this.sentCheck = setTimeout(() => {
+      this.sentCheck = null;
+      if (this.destroyed || !this.pending.hasUnsent) return;
+      const ws = this.provider.ws;
+      if (!this.provider.wsconnected || !this.provider.synced || !ws) return; // the next "sync" checks again
+      if (ws.bufferedAmount > 0) this.scheduleSentCheck();
+      else this.pending.markSent();
+    }, SENT_SETTLE_MS);
+  }
+
   private setState(state: ConnectionState): void {
     this.state = state;
     for (const listener of this.listeners) listener(state);
@@ -100,6 +144,10 @@ export class Room {
   destroy(): void {
     this.destroyed = true;
     this.listeners.clear();
+    if (this.sentCheck !== null) clearTimeout(this.sentCheck);
+    window.removeEventListener("beforeunload", this.onBeforeUnload);
+    // Unsent edits stay in IndexedDB: reopening the document sends them.
+    this.pending.destroy();
     this.provider.awareness.setLocalState(null);
     this.provider.destroy();
     this.doc.destroy();
