@@ -267,6 +267,8 @@ def test_a_large_notebook_is_editable_quickly_and_scrolls(user_page, collab_serv
     expect(first.locator(".cm-content")).to_be_focused()
     alice.keyboard.press("Escape")
     expect(first.locator(".markdown-rendered h2")).to_have_text("Section 0")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    alice.screenshot(path=str(SCREENSHOTS / "webapp-large-notebook-top.png"))
 
     # The last cell can be edited once scrolled to.
     alice.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
@@ -277,7 +279,6 @@ def test_a_large_notebook_is_editable_quickly_and_scrolls(user_page, collab_serv
     alice.keyboard.press("Control+End")
     alice.keyboard.type("\n# edited at the end")
     # Viewport only: a full-page capture of a page this tall fails in Chromium.
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     alice.screenshot(path=str(SCREENSHOTS / "webapp-large-notebook.png"))
 
     def last_source() -> str:
