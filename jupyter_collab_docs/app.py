@@ -10,6 +10,7 @@ import asyncio
 import os
 import secrets
 import socket
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,6 +44,8 @@ from .stores import STORES, DocumentStore, store_from_url
 from .versions import VersionPolicy, VersionService
 
 MiB = 1024 * 1024
+# Past the shutdown bound, each backend still gets this long for its last goodbye.
+LAST_CLOSE_WAIT = 0.5
 
 
 class CollabDocsApp(FailFastApp):
@@ -219,9 +222,9 @@ class CollabDocsApp(FailFastApp):
         help="""At shutdown, the most seconds rooms wait for the store to take their
         unwritten updates. Sockets are closed first (1001), so clients reconnect elsewhere
         or after the restart and send again whatever the store lacks; past this bound
-        (a store that is down) what is left is logged as unwritten and shutdown goes on
-        (the audit trail's and the store's last attempts add up to one store timeout
-        each, 3 s for MongoDB).""",
+        (a store that is down) what is left is logged as unwritten and shutdown goes on.
+        The audit trail and the store then close within what is left of the same bound
+        (at least 0.5 s each).""",
     ).tag(config=True)
 
     write_delay = Float(
@@ -525,14 +528,22 @@ class CollabDocsApp(FailFastApp):
     async def stop_extension(self) -> None:
         # In dependency order; a service that never started (a failed start-up) is skipped,
         # so the server still stops.
+        # Waiting on backends is bounded as a whole: a store that is down must not keep
+        # the process from exiting (what is left unwritten is logged; clients resend it).
+        deadline = time.monotonic() + self.shutdown_flush_timeout
         for name in ("versions", "rooms", "cluster", "audit", "store"):
             service = getattr(self, name, None)
             if service is None:
                 continue
             if name == "rooms":
                 await service.close(flush_timeout=self.shutdown_flush_timeout)
-            else:
-                await service.close()
+                continue
+            try:
+                await asyncio.wait_for(
+                    service.close(), max(deadline - time.monotonic(), LAST_CLOSE_WAIT)
+                )
+            except asyncio.TimeoutError:
+                self.log.error("collab-docs: the %s did not close in time; stopping anyway", name)
         for name in ("users", "access_db"):
             service = getattr(self, name, None)
             if service is not None:
