@@ -53,6 +53,47 @@ export const SERVER_COMMANDS = [
   'fileeditor:create-new-markdown-file'
 ];
 
+/**
+ * Commands that change a notebook's cells: a shared notebook the user may only read
+ * (viewer, commenter, or the room read-only) gets them disabled, like the commands
+ * that run cells or use its kernel (their outputs could not be stored either).
+ */
+export const EDIT_COMMANDS = [
+  'notebook:cut-cell',
+  'notebook:paste-cell-above',
+  'notebook:paste-cell-below',
+  'notebook:paste-and-replace-cell',
+  'notebook:delete-cell',
+  'notebook:split-cell-at-cursor',
+  'notebook:merge-cells',
+  'notebook:merge-cell-above',
+  'notebook:merge-cell-below',
+  'notebook:insert-cell-above',
+  'notebook:insert-cell-below',
+  'notebook:insert-heading-above',
+  'notebook:insert-heading-below',
+  'notebook:duplicate-below',
+  'notebook:move-cell-up',
+  'notebook:move-cell-down',
+  'notebook:clear-cell-output',
+  'notebook:clear-all-cell-outputs',
+  'notebook:change-cell-to-code',
+  'notebook:change-cell-to-markdown',
+  'notebook:change-cell-to-raw',
+  'notebook:change-cell-to-heading-1',
+  'notebook:change-cell-to-heading-2',
+  'notebook:change-cell-to-heading-3',
+  'notebook:change-cell-to-heading-4',
+  'notebook:change-cell-to-heading-5',
+  'notebook:change-cell-to-heading-6',
+  'notebook:undo-cell-action',
+  'notebook:redo-cell-action',
+  'notebook:replace-selection'
+];
+
+/** The class of a shared document's widget the user may not edit (docwidget.ts). */
+export const READ_ONLY_CLASS = 'jp-CollabDocs-readOnly';
+
 /** The class of a shared notebook's widget that has no kernel (CSS hides run buttons). */
 export const NO_KERNEL_CLASS = 'jp-CollabDocs-noKernel';
 
@@ -69,6 +110,11 @@ export function withoutKernel(sessionContext: ISessionContext): void {
 /** Whether a notebook widget shows a document of the CollabDocs drive. */
 export function isSharedNotebook(widget: NotebookPanel): boolean {
   return isDrivePath(widget.context.path);
+}
+
+/** Whether a notebook widget shows a shared document the user may not edit. */
+export function isReadOnlyShared(widget: NotebookPanel): boolean {
+  return isSharedNotebook(widget) && widget.hasClass(READ_ONLY_CLASS);
 }
 
 /**
@@ -112,6 +158,11 @@ export function installCommandPolicy(options: ICommandPolicyOptions): void {
     guardCommands(commands, KERNEL_COMMANDS, refuseKernel);
     guardCommands(commands, CELL_RUN_COMMANDS, refuseCellRun);
     guardCommands(commands, SERVER_COMMANDS, refuseServer);
+    guardCommands(
+      commands,
+      [...EDIT_COMMANDS, ...KERNEL_COMMANDS, ...CELL_RUN_COMMANDS],
+      refuseReadOnly
+    );
   };
   apply();
   void started.then(apply);
@@ -122,6 +173,10 @@ export function installCommandPolicy(options: ICommandPolicyOptions): void {
 
   function refuseKernel(_: string, args: ReadonlyPartialJSONObject): boolean {
     return commandTargets(tracker, args).some(kernelLess);
+  }
+
+  function refuseReadOnly(_: string, args: ReadonlyPartialJSONObject): boolean {
+    return commandTargets(tracker, args).some(isReadOnlyShared);
   }
 
   function refuseServer(): boolean {

@@ -30,7 +30,10 @@ export class ConnectionStatus extends Widget {
     }
     this.node.dataset.state = state;
     this.node.textContent = label;
-    this.node.title = `Shared document: ${label}`;
+    this.node.title =
+      state === 'read-only'
+        ? `You can view this document (${this._conn.role ?? 'viewer'}); editing is not allowed.`
+        : `Shared document: ${label}`;
   }
 
   dispose(): void {
@@ -86,7 +89,11 @@ export class CollaboratorAvatars extends Widget {
   };
 }
 
-/** A banner over a document that can no longer be edited (deleted, not found). */
+/**
+ * A banner over a document that can no longer be edited (deleted, not found). It sits
+ * in the document's content header, whose layout gives it its CSS min-height: one
+ * line (style/base.css), the whole message in its tooltip if the line is too short.
+ */
 export class DocumentBanner extends Widget {
   constructor() {
     super();
@@ -96,7 +103,10 @@ export class DocumentBanner extends Widget {
 
   show_(message: string, kind: string): void {
     this.node.textContent = message;
+    this.node.title = message;
     this.node.dataset.kind = kind;
     this.show();
+    // The header re-reads the banner's size limits (it may have been laid out empty).
+    this.parent?.fit();
   }
 }

@@ -16,7 +16,11 @@ import {
 } from './components';
 import type { DocumentConnection } from './connection';
 import type { CollabDocsDrive } from './drive';
-import { NO_KERNEL_CLASS, withoutKernel } from './commandpolicy';
+import {
+  NO_KERNEL_CLASS,
+  READ_ONLY_CLASS,
+  withoutKernel
+} from './commandpolicy';
 import { isDrivePath } from './paths';
 import { permissions } from './roles';
 import { ConnectionState } from './states';
@@ -55,7 +59,7 @@ export interface IDocumentActions {
 export function setEditable(widget: IDocumentWidget, editable: boolean): void {
   const content = widget.content as any;
   const readOnly = !editable;
-  widget.node.classList.toggle('jp-CollabDocs-readOnly', readOnly);
+  widget.node.classList.toggle(READ_ONLY_CLASS, readOnly);
   if (content && content.widgets && content.model && 'cells' in content.model) {
     // A notebook: every cell, and the model (new cells follow, see below).
     content.model.readOnly = readOnly;
@@ -160,12 +164,8 @@ export class SharedDocumentExtension
         );
       } else if (state === 'unauthenticated') {
         banner.show_('You are signed out: reload the page.', 'unauthenticated');
-      } else if (state === 'read-only') {
-        banner.show_(
-          `You can view this document (${role ?? 'viewer'}); editing is not allowed.`,
-          'read-only'
-        );
       } else {
+        // Read-only says so once, in the status (its tooltip tells why).
         banner.hide();
       }
     };

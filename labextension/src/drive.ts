@@ -8,6 +8,7 @@
 
 import { YDocument, YFile, YNotebook } from '@jupyter/ydoc';
 import { Contents, ServerConnection } from '@jupyterlab/services';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, CollabDocsClient, IDocumentModel } from './api';
@@ -51,6 +52,21 @@ export function newNotebookContent(): Record<string, unknown> {
       }
     ]
   };
+}
+
+/** `url` with `format=file` and, when JupyterLab sends its token in URLs, the token. */
+export function downloadUrl(
+  url: string,
+  settings: Pick<ServerConnection.ISettings, 'token' | 'appendToken'>
+): string {
+  const base =
+    typeof location === 'undefined' ? 'http://localhost/' : location.href;
+  const full = new URL(url, base);
+  full.searchParams.set('format', 'file');
+  if (settings.appendToken && settings.token) {
+    full.searchParams.set('token', settings.token);
+  }
+  return full.toString();
 }
 
 export class CollabDocsDrive implements Contents.IDrive {
@@ -148,6 +164,49 @@ export class CollabDocsDrive implements Contents.IDrive {
     }
   }
 
+  /**
+   * Show renames made elsewhere on the documents open here, sidebar shown or not:
+   * every `interval` ms while the page is visible, one GET of each open document's
+   * model ({@link checkNames}).
+   */
+  watchNames(interval = 5000): IDisposable {
+    const timer = setInterval(() => {
+      if (
+        typeof document === 'undefined' ||
+        document.visibilityState !== 'hidden'
+      ) {
+        void this.checkNames();
+      }
+    }, interval);
+    return new DisposableDelegate(() => clearInterval(timer));
+  }
+
+  /** Fetch the open documents' models; a new name renames their tabs. */
+  async checkNames(): Promise<void> {
+    const open = new Map<string, IDocumentModel>();
+    for (const conn of this._connections) {
+      if (conn.model && !open.has(conn.id)) {
+        open.set(conn.id, conn.model);
+      }
+    }
+    await Promise.all(
+      [...open].map(async ([id, before]) => {
+        let after: IDocumentModel;
+        try {
+          after = await this.client.getDocument(id);
+        } catch {
+          return; // gone or unreachable: the room's socket says so
+        }
+        if (after.name !== before.name) {
+          this.notifyRenamed(before, after);
+          for (const conn of this.connectionsOf(id)) {
+            void conn.refreshRole(); // its model, with the new name
+          }
+        }
+      })
+    );
+  }
+
   /** Tell open documents that a document is gone. */
   notifyDeleted(doc: IDocumentModel): void {
     this._fileChanged.emit({
@@ -197,9 +256,15 @@ export class CollabDocsDrive implements Contents.IDrive {
     };
   }
 
+  /**
+   * The document as the file to save (`content?format=file`: nbformat JSON or the
+   * text, named by the server's Content-Disposition). The browser follows this link
+   * itself, with its cookies; a token JupyterLab puts in URLs goes in the query.
+   */
   async getDownloadUrl(localPath: string): Promise<string> {
     const { id } = parsePath(localPath);
-    return this.client.url(`documents/${encodeURIComponent(id)}/content`);
+    const path = `documents/${encodeURIComponent(id)}/content`;
+    return downloadUrl(this.client.url(path), this.serverSettings);
   }
 
   async newUntitled(

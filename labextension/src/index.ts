@@ -8,14 +8,18 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { MainAreaWidget } from '@jupyterlab/apputils';
 import {
   EditorExtensionRegistry,
   IEditorExtensionRegistry
 } from '@jupyterlab/codemirror';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { usersIcon } from '@jupyterlab/ui-components';
+import {
+  historyIcon,
+  LabIcon,
+  listIcon,
+  usersIcon
+} from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import type { Awareness } from 'y-protocols/awareness';
 
@@ -60,6 +64,7 @@ const core: JupyterFrontEndPlugin<ICollabDocs> = {
       .catch(error => console.warn('jupyter-collab-docs: who am I?', error));
     const drive = new CollabDocsDrive({ client, ready });
     app.serviceManager.contents.addDrive(drive);
+    drive.watchNames(); // renames made elsewhere reach the open tabs
     drive.connectionAdded.connect((_, conn) => {
       void ready.then(() => {
         if (me) {
@@ -156,19 +161,19 @@ const documents: JupyterFrontEndPlugin<void> = {
     }
     const docOf = (conn: DocumentConnection): IDocumentModel | null =>
       conn.model;
-    const place = (panel: Widget, ref: Widget): void => {
-      const wrapper = new MainAreaWidget({ content: panel });
-      wrapper.id = `${panel.id}-area`;
-      wrapper.title.label = `${panel.title.label}: ${ref.title.label}`;
-      wrapper.title.closable = true;
-      const existing = Array.from(app.shell.widgets('main')).find(
-        w => w.id === wrapper.id
-      );
-      if (existing) {
-        existing.dispose();
+    // History and Activity open in the right sidebar, not beside the document: a
+    // split would narrow the document until its toolbar (status, collaborators, Share)
+    // went into the overflow menu. One panel of each kind: the newest replaces it.
+    const place = (panel: Widget, ref: Widget, icon: LabIcon): void => {
+      panel.title.icon = icon;
+      panel.title.caption = `${panel.title.label}: ${ref.title.label}`;
+      for (const existing of Array.from(app.shell.widgets('right'))) {
+        if (existing.constructor === panel.constructor && existing !== panel) {
+          existing.dispose();
+        }
       }
-      app.shell.add(wrapper, 'main', { mode: 'split-right', ref: ref.id });
-      app.shell.activateById(wrapper.id);
+      app.shell.add(panel, 'right', { rank: 1000 });
+      app.shell.activateById(panel.id);
     };
     const extension = new SharedDocumentExtension(collab.drive, {
       me: () => collab.me()?.username ?? null,
@@ -181,12 +186,17 @@ const documents: JupyterFrontEndPlugin<void> = {
         }
       },
       history: (conn, widget) => {
-        place(new HistoryPanel(client, () => docOf(conn), conn.id), widget);
+        place(
+          new HistoryPanel(client, () => docOf(conn), conn.id),
+          widget,
+          historyIcon
+        );
       },
       activity: (conn, widget) => {
         place(
           new ActivityPanel(client, conn.id, conn.model?.name ?? conn.id),
-          widget
+          widget,
+          listIcon
         );
       }
     });

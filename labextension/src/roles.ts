@@ -89,3 +89,46 @@ export function normalizePrincipal(input: string): string | null {
   }
   return `${match[1] ?? 'user'}:${match[2]}`;
 }
+
+/**
+ * What to ask `GET principals?q=` for, as typed in a share dialog, or null when there
+ * is nothing to complete (empty, the share link, a bare `user:` or `group:`). Leading
+ * spaces go; trailing ones stay (they belong to a display name: "Alice L").
+ */
+export function completionQuery(input: string): string | null {
+  const query = input.replace(/^\s+/, '');
+  if (!query.trim() || query === 'link' || /^(user|group):\s*$/.test(query)) {
+    return null;
+  }
+  return query;
+}
+
+/** A user or group the server offers for completion. */
+export interface IPrincipalSuggestion {
+  principal: string;
+  display_name?: string | null;
+}
+
+/** The suggestions worth showing: well-formed, not already shared, each once. */
+export function usableSuggestions(
+  suggestions: readonly IPrincipalSuggestion[],
+  alreadyShared: ReadonlySet<string>
+): IPrincipalSuggestion[] {
+  const seen = new Set<string>();
+  return suggestions.filter(s => {
+    const principal = normalizePrincipal(s.principal);
+    if (
+      !principal ||
+      principal === 'link' || // never offered: the link is not someone
+      principal !== s.principal ||
+      alreadyShared.has(principal)
+    ) {
+      return false;
+    }
+    if (seen.has(principal)) {
+      return false;
+    }
+    seen.add(principal);
+    return true;
+  });
+}

@@ -1,6 +1,9 @@
 /**
  * The share dialog: who has access and with which role; add `user:NAME`,
- * `group:NAME` or the share link; change roles; remove shares (docs/sharing.md).
+ * `group:NAME` or the share link, with completion of the server's users and groups
+ * (`GET principals?q=`); change roles; remove shares (docs/sharing.md). A name the
+ * server does not know is refused by it (404 `no user 'dave' on this server`): the
+ * dialog shows that answer and adds nothing.
  */
 
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
@@ -10,12 +13,18 @@ import { ApiError, CollabDocsClient, IDocumentModel, IShare } from './api';
 import { el, select } from './dom';
 import {
   canChangeShare,
+  completionQuery,
   grantableRoles,
+  IPrincipalSuggestion,
   normalizePrincipal,
   permissions,
   Role,
-  ROLES
+  ROLES,
+  usableSuggestions
 } from './roles';
+
+/** How long typing pauses before the server is asked for completions (ms). */
+const COMPLETION_DELAY = 150;
 
 export class ShareBody extends Widget {
   constructor(
@@ -65,9 +74,24 @@ export class ShareBody extends Widget {
         if (event.key === 'Enter') {
           event.preventDefault();
           event.stopPropagation();
+          this._showSuggestions([]);
           add.click();
+        } else if (event.key === 'ArrowDown') {
+          const first = this._suggestions.querySelector('button');
+          if (first) {
+            event.preventDefault();
+            first.focus();
+          }
+        } else if (
+          event.key === 'Escape' &&
+          this._suggestions.childElementCount
+        ) {
+          event.stopPropagation(); // close the suggestions, not the dialog
+          this._showSuggestions([]);
         }
       });
+      input.addEventListener('input', () => this._complete(input));
+      this._input = input;
       this.node.appendChild(
         el(
           'div',
@@ -77,6 +101,7 @@ export class ShareBody extends Widget {
           add
         )
       );
+      this.node.appendChild(this._suggestions);
     }
     this.node.appendChild(this._message);
     void this.refresh();
@@ -91,6 +116,7 @@ export class ShareBody extends Widget {
       return;
     }
     this._list.textContent = '';
+    this._shared = new Set(shares.map(share => share.principal));
     const role = this._doc.role;
     for (const share of shares) {
       const row = el('li', {
@@ -151,6 +177,7 @@ export class ShareBody extends Widget {
       } else {
         this._say(`${principal} is now ${role}.`);
       }
+      this._showSuggestions([]);
       this._onChange?.();
       await this.refresh();
       return true;
@@ -196,8 +223,78 @@ export class ShareBody extends Widget {
     this._message.classList.toggle('jp-mod-error', error);
   }
 
+  /** Ask the server for users and groups starting with what is typed. */
+  private _complete(input: HTMLInputElement): void {
+    window.clearTimeout(this._completionTimer);
+    const query = completionQuery(input.value);
+    const asked = ++this._completionRequest;
+    if (query === null) {
+      this._showSuggestions([]);
+      return;
+    }
+    this._completionTimer = window.setTimeout(() => {
+      this._client
+        .request<{ principals: IPrincipalSuggestion[] }>(
+          'GET',
+          `principals?q=${encodeURIComponent(query)}`
+        )
+        .then(reply => {
+          if (asked === this._completionRequest && !this.isDisposed) {
+            this._showSuggestions(
+              usableSuggestions(reply.principals ?? [], this._shared)
+            );
+          }
+        })
+        .catch(() => {
+          // No completion (an older server, a refusal): typing still works.
+          if (asked === this._completionRequest) {
+            this._showSuggestions([]);
+          }
+        });
+    }, COMPLETION_DELAY);
+  }
+
+  private _showSuggestions(suggestions: IPrincipalSuggestion[]): void {
+    this._suggestions.textContent = '';
+    for (const suggestion of suggestions) {
+      const name = suggestion.display_name;
+      const choose = el(
+        'button',
+        {
+          className: 'jp-CollabDocs-suggestion',
+          attrs: { type: 'button', 'data-principal': suggestion.principal },
+          onClick: () => {
+            if (this._input) {
+              this._input.value = suggestion.principal;
+              this._input.focus();
+            }
+            this._showSuggestions([]);
+          }
+        },
+        el('span', {
+          className: 'jp-CollabDocs-suggestionPrincipal',
+          text: suggestion.principal
+        })
+      );
+      if (name) {
+        choose.appendChild(
+          el('span', { className: 'jp-CollabDocs-suggestionName', text: name })
+        );
+      }
+      this._suggestions.appendChild(el('li', {}, choose));
+    }
+  }
+
   private _list: HTMLUListElement;
   private _message: HTMLDivElement;
+  private _input: HTMLInputElement | null = null;
+  private _suggestions = el('ul', {
+    className: 'jp-CollabDocs-suggestions',
+    attrs: { role: 'listbox', 'aria-label': 'Users and groups' }
+  });
+  private _shared = new Set<string>();
+  private _completionTimer = 0;
+  private _completionRequest = 0;
 }
 
 function describe(error: unknown): string {

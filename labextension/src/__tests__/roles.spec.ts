@@ -1,9 +1,11 @@
 import {
   canChangeShare,
+  completionQuery,
   grantableRoles,
   normalizePrincipal,
   permissions,
-  rank
+  rank,
+  usableSuggestions
 } from '../roles';
 
 describe('roles', () => {
@@ -73,5 +75,34 @@ describe('roles', () => {
     expect(normalizePrincipal('team:x')).toBeNull();
     expect(normalizePrincipal('')).toBeNull();
     expect(normalizePrincipal('-bob')).toBeNull();
+  });
+});
+
+describe('share dialog completion', () => {
+  it('asks for what was typed, or for nothing', () => {
+    expect(completionQuery('ca')).toBe('ca');
+    expect(completionQuery('  user:ca')).toBe('user:ca');
+    expect(completionQuery('Alice L ')).toBe('Alice L '); // a display name's space
+    for (const nothing of ['', '   ', 'link', 'user:', 'group: ']) {
+      expect(completionQuery(nothing)).toBeNull();
+    }
+  });
+
+  it('offers well-formed principals not shared yet, each once', () => {
+    const offered = usableSuggestions(
+      [
+        { principal: 'user:carol', display_name: 'Carol Danvers' },
+        { principal: 'user:carol', display_name: 'Carol Danvers' },
+        { principal: 'group:chemistry' },
+        { principal: 'user:bob' },
+        { principal: 'user:<script>' },
+        { principal: 'link' }
+      ],
+      new Set(['user:bob'])
+    );
+    expect(offered.map(s => s.principal)).toEqual([
+      'user:carol',
+      'group:chemistry'
+    ]);
   });
 });
