@@ -296,3 +296,55 @@ def test_a_large_notebook_is_editable_quickly_and_scrolls(user_page, collab_serv
     # is editable long before 1,000 editors could be built (generous bound, loaded CI).
     assert figures["editors_built"] <= 60, figures
     assert figures["editable_ms"] <= 10_000, figures
+
+
+def small_notebook() -> dict[str, Any]:
+    def cell(n: int, kind: str) -> dict[str, Any]:
+        base = {"id": f"c{n}", "cell_type": kind, "metadata": {}, "source": f"# cell {n}"}
+        return base | ({"execution_count": None, "outputs": []} if kind == "code" else {})
+
+    cells = [cell(0, "code"), cell(1, "markdown"), cell(2, "code")]
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+
+
+def test_cells_move_and_change_type(user_page, collab_server):
+    alice_api = collab_server.as_user("alice")
+    doc = alice_api(
+        "POST", "documents", {"name": "Order", "type": "notebook", "content": small_notebook()}
+    )
+
+    def saved() -> list[tuple[str, str, str]]:
+        cells = alice_api("GET", f"documents/{doc['id']}/content")["content"]["cells"]
+        return [(c["id"], c["cell_type"], c["source"]) for c in cells]
+
+    def wait_saved(expected: list[tuple[str, str, str]]) -> None:
+        for _ in range(40):
+            if saved() == expected:
+                return
+            alice.wait_for_timeout(250)
+        assert saved() == expected
+
+    alice = user_page("alice")
+    sign_in(alice, collab_server, "alice")
+    alice.goto(f"{collab_server.url}/collab-docs/#/d/{doc['id']}")
+    expect(alice.locator(".status")).to_have_attribute("data-state", "connected")
+    cells = alice.locator(".notebook .cell")
+    expect(cells).to_have_count(3)
+
+    cells.nth(2).hover()
+    cells.nth(2).locator("button[aria-label='Move this cell up']").click()
+    expect(cells.nth(1).locator(".cm-content")).to_have_text("# cell 2")
+    wait_saved(
+        [("c0", "code", "# cell 0"), ("c2", "code", "# cell 2"), ("c1", "markdown", "# cell 1")]
+    )
+
+    cells.nth(0).hover()
+    cells.nth(0).locator("select[aria-label='Cell type']").select_option("markdown")
+    expect(cells.nth(0).locator(".markdown-rendered h1")).to_have_text("cell 0")
+    wait_saved(
+        [
+            ("c0", "markdown", "# cell 0"),
+            ("c2", "code", "# cell 2"),
+            ("c1", "markdown", "# cell 1"),
+        ]
+    )

@@ -212,3 +212,55 @@ export function estimateCellHeight(type: CellType, source: string, outputs: Outp
   }
   return Math.round(height);
 }
+
+/** A deep copy of a Y value (a cell, its source, metadata, outputs). */
+function cloneValue(value: unknown): unknown {
+  if (value instanceof Y.Text) return new Y.Text(value.toString());
+  if (value instanceof Y.Map) {
+    const copy = new Y.Map<unknown>();
+    for (const [key, item] of value.entries()) copy.set(key, cloneValue(item));
+    return copy;
+  }
+  if (value instanceof Y.Array) {
+    const copy = new Y.Array<unknown>();
+    copy.push(value.toArray().map(cloneValue));
+    return copy;
+  }
+  return value; // JSON: Yjs stores a copy
+}
+
+/**
+ * Moves the cell at `from` to index `to` (its index afterwards). A Y.Array cannot move an
+ * item, so this copies the cell and deletes the original in one transaction, as
+ * JupyterLab does: an edit someone makes in that cell at the same instant is lost.
+ */
+export function moveCell(doc: Y.Doc, from: number, to: number): Y.Map<unknown> | null {
+  const cells = notebookCells(doc);
+  const cell = cells.get(from);
+  if (!(cell instanceof Y.Map) || from === to || to < 0 || to >= cells.length) return null;
+  const copy = cloneValue(cell) as Y.Map<unknown>;
+  doc.transact(() => {
+    cells.delete(from, 1);
+    cells.insert(to, [copy]);
+  });
+  return copy;
+}
+
+/** Replaces the cell at `index` by one of `type` with the same id, source and metadata
+ * (a code cell starts without outputs). */
+export function changeCellType(doc: Y.Doc, index: number, type: CellType): Y.Map<unknown> | null {
+  const cells = notebookCells(doc);
+  const cell = cells.get(index);
+  if (!(cell instanceof Y.Map) || cellType(cell) === type) return null;
+  const source = cell.get("source");
+  const replacement = newCell(type, source instanceof Y.Text ? source.toString() : String(source ?? ""));
+  const id = cell.get("id");
+  if (typeof id === "string" && id) replacement.set("id", id);
+  const metadata = cell.get("metadata");
+  if (metadata !== undefined) replacement.set("metadata", cloneValue(metadata));
+  doc.transact(() => {
+    cells.delete(index, 1);
+    cells.insert(index, [replacement]);
+  });
+  return replacement;
+}

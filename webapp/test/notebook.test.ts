@@ -127,3 +127,50 @@ describe("estimateCellHeight", () => {
     expect(estimateCellHeight("code", "x", [image])).toBeGreaterThan(m.image);
   });
 });
+
+describe("moveCell and changeCellType", () => {
+  async function threeCells() {
+    const { insertCell, notebookCells } = await import("../src/notebook");
+    const doc = new Y.Doc();
+    for (const [i, type] of (["code", "markdown", "code"] as const).entries()) {
+      const cell = insertCell(doc, i, type);
+      (cell.get("source") as Y.Text).insert(0, `s${i}`);
+    }
+    const sources = () => notebookCells(doc).toArray().map((c) => (c.get("source") as Y.Text).toString());
+    return { doc, sources, cells: notebookCells(doc) };
+  }
+
+  it("moves a cell with its content, outputs included, in one transaction", async () => {
+    const { moveCell } = await import("../src/notebook");
+    const { doc, sources, cells } = await threeCells();
+    const outputs = cells.get(2).get("outputs") as Y.Array<unknown>;
+    const stream = new Y.Map<unknown>();
+    stream.set("output_type", "stream");
+    stream.set("text", new Y.Text("out\n"));
+    outputs.push([stream]);
+    const id = cells.get(2).get("id");
+    let transactions = 0;
+    doc.on("afterTransaction", () => transactions++);
+    const moved = moveCell(doc, 2, 0);
+    expect(transactions).toBe(1);
+    expect(sources()).toEqual(["s2", "s0", "s1"]);
+    expect(moved?.get("id")).toBe(id);
+    expect(((cells.get(0).get("outputs") as Y.Array<Y.Map<unknown>>).get(0).get("text") as Y.Text).toString()).toBe("out\n");
+    expect(moveCell(doc, 0, 3)).toBeNull();
+    expect(moveCell(doc, 1, 1)).toBeNull();
+  });
+
+  it("changes a cell's type keeping its id and source", async () => {
+    const { changeCellType, cellType } = await import("../src/notebook");
+    const { doc, sources, cells } = await threeCells();
+    const id = cells.get(0).get("id");
+    changeCellType(doc, 0, "markdown");
+    expect(cellType(cells.get(0))).toBe("markdown");
+    expect(cells.get(0).get("id")).toBe(id);
+    expect(cells.get(0).has("outputs")).toBe(false);
+    expect(sources()).toEqual(["s0", "s1", "s2"]);
+    changeCellType(doc, 1, "code");
+    expect(cells.get(1).get("outputs")).toBeInstanceOf(Y.Array);
+    expect(changeCellType(doc, 1, "code")).toBeNull();
+  });
+});

@@ -18,14 +18,18 @@ import { type BoundEditor, createEditor } from "../editor";
 import { markdownToHtml } from "../markdown";
 import {
   cellType,
+  changeCellType,
   deleteCell,
   estimateCellHeight,
   insertCell,
+  moveCell,
   notebookCells,
   outputViews,
   type CellType,
 } from "../notebook";
 import { renderOutput, sanitizeHtml } from "./outputs";
+
+const CELL_TYPE_NAMES: Record<CellType, string> = { code: "Code", markdown: "Markdown", raw: "Raw" };
 
 /** How far beyond the viewport cells are drawn (above and below). */
 const DRAW_MARGIN = "150% 0px";
@@ -249,7 +253,18 @@ class CellComponent {
     if (this.notebook.readOnly) return;
     const button = (text: string, title: string, action: () => void): HTMLButtonElement =>
       h("button", { class: "cell-action", text, title, attrs: { type: "button", "aria-label": title }, on: { click: action } });
+    const type = h(
+      "select",
+      { class: "cell-type", attrs: { "aria-label": "Cell type" } },
+      ...(["code", "markdown", "raw"] as const).map((value) =>
+        h("option", { text: CELL_TYPE_NAMES[value], attrs: { value, selected: value === this.type } }),
+      ),
+    );
+    type.addEventListener("change", () => this.notebook.changeType(this, type.value as CellType));
     toolbar.append(
+      type,
+      button("↑", "Move this cell up", () => this.notebook.move(this, -1)),
+      button("↓", "Move this cell down", () => this.notebook.move(this, 1)),
       button("+ Code", "Add a code cell below", () => this.notebook.insertAfter(this, "code")),
       button("+ Text", "Add a Markdown cell below", () => this.notebook.insertAfter(this, "markdown")),
       button("Delete", "Delete this cell", () => this.notebook.remove(this)),
@@ -262,6 +277,13 @@ class CellComponent {
     if (this.type === "markdown" && !this.editor) this.mountSource();
     else this.editor?.setReadOnly(readOnly);
     this.renderToolbar();
+  }
+
+  /** Focus without starting to edit a rendered Markdown cell (after a move). */
+  focusInPlace(): void {
+    this.draw();
+    if (this.editor) this.editor.view.focus();
+    else this.editorHost?.querySelector<HTMLElement>(".markdown-rendered")?.focus();
   }
 
   focus(): void {
@@ -375,6 +397,28 @@ export class NotebookView {
 
   insertAfter(component: CellComponent, type: CellType): void {
     this.insertAt(this.indexOf(component) + 1, type);
+  }
+
+  /** Moves a cell one place up (-1) or down (+1), keeping the focus on it. */
+  move(component: CellComponent, step: -1 | 1): void {
+    if (this.readOnly) return;
+    const index = this.indexOf(component);
+    const moved = index >= 0 ? moveCell(this.doc, index, index + step) : null;
+    if (moved) this.focusCell(moved);
+  }
+
+  changeType(component: CellComponent, type: CellType): void {
+    if (this.readOnly) return;
+    const index = this.indexOf(component);
+    const changed = index >= 0 ? changeCellType(this.doc, index, type) : null;
+    if (changed) this.focusCell(changed);
+  }
+
+  private focusCell(cell: Y.Map<unknown>): void {
+    const component = this.components.get(cell);
+    if (!component) return;
+    component.focusInPlace();
+    component.element.scrollIntoView({ block: "nearest" });
   }
 
   remove(component: CellComponent): void {
