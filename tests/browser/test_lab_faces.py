@@ -209,11 +209,11 @@ def test_history_beside_a_narrow_notebook_keeps_the_document_toolbar(
         expect(widget.locator(f".jp-Toolbar {part}").first).to_be_visible()
     screenshot(alice, "jupyterlab-history-beside-notebook")
 
-    if widget.locator(".jp-CollabDocs-activityButton").is_visible():
-        widget.locator(".jp-CollabDocs-activityButton").click()
-        expect(alice.locator(".jp-CollabDocs-activity")).to_be_visible()
-        for part in (".jp-CollabDocs-status", ".jp-CollabDocs-shareButton"):
-            expect(widget.locator(f".jp-Toolbar {part}").first).to_be_visible()
+    # The owner's Activity too, History's panel making room for it.
+    widget.locator(".jp-CollabDocs-activityButton").click()
+    expect(alice.locator(".jp-CollabDocs-activity")).to_be_visible()
+    for part in (".jp-CollabDocs-status", ".jp-CollabDocs-avatars", ".jp-CollabDocs-shareButton"):
+        expect(widget.locator(f".jp-Toolbar {part}").first).to_be_visible()
 
 
 def test_a_rename_reaches_the_other_users_open_tab(collab_server, user_page, screenshot) -> None:
