@@ -202,6 +202,9 @@ def test_history_beside_a_narrow_notebook_keeps_the_document_toolbar(
     open_lab(alice, collab_server, "alice")
     open_from_panel(alice, doc)
     widget = current(alice)
+    # An editor keeps the editing buttons (only readers lose them).
+    insert = widget.locator('.jp-Toolbar-item[data-jp-item-name="insert"] :is(button, jp-button)')
+    expect(insert.first).to_be_enabled()
     widget.locator(".jp-CollabDocs-historyButton").click()
     expect(alice.locator(".jp-CollabDocs-history")).to_be_visible()
     expect(alice.locator(".jp-CollabDocs-history .jp-CollabDocs-versionList")).to_be_attached()
