@@ -22,4 +22,10 @@ echo "== real servers (FerretDB, MariaDB, Redis, Kafka; cached outside the clone
 echo "== the browser of the browser tests (Debian Chromium)"
 ./scripts/install-chromium.sh
 echo "== tests"
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+# In parallel (pytest-xdist): most tests wait on servers and sockets, not on the CPU, so
+# WORKERS processes beat one even on 2 cores (measured: docs/servers.md, "Running the
+# suite"). --dist loadgroup spreads single tests over the workers, but keeps on one worker
+# each module marked with @pytest.mark.xdist_group (per-module servers and browsers,
+# builds in the checkout). `scripts/test.sh -n 0` runs it serially.
+workers="${COLLAB_DOCS_TEST_WORKERS:-3}"
+exec .venv/bin/python -m pytest -p no:cacheprovider -n "$workers" --dist loadgroup "$@"

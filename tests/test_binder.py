@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Builds in the checkout, as test_packaging.py does: never both at once (xdist_group).
+pytestmark = pytest.mark.xdist_group("builds-in-the-checkout")
+
 REPO = Path(__file__).resolve().parents[1]
 
 

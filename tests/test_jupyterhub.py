@@ -60,7 +60,8 @@ REVALIDATE_INTERVAL = 2  # seconds, passed to every single-user server by the co
 HUB_AUTH_CACHE = 1  # seconds a single-user server keeps the hub's answer about a token
 
 # The whole module, hub start and stop included, stays well under 90 s.
-pytestmark = pytest.mark.timeout(90)
+# With test_jupyterhub_principals.py on one worker (xdist_group): one hub at a time.
+pytestmark = [pytest.mark.timeout(90), pytest.mark.xdist_group("jupyterhub")]
 
 
 def require_tools() -> None:

@@ -4,7 +4,12 @@ well-formed name may be shared with, and completion offers the caller's own hub 
 
 from __future__ import annotations
 
+import pytest
+
 from .test_jupyterhub import Hub, create, hub, share  # noqa: F401 (the module's hub)
+
+# With test_jupyterhub.py on one worker: one hub at a time (each starts 3 servers).
+pytestmark = pytest.mark.xdist_group("jupyterhub")
 
 
 def test_completion_offers_only_the_callers_own_hub_groups(hub: Hub):  # noqa: F811

@@ -9,6 +9,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+# Builds in the checkout, as test_binder.py does: never both at once (xdist_group).
+pytestmark = pytest.mark.xdist_group("builds-in-the-checkout")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -21,6 +21,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.hostile import HOSTILE_OUTPUT, edit_room, watch_pwned
 
+# One worker runs the whole module: its browser and server are per module (xdist_group).
+pytestmark = pytest.mark.xdist_group("browser-jupyterlab")
+
 NOTEBOOK_META = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},

@@ -13,6 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page
 
+# One worker runs the whole module: its browser and server are per module (xdist_group).
+pytestmark = pytest.mark.xdist_group("browser-login")
+
 
 def test_token_login_sets_a_cookie_for_that_user(collab_server, user_page) -> None:
     page = user_page("bob")

@@ -8,10 +8,14 @@ import base64
 import re
 from typing import Any
 
+import pytest
 from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page, expect
 
 from tests.browser.hostile import HOSTILE_OUTPUT, edit_room, watch_pwned
+
+# One worker runs the whole module: its browser and server are per module (xdist_group).
+pytestmark = pytest.mark.xdist_group("browser-webapp")
 
 # A 1x1 red PNG.
 PNG = base64.b64encode(
