@@ -25,9 +25,7 @@ from .acl.directory import AccessDirectory
 from .audit import AuditTrail
 from .audit.sinks import Sink, parse_sink_url, url_scheme
 from .authorizer import CollabDocsAuthorizer
-from .cli import GroupsApp, UsersApp
-from .cli_audit import AuditApp
-from .cli_documents import DocumentsApp
+from .cli import SUBCOMMANDS
 from .cluster import BUSES, ClusterBus, bus_from_url
 from .documents import DocumentService
 from .errors import StartError
@@ -62,12 +60,7 @@ class CollabDocsApp(FailFastApp):
         "identity_provider_class": CollabDocsIdentityProvider,
         "authorizer_class": CollabDocsAuthorizer,
     }
-    subcommands = {
-        "users": (UsersApp, UsersApp.description),
-        "groups": (GroupsApp, GroupsApp.description),
-        "audit": (AuditApp, AuditApp.description),
-        "documents": (DocumentsApp, DocumentsApp.description),
-    }
+    subcommands = SUBCOMMANDS  # import strings: the CLI is imported when a command runs
 
     @default("config_file_name")
     def _default_config_file_name(self) -> str:

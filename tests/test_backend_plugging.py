@@ -324,8 +324,8 @@ def test_the_other_backend_options_reach_their_backends(tmp_path: Path) -> None:
 
 
 def test_the_cli_opens_the_plugged_backends(tmp_path: Path) -> None:
-    from jupyter_collab_docs.cli import CollabDocsCommand
-    from jupyter_collab_docs.cli_documents import _StoreCommand
+    from jupyter_collab_docs.cli.base import CollabDocsCommand
+    from jupyter_collab_docs.cli.documents import _StoreCommand
 
     config = Config(
         {

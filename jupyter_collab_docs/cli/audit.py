@@ -13,7 +13,8 @@ from typing import Any
 
 from traitlets import Bool, Unicode
 
-from .cli import CollabDocsCommand, CommandGroup
+from . import SUBCOMMANDS
+from .base import CollabDocsCommand, CommandGroup
 
 
 class AuditTailApp(CollabDocsCommand):
@@ -42,22 +43,19 @@ jupyter collab-docs audit tail --sink kafka://k1:9092/collab-audit
     aliases = {"document": "AuditTailApp.document", "sink": "AuditTailApp.sink"}
 
     def _command_classes(self) -> list[Any]:
-        from .audit import AuditTrail
+        from ..audit import AuditTrail
 
         return [type(self), AuditTrail]
 
-    def start(self) -> None:
-        from .audit.sinks import parse_sink_url
-        from .audit.tail import read_file, read_kafka
+    def execute(self) -> None:
+        from ..audit.sinks import parse_sink_url
+        from ..audit.tail import read_file, read_kafka
 
         app = self.collab_app()
         url = self.sink or (app.audit_sinks[0] if app.audit_sinks else "")
         if not url:
             self.fail("no audit sink configured (CollabDocsApp.audit_sinks is empty)")
-        try:
-            sink = parse_sink_url(url, app.data_dir)
-        except ValueError as exc:
-            self.fail(str(exc))
+        sink = parse_sink_url(url, app.data_dir)
         document = self.document or None
         if sink.scheme == "file":
             assert sink.path is not None
@@ -81,7 +79,7 @@ jupyter collab-docs audit tail --sink kafka://k1:9092/collab-audit
 
 class AuditApp(CommandGroup):
     name = "jupyter-collab-docs-audit"
-    description = "Read the audit trail: audit tail [--document ID] [--follow]."
+    description = SUBCOMMANDS["audit"][1]
     subcommands = {
         "tail": (AuditTailApp, AuditTailApp.description),
     }

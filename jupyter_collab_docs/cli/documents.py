@@ -20,12 +20,13 @@ from typing import Any
 from pycrdt import Doc
 from traitlets import Bool, Unicode
 
-from .cli import CollabDocsCommand, CommandGroup
-from .doctypes import ContentError, initial_state, read_content, validate_content
-from .documents import model
-from .stores import DocumentRecord, DocumentStore, store_from_url
-from .stores.base import StoreError
-from .users import USERNAME_PATTERN
+from ..doctypes import ContentError, initial_state, read_content, validate_content
+from ..documents import model
+from ..stores import DocumentRecord, DocumentStore, store_from_url
+from ..stores.base import StoreError
+from ..users import USERNAME_PATTERN
+from . import SUBCOMMANDS
+from .base import CollabDocsCommand, CommandGroup
 
 
 class _StoreCommand(CollabDocsCommand):
@@ -53,7 +54,7 @@ class DocumentsListApp(_StoreCommand):
     name = "jupyter-collab-docs-documents-list"
     description = "List every document: id, type, owner, name."
 
-    def start(self) -> None:
+    def execute(self) -> None:
         async def work(app: Any, store: DocumentStore) -> list[DocumentRecord]:
             return await store.list_documents()
 
@@ -86,12 +87,11 @@ class DocumentsImportApp(_StoreCommand):
         )
     }
 
-    def start(self) -> None:
-        if len(self.extra_args) != 1:
-            self.fail(f"expected one FILE, got {len(self.extra_args)} argument(s)")
+    def execute(self) -> None:
+        (file,) = self.arguments(1, "FILE")
         if not self.owner:
             self.fail("--owner is required: who owns the new document")
-        path = Path(self.extra_args[0])
+        path = Path(file)
         try:
             raw = path.read_text(encoding="utf-8")
             if path.suffix == ".ipynb":
@@ -106,7 +106,7 @@ class DocumentsImportApp(_StoreCommand):
         self.check_owner(owner)
 
         async def work(app: Any, store: DocumentStore) -> dict[str, Any]:
-            from .audit import AuditTrail
+            from ..audit import AuditTrail
 
             audit = AuditTrail(
                 app.node_id,
@@ -161,10 +161,8 @@ class DocumentsExportApp(_StoreCommand):
     output = Unicode("", help="File to write (default: standard output).").tag(config=True)
     aliases = {"output": "DocumentsExportApp.output", "o": "DocumentsExportApp.output"}
 
-    def start(self) -> None:
-        if len(self.extra_args) != 1:
-            self.fail(f"expected one DOCUMENT_ID, got {len(self.extra_args)} argument(s)")
-        doc_id = str(self.extra_args[0])
+    def execute(self) -> None:
+        (doc_id,) = self.arguments(1, "DOCUMENT_ID")
 
         async def work(app: Any, store: DocumentStore) -> dict[str, Any] | None:
             record = await store.get(doc_id)
@@ -189,7 +187,7 @@ class DocumentsExportApp(_StoreCommand):
 
 class DocumentsApp(CommandGroup):
     name = "jupyter-collab-docs-documents"
-    description = "List, import and export documents of the configured store."
+    description = SUBCOMMANDS["documents"][1]
     subcommands = {
         "list": (DocumentsListApp, DocumentsListApp.description),
         "import": (DocumentsImportApp, DocumentsImportApp.description),
