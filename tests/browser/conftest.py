@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - make test installs it with the test ex
         "install`: they use the system Chromium)"
     ) from None
 
+HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("COLLAB_DOCS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 USERS = {"alice": "Alice Liddell", "bob": "Bob Builder", "carol": "Carol Danvers"}
@@ -115,6 +116,17 @@ def collab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollabSe
         yield CollabServer(server, tokens)
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) each browser module runs whole on one
+    worker: its browser and server are per module, and Playwright's loop must not be
+    running while another module's async tests run on that worker."""
+    for item in items:
+        if item.path.parent == HERE and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(
+                pytest.mark.xdist_group(f"browser-{item.path.stem.removeprefix('test_')}")
+            )
 
 
 @pytest.hookimpl(wrapper=True)
