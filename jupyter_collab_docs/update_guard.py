@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .close_codes import CLOSE_PROTOCOL_ERROR, CLOSE_TOO_LARGE
 from .protocol import MAX_SAFE_INTEGER, ProtocolError
 
 # JavaScript numbers hold integers exactly only below 2^53: Yjs reads client ids as
@@ -49,9 +50,6 @@ from .protocol import MAX_SAFE_INTEGER, ProtocolError
 MAX_CLIENT_ID = MAX_SAFE_INTEGER
 # yrs keeps clocks and lengths as 32-bit integers.
 MAX_CLOCK = 2**32 - 1
-
-CLOSE_MALFORMED = 1002
-CLOSE_TOO_LARGE = 4413
 
 _HAS_ORIGIN = 0x80
 _HAS_RIGHT_ORIGIN = 0x40
@@ -96,7 +94,7 @@ _JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 class UpdateRefused(ProtocolError):
     """An update the server does not apply; ``close_code`` closes its socket."""
 
-    close_code = CLOSE_MALFORMED
+    close_code = CLOSE_PROTOCOL_ERROR
 
 
 class UpdateTooLarge(UpdateRefused):

@@ -21,12 +21,7 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..acl import Permission, can
-from ..documents import is_document_id
-from ..errors import NotFound, StartError
-from ..identity import Actor
-from ..protocol import ProtocolError
-from ..rooms import DocumentRoom, RoomLoadError, is_fatal
-from ..rooms.codes import (
+from ..close_codes import (
     CLOSE_ACCESS_CHANGED,
     CLOSE_LOAD_FAILED,
     CLOSE_NOT_AUTHENTICATED,
@@ -36,6 +31,11 @@ from ..rooms.codes import (
     CLOSE_TOO_LARGE,
     CLOSE_UNSUPPORTED,
 )
+from ..documents import is_document_id
+from ..errors import NotFound, StartError
+from ..identity import Actor
+from ..protocol import ProtocolError
+from ..rooms import DocumentRoom, RoomLoadError, is_fatal
 from ..stores import StoreError
 from .base import AUTH_RESOURCE, SETTINGS_KEY
 

@@ -13,8 +13,10 @@ One module per concern, after Hocuspocus's split of ``Document``, ``Connection``
 * ``awareness.py``: awareness, local and relayed;
 * ``state.py``: what the parts share (:class:`RoomConfig`, :class:`Connection`);
 * ``manager.py``: :class:`RoomManager`;
-* ``updates.py``: Yjs update bytes (state vectors, delete sets, containment);
-* ``codes.py``: the WebSocket close codes (import them from there).
+* ``updates.py``: Yjs update bytes (state vectors, delete sets, containment).
+
+The WebSocket close codes are in :mod:`..close_codes`, outside the package, so the
+update guard and the handlers use them without importing the rooms.
 
 The parts of a room are a chain of mixins (state ← awareness ← exchange ← persistence
 ← guard ← room), not objects of their own: they share one ``Doc``, one set of sockets

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import protocol
+from ..close_codes import CLOSE_RATE_LIMITED, CLOSE_TOO_LARGE
 from ..cluster import base as bus_kinds
 from ..protocol import AwarenessEntry
-from .codes import CLOSE_RATE_LIMITED, CLOSE_TOO_LARGE
 from .state import Connection, RoomState
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import time
 
+from ..close_codes import CLOSE_RATE_LIMITED
 from ..doctypes import TrustWatch
 from ..update_guard import UpdateRefused, UpdateShape, UpdateTooLarge, count_structs, inspect_update
 from ..write_budget import WriteBudget
-from .codes import CLOSE_RATE_LIMITED
 from .persistence import RoomPersistence
 from .state import Connection
 from .updates import contained

@@ -21,13 +21,13 @@ from types import MappingProxyType
 from typing import Any
 
 from .. import metrics
+from ..close_codes import CLOSE_ACCESS_CHANGED, CLOSE_DELETED, CLOSE_GOING_AWAY
 from ..cluster import base as bus_kinds
 from ..cluster.base import BusMessage, ClusterBus
 from ..cluster.local import LocalBus
 from ..identity import Actor
 from ..metrics import RoomStats
 from ..stores import DocumentStore
-from .codes import CLOSE_ACCESS_CHANGED, CLOSE_DELETED, CLOSE_GOING_AWAY
 from .room import DocumentRoom
 from .state import RoomConfig
 from .updates import is_fatal

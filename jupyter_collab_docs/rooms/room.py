@@ -25,12 +25,12 @@ from typing import Any
 from pycrdt import Doc, merge_updates
 
 from .. import protocol
+from ..close_codes import CLOSE_GOING_AWAY
 from ..cluster import base as bus_kinds
 from ..cluster.base import ClusterBus
 from ..metrics import RoomStats
 from ..stores import DocumentStore
 from ..update_guard import inspect_update
-from .codes import CLOSE_GOING_AWAY
 from .exchange import REMOTE
 from .guard import UpdateGuard
 from .state import Connection, RoomConfig, RoomLoadError

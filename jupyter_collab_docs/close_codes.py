@@ -1,5 +1,5 @@
 """The WebSocket close codes of the room socket: the public contract of docs/protocol.md
-("Close codes"), in one place for the rooms and the socket handler.
+("Close codes"), in one place for the rooms, the socket handler and the update guard.
 
 Kept free of imports, so any module can use it without pulling in the rooms.
 """
