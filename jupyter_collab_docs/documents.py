@@ -11,7 +11,6 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 from typing import Any
 
 from .acl import AccessService, Permission, can
@@ -29,6 +28,7 @@ from .errors import BadRequest, CollabDocsError, Forbidden, NotFound, TooLarge, 
 from .identity import Actor
 from .rooms import DocumentRoom, RoomLoadError, RoomManager
 from .stores import DocumentRecord, DocumentStore
+from .timeutil import iso_time, utc_now
 from .update_guard import UpdateRefused, UpdateTooLarge, inspect_update
 
 MAX_NAME_LENGTH = 255
@@ -44,10 +44,6 @@ def new_document_id() -> str:
 
 def is_document_id(value: str) -> bool:
     return DOCUMENT_ID.fullmatch(value) is not None
-
-
-def iso_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def model(record: DocumentRecord, role: str) -> dict[str, Any]:
@@ -200,7 +196,7 @@ class DocumentService:
         self._guard(state)
         async with self._one_create_at_a_time(actor.username):
             await self._check_quota(actor)  # nothing is written past it
-            now = datetime.now(timezone.utc)
+            now = utc_now()
             record = DocumentRecord(
                 id=new_document_id(),
                 name=name,
@@ -241,7 +237,7 @@ class DocumentService:
     ) -> dict[str, Any]:
         record, role = await self._authorize(actor, doc_id, Permission.WRITE, link)
         old_name, record.name = record.name, validate_name(name)
-        record.modified = datetime.now(timezone.utc)
+        record.modified = utc_now()
         await self.store.update_metadata(doc_id, name=record.name, modified=record.modified)
         self.audit.emit("document.renamed", actor, doc_id, old_name=old_name, new_name=record.name)
         return model(record, role)

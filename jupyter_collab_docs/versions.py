@@ -15,18 +15,19 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from pycrdt import Doc
 
 from .acl import Permission
 from .doctypes import read_content, replacement_update
-from .documents import DocumentService, iso_time
+from .documents import DocumentService
 from .errors import BadRequest, NotFound
 from .identity import Actor
 from .rooms import DocumentRoom, RoomManager
 from .stores import DocumentStore, VersionRecord
+from .timeutil import iso_time, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ class VersionService:
             id=secrets.token_hex(8),
             doc_id=room.doc_id,
             label=label,
-            created=datetime.now(timezone.utc),
+            created=utc_now(),
             created_by=by,
             auto=auto,
             contributors=contributions,
@@ -207,7 +208,7 @@ class VersionService:
 
     async def _thin(self, doc_id: str) -> None:
         versions = await self.store.list_versions(doc_id)
-        drop = thin(versions, datetime.now(timezone.utc), self.policy)
+        drop = thin(versions, utc_now(), self.policy)
         if drop:
             await self.store.delete_versions(doc_id, drop)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
@@ -15,16 +14,13 @@ from sqlalchemy.orm import Session
 
 from ..identity import Actor
 from ..stores import DocumentRecord
+from ..timeutil import naive_utc_now
 from ..users import hash_token
 from .database import AccessDatabase
 from .models import LinkRow, ShareRow
 from .policy import stronger
 
 LINK = "link"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,7 @@ class ShareAccess:
             if (
                 link is not None
                 and secrets.compare_digest(link.token_hash, hash_token(link_token))
-                and (link.expires is None or link.expires > _now())
+                and (link.expires is None or link.expires > naive_utc_now())
             ):
                 role = stronger(role, link.role)
         return role
@@ -172,7 +168,7 @@ class ShareAccess:
                     "document_id": doc_id,
                     "token_hash": hash_token(token),
                     "role": role,
-                    "created": _now(),
+                    "created": naive_utc_now(),
                 }
                 result = session.execute(_insert_ignore(dialect, LinkRow, values))
                 if getattr(result, "rowcount", 0):
@@ -188,7 +184,7 @@ class ShareAccess:
                 "principal": principal,
                 "role": role,
                 "granted_by": by,
-                "granted_at": _now(),
+                "granted_at": naive_utc_now(),
             }
             changes = {"role": role, "granted_by": by, "granted_at": values["granted_at"]}
             session.execute(_upsert(dialect, ShareRow, values, changes))

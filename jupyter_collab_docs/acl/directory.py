@@ -10,22 +10,19 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..identity import session_id
+from ..timeutil import naive_utc_now
 from ..users import USERNAME_PATTERN, UserError, UserRecord, hash_token, new_token
 from .database import AccessDatabase
 from .models import GroupRow, MemberRow, ShareRow, TokenRow, UserRow
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _record(row: UserRow) -> UserRecord:
@@ -60,7 +57,7 @@ class AccessDirectory:
         def work(session: Session) -> None:
             if session.get(UserRow, username) is not None:
                 raise UserError(f"user {username!r} already exists")
-            now = _now()
+            now = naive_utc_now()
             session.add(
                 UserRow(
                     username=username,
@@ -94,7 +91,12 @@ class AccessDirectory:
                 raise UserError(f"no such user: {username!r}")
             session.execute(delete(TokenRow).where(TokenRow.username == username))
             session.add(
-                TokenRow(token_hash=hash_token(token), username=username, label="", created=_now())
+                TokenRow(
+                    token_hash=hash_token(token),
+                    username=username,
+                    label="",
+                    created=naive_utc_now(),
+                )
             )
 
         self.db.call(work)
@@ -122,12 +124,12 @@ class AccessDirectory:
     def _by_token(self, token: str) -> UserRecord | None:
         def work(session: Session) -> UserRecord | None:
             row = session.get(TokenRow, hash_token(token))
-            if row is None or (row.expires is not None and row.expires < _now()):
+            if row is None or (row.expires is not None and row.expires < naive_utc_now()):
                 return None
             user = session.get(UserRow, row.username)
             if user is None or user.disabled:
                 return None
-            now = _now()
+            now = naive_utc_now()
             # At most one write a minute per token: sockets re-check their token often.
             if row.last_used is None or now - row.last_used > LAST_USED_RESOLUTION:
                 row.last_used = now
@@ -152,7 +154,7 @@ class AccessDirectory:
             user = session_.get(UserRow, username)
             if user is None or user.disabled:
                 return None
-            now = _now()
+            now = naive_utc_now()
             for row in session_.scalars(select(TokenRow).where(TokenRow.username == username)):
                 current = row.expires is None or row.expires >= now
                 if current and hmac.compare_digest(session_id(row.token_hash), session):
@@ -186,7 +188,7 @@ class AccessDirectory:
         def work(session: Session) -> None:
             if session.get(GroupRow, name) is not None:
                 raise UserError(f"group {name!r} already exists")
-            session.add(GroupRow(name=name, created=_now()))
+            session.add(GroupRow(name=name, created=naive_utc_now()))
 
         self.db.call(work)
 

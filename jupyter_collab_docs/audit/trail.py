@@ -30,6 +30,7 @@ from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from ..identity import Actor
+from ..timeutil import iso_time, utc_now
 from .ratelimit import RefusalLimiter
 from .schemas import SCHEMA_BASE, InvalidAuditEvent, field_caps, register_schemas, schema_id
 from .sinks import Sink, sink_from_url
@@ -47,7 +48,7 @@ REFUSAL = "access.denied"
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_time(datetime.fromtimestamp(ts, timezone.utc))
 
 
 def _clip(sid: str, data: dict[str, Any]) -> None:
@@ -247,7 +248,7 @@ class AuditTrail(LoggingConfigurable):
         self, kind: str, actor: str | None, document_id: str | None, fields: dict[str, Any]
     ) -> None:
         sid = schema_id(kind)  # raises for an unknown kind
-        now = datetime.now(timezone.utc)
+        now = utc_now()
         if now.microsecond == 0:  # isoformat() would drop the fraction: keep one format
             now = now.replace(microsecond=1)
         data: dict[str, Any] = {

@@ -80,6 +80,4 @@ jupyter collab-docs audit tail --sink kafka://k1:9092/collab-audit
 class AuditApp(CommandGroup):
     name = "jupyter-collab-docs-audit"
     description = SUBCOMMANDS["audit"][1]
-    subcommands = {
-        "tail": (AuditTailApp, AuditTailApp.description),
-    }
+    subcommands = CommandGroup.table({"tail": AuditTailApp})

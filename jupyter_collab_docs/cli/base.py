@@ -85,6 +85,11 @@ class CollabDocsCommand(JupyterApp):
 class CommandGroup(JupyterApp):
     """A command with subcommands only (``users``, ``groups``, ...): help without one."""
 
+    @staticmethod
+    def table(commands: dict[str, type[CollabDocsCommand]]) -> dict[str, Any]:
+        """``subcommands`` from names and command classes (their own descriptions)."""
+        return {name: (app, app.description) for name, app in commands.items()}
+
     def start(self) -> None:
         if self.subapp is None:
             self.print_help()

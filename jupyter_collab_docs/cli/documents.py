@@ -13,7 +13,6 @@ import asyncio
 import json
 import secrets
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from ..doctypes import ContentError, initial_state, read_content, validate_conte
 from ..documents import model
 from ..stores import DocumentRecord, DocumentStore, store_from_url
 from ..stores.base import StoreError
+from ..timeutil import utc_now
 from ..users import USERNAME_PATTERN
 from . import SUBCOMMANDS
 from .base import CollabDocsCommand, CommandGroup
@@ -117,7 +117,7 @@ class DocumentsImportApp(_StoreCommand):
             )
             await audit.start()
             try:
-                now = datetime.now(timezone.utc)
+                now = utc_now()
                 record = DocumentRecord(
                     id=secrets.token_hex(16),
                     name=name,
@@ -188,8 +188,10 @@ class DocumentsExportApp(_StoreCommand):
 class DocumentsApp(CommandGroup):
     name = "jupyter-collab-docs-documents"
     description = SUBCOMMANDS["documents"][1]
-    subcommands = {
-        "list": (DocumentsListApp, DocumentsListApp.description),
-        "import": (DocumentsImportApp, DocumentsImportApp.description),
-        "export": (DocumentsExportApp, DocumentsExportApp.description),
-    }
+    subcommands = CommandGroup.table(
+        {
+            "list": DocumentsListApp,
+            "import": DocumentsImportApp,
+            "export": DocumentsExportApp,
+        }
+    )

@@ -114,21 +114,25 @@ class GroupsRemoveMemberApp(CollabDocsCommand):
 class GroupsApp(CommandGroup):
     name = "jupyter-collab-docs-groups"
     description = SUBCOMMANDS["groups"][1]
-    subcommands = {
-        "add": (GroupsAddApp, GroupsAddApp.description),
-        "remove": (GroupsRemoveApp, GroupsRemoveApp.description),
-        "list": (GroupsListApp, GroupsListApp.description),
-        "add-member": (GroupsAddMemberApp, GroupsAddMemberApp.description),
-        "remove-member": (GroupsRemoveMemberApp, GroupsRemoveMemberApp.description),
-    }
+    subcommands = CommandGroup.table(
+        {
+            "add": GroupsAddApp,
+            "remove": GroupsRemoveApp,
+            "list": GroupsListApp,
+            "add-member": GroupsAddMemberApp,
+            "remove-member": GroupsRemoveMemberApp,
+        }
+    )
 
 
 class UsersApp(CommandGroup):
     name = "jupyter-collab-docs-users"
     description = SUBCOMMANDS["users"][1]
-    subcommands = {
-        "add": (UsersAddApp, UsersAddApp.description),
-        "list": (UsersListApp, UsersListApp.description),
-        "token": (UsersTokenApp, UsersTokenApp.description),
-        "remove": (UsersRemoveApp, UsersRemoveApp.description),
-    }
+    subcommands = CommandGroup.table(
+        {
+            "add": UsersAddApp,
+            "list": UsersListApp,
+            "token": UsersTokenApp,
+            "remove": UsersRemoveApp,
+        }
+    )

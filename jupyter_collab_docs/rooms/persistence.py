@@ -23,7 +23,6 @@ import contextlib
 import logging
 import random
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from pycrdt import Doc
@@ -31,6 +30,7 @@ from pycrdt import Doc
 from ..doctypes import TrustWatch
 from ..stores import LoadedDocument, PendingUpdate, StoredUpdate, StoreError
 from ..stores.containment import SnapshotContent
+from ..timeutil import utc_now
 from ..update_guard import inspect_update
 from .exchange import ClusterExchange
 from .state import RoomLoadError
@@ -215,7 +215,7 @@ class RoomPersistence(ClusterExchange):
     # -- the writer ----------------------------------------------------------------------
 
     def _queue_write(self, update: bytes, author: str) -> None:
-        now = datetime.now(timezone.utc)
+        now = utc_now()
         self._pending.append(PendingUpdate(update, author, self.config.node, now))
         self._pending_bytes += len(update)
         self._drained.clear()

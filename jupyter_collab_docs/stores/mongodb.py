@@ -77,6 +77,7 @@ from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from ..backends import ConfigurableABCMeta
+from ..timeutil import from_stored_iso, stored_iso, utc_now
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -108,18 +109,6 @@ CODEC_OPTIONS: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo
 
 # What pymongo raises for a write concern the server cannot satisfy or does not allow.
 _UNSATISFIABLE_WRITE_CONCERN_CODES = {79, 100}  # UnknownReplWriteConcern, Unsatisfiable...
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def is_mongodb_url(url: str) -> bool:
@@ -160,8 +149,8 @@ def _record(row: Mapping[str, Any]) -> DocumentRecord:
         name=row["name"],
         type=row["type"],
         owner=row["owner"],
-        created=_parse(row["created"]),
-        modified=_parse(row["modified"]),
+        created=from_stored_iso(row["created"]),
+        modified=from_stored_iso(row["modified"]),
     )
 
 
@@ -170,7 +159,7 @@ def _version(row: Mapping[str, Any]) -> VersionRecord:
         id=row["id"],
         doc_id=row["doc_id"],
         label=row["label"],
-        created=_parse(row["created"]),
+        created=from_stored_iso(row["created"]),
         created_by=row["created_by"],
         auto=bool(row["auto"]),
         # A list, not a subdocument keyed by user: names may hold "." or start with "$"
@@ -435,8 +424,8 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
                 "name": record.name,
                 "type": record.type,
                 "owner": record.owner,
-                "created": _iso(record.created),
-                "modified": _iso(record.modified),
+                "created": stored_iso(record.created),
+                "modified": stored_iso(record.modified),
                 "seq": 0,
             }
             if initial_state is not None:
@@ -470,7 +459,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         if name is not None:
             changes["name"] = name
         if modified is not None:
-            changes["modified"] = _iso(modified)
+            changes["modified"] = stored_iso(modified)
         if changes:
             with _driver_errors(f"updating document {doc_id}"):
                 await self._documents.update_one({"_id": doc_id}, {"$set": changes})
@@ -550,7 +539,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
             rest = flat[len(numbers) :]
             row = await self._documents.find_one_and_update(
                 {"_id": doc_id},
-                {"$inc": {"seq": len(rest)}, "$set": {"modified": _iso(flat[-1].created)}},
+                {"$inc": {"seq": len(rest)}, "$set": {"modified": stored_iso(flat[-1].created)}},
                 return_document=ReturnDocument.AFTER,
             )
             if row is None:
@@ -564,7 +553,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
                     "seq": first + i,
                     "user": update.user,
                     "node": update.node,
-                    "created": _iso(update.created),
+                    "created": stored_iso(update.created),
                     **fields[len(numbers) + i],
                 }
                 for i, update in enumerate(rest)
@@ -648,7 +637,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         renew or release it with, or None while another holder's lease runs. Expiry is
         judged by each node's clock: keep ``ttl`` well above the clock skew."""
         token = f"{self.node}:{uuid.uuid4().hex}"
-        now = _now()
+        now = utc_now()
         expires = now + timedelta(seconds=self.lease_ttl if ttl is None else ttl)
         with _driver_errors(f"taking the {name} lease of {doc_id}"):
             try:
@@ -676,7 +665,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
     ) -> bool:
         """Extend a lease still held with ``token``; False if it was lost (expired and
         taken by another node)."""
-        expires = _now() + timedelta(seconds=self.lease_ttl if ttl is None else ttl)
+        expires = utc_now() + timedelta(seconds=self.lease_ttl if ttl is None else ttl)
         with _driver_errors(f"renewing the {name} lease of {doc_id}"):
             result = await self._leases.update_one(
                 {"_id": f"{name}:{doc_id}", "token": token}, {"$set": {"expires": expires}}
@@ -693,7 +682,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         """The node holding a live lease, or None."""
         with _driver_errors(f"reading the {name} lease of {doc_id}"):
             row = await self._leases.find_one(
-                {"_id": f"{name}:{doc_id}", "expires": {"$gt": _now()}}
+                {"_id": f"{name}:{doc_id}", "expires": {"$gt": utc_now()}}
             )
         return row["owner"] if row else None
 
@@ -766,7 +755,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
                 continue  # replaced while we read it
             upto = max([int((current or {}).get("upto_seq", 0)), *(r.seq for r in folded)])
             row = {"_id": doc_id, "upto_seq": upto, "gen": uuid.uuid4().hex}
-            row |= {"created": _iso(_now()), **fields}
+            row |= {"created": stored_iso(utc_now()), **fields}
             if current is not None:
                 swapped = await self._snapshots.replace_one(
                     {"_id": doc_id, "gen": current["gen"]}, row
@@ -809,7 +798,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
                     "kind": "snapshot" if snapshot else "update",
                     "seq": record.seq,
                     "reason": reason,
-                    "created": _iso(_now()),
+                    "created": stored_iso(utc_now()),
                     **fields,
                 }
             )
@@ -841,7 +830,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
                         "doc_id": version.doc_id,
                         "id": version.id,
                         "label": version.label,
-                        "created": _iso(version.created),
+                        "created": stored_iso(version.created),
                         "created_by": version.created_by,
                         "auto": version.auto,
                         "contributors": [

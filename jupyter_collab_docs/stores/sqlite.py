@@ -19,7 +19,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
 from ..backends import ConfigurableABCMeta
+from ..timeutil import from_stored_iso, stored_iso, utc_now
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -100,22 +101,14 @@ CREATE INDEX IF NOT EXISTS activity_doc_seq ON activity (doc_id, seq);
 """
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat()
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 def _record(row: tuple) -> DocumentRecord:
     return DocumentRecord(
         id=row[0],
         name=row[1],
         type=row[2],
         owner=row[3],
-        created=_parse(row[4]),
-        modified=_parse(row[5]),
+        created=from_stored_iso(row[4]),
+        modified=from_stored_iso(row[5]),
     )
 
 
@@ -196,14 +189,14 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                         record.name,
                         record.type,
                         record.owner,
-                        _iso(record.created),
-                        _iso(record.modified),
+                        stored_iso(record.created),
+                        stored_iso(record.modified),
                     ),
                 )
                 if initial_state is not None:
                     db.execute(
                         "INSERT INTO snapshots VALUES (?, ?, 0, ?)",
-                        (record.id, initial_state, _iso(record.created)),
+                        (record.id, initial_state, stored_iso(record.created)),
                     )
 
         await self._run(work)
@@ -240,7 +233,7 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 if modified is not None:
                     db.execute(
                         "UPDATE documents SET modified = ? WHERE id = ?",
-                        (_iso(modified), doc_id),
+                        (stored_iso(modified), doc_id),
                     )
 
         await self._run(work)
@@ -295,12 +288,12 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 db.executemany(
                     "INSERT INTO updates (doc_id, data, user, node, created) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    [(doc_id, u.data, u.user, u.node, _iso(u.created)) for u in updates],
+                    [(doc_id, u.data, u.user, u.node, stored_iso(u.created)) for u in updates],
                 )
                 seqs.append(int(db.execute("SELECT last_insert_rowid()").fetchone()[0]))
                 db.execute(
                     "UPDATE documents SET modified = ? WHERE id = ?",
-                    (_iso(updates[-1].created), doc_id),
+                    (stored_iso(updates[-1].created), doc_id),
                 )
         return seqs
 
@@ -339,7 +332,7 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                     "INSERT INTO snapshots VALUES (?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE "
                     "SET data = excluded.data, upto_seq = excluded.upto_seq, "
                     "created = excluded.created",
-                    (doc_id, snapshot, upto, _iso(datetime.now(timezone.utc))),
+                    (doc_id, snapshot, upto, stored_iso(utc_now())),
                 )
                 db.executemany(
                     "DELETE FROM updates WHERE doc_id = ? AND seq = ?", [(doc_id, s) for s in seqs]
@@ -363,7 +356,7 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                         record.seq,
                         record.data,
                         reason,
-                        _iso(datetime.now(timezone.utc)),
+                        stored_iso(utc_now()),
                     ),
                 )
                 if snapshot:
@@ -390,7 +383,7 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
             id=row[0],
             doc_id=row[1],
             label=row[2],
-            created=_parse(row[3]),
+            created=from_stored_iso(row[3]),
             created_by=row[4],
             auto=bool(row[5]),
             contributors=json.loads(row[6]),
@@ -405,7 +398,7 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                         version.id,
                         version.doc_id,
                         version.label,
-                        _iso(version.created),
+                        stored_iso(version.created),
                         version.created_by,
                         int(version.auto),
                         json.dumps(version.contributors),
