@@ -16,35 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_collab_docs.testing import free_port
-
-from .scripts import SCRIPTS, ServerScriptError, run_script
+from .scripts import SCRIPTS, ScriptedServer, run_script, start_on_free_port
 
 SCRIPT = SCRIPTS / "kafka.sh"
 
 
-class KafkaServer:
+class KafkaServer(ScriptedServer):
     """A Kafka broker: ``bootstrap`` (``HOST:PORT``), ``port``; ``stop()`` (clean shutdown),
     ``kill()`` (SIGKILL), ``start()`` (same port, data kept; returns once it serves requests)."""
+
+    SCRIPT = SCRIPT
+    URL_VARIABLE = "COLLAB_DOCS_TEST_KAFKA_URL"
 
     def __init__(self, bootstrap: str, directory: Path | None = None) -> None:
         self.bootstrap = bootstrap
         self.port = int(bootstrap.split(",")[0].rsplit(":", 1)[1])
         self.dir = directory
-
-    def _script(self, *args: str) -> None:
-        if self.dir is None:
-            pytest.skip("COLLAB_DOCS_TEST_KAFKA_URL names a broker these tests do not control")
-        run_script(SCRIPT, *args)
-
-    def start(self) -> None:
-        self._script("start", str(self.dir), str(self.port))
-
-    def stop(self) -> None:
-        self._script("stop", str(self.dir))
-
-    def kill(self) -> None:
-        self._script("kill", str(self.dir))
 
 
 @pytest.fixture(scope="session")
@@ -54,14 +41,7 @@ def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServ
         yield KafkaServer(url.removeprefix("kafka://"))
         return
     directory = tmp_path_factory.mktemp("kafka")
-    for attempt in range(3):
-        port = free_port()
-        try:
-            run_script(SCRIPT, "start", str(directory), str(port))
-            break
-        except ServerScriptError as e:
-            if "already in use" not in str(e) or attempt == 2:
-                pytest.fail(str(e), pytrace=False)
+    port = start_on_free_port(SCRIPT, directory)
     try:
         yield KafkaServer(f"127.0.0.1:{port}", directory)
     finally:

@@ -16,32 +16,22 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from jupyter_collab_docs.testing import free_port
-
-from .scripts import SCRIPTS, ServerScriptError, run_script
+from .scripts import SCRIPTS, ScriptedServer, run_script, start_on_free_port
 
 SCRIPT = SCRIPTS / "mariadb.sh"
 
 
-class MariaDBServer:
+class MariaDBServer(ScriptedServer):
     """A MariaDB server: ``url`` (SQLAlchemy style), ``port``; ``stop()``, ``start()`` (same
     port, data kept)."""
+
+    SCRIPT = SCRIPT
+    URL_VARIABLE = "COLLAB_DOCS_TEST_MARIADB_URL"
 
     def __init__(self, url: str, port: int, directory: Path | None = None) -> None:
         self.url = url
         self.port = port
         self.dir = directory
-
-    def _script(self, *args: str) -> None:
-        if self.dir is None:
-            pytest.skip("COLLAB_DOCS_TEST_MARIADB_URL names a server these tests do not control")
-        run_script(SCRIPT, *args)
-
-    def start(self) -> None:
-        self._script("start", str(self.dir), str(self.port))
-
-    def stop(self) -> None:
-        self._script("stop", str(self.dir))
 
 
 @pytest.fixture(scope="session")
@@ -51,14 +41,7 @@ def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB
         yield MariaDBServer(url, urlsplit(url).port or 3306)
         return
     directory = tmp_path_factory.mktemp("mariadb")
-    for attempt in range(3):
-        port = free_port()
-        try:
-            run_script(SCRIPT, "start", str(directory), str(port))
-            break
-        except ServerScriptError as e:
-            if "already in use" not in str(e) or attempt == 2:
-                pytest.fail(str(e), pytrace=False)
+    port = start_on_free_port(SCRIPT, directory)
     url = run_script(SCRIPT, "url", str(directory)).strip()
     try:
         yield MariaDBServer(url, port, directory)

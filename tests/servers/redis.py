@@ -15,9 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from jupyter_collab_docs.testing import free_port
-
-from .scripts import SCRIPTS, ServerScriptError, run_script
+from .scripts import SCRIPTS, ScriptedServer, run_script, start_on_free_port
 
 SCRIPT = SCRIPTS / "redis.sh"
 
@@ -32,9 +30,12 @@ def pid_alive(pidfile: Path) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-class RedisServer:
+class RedisServer(ScriptedServer):
     """A Redis server: ``url``, ``port``; ``stop()``, ``start()`` (same port, empty: no
     persistence), ``kill()`` (SIGKILL), ``restart()``, ``pause(seconds)`` (CLIENT PAUSE)."""
+
+    SCRIPT = SCRIPT
+    URL_VARIABLE = "COLLAB_DOCS_TEST_REDIS_URL"
 
     def __init__(self, url: str, directory: Path | None = None) -> None:
         self.url = url
@@ -42,20 +43,6 @@ class RedisServer:
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 6379
         self.dir = directory
-
-    def _script(self, *args: str) -> None:
-        if self.dir is None:
-            pytest.skip("COLLAB_DOCS_TEST_REDIS_URL names a server these tests do not control")
-        run_script(SCRIPT, *args)
-
-    def start(self) -> None:
-        self._script("start", str(self.dir), str(self.port))
-
-    def stop(self) -> None:
-        self._script("stop", str(self.dir))
-
-    def kill(self) -> None:
-        self._script("kill", str(self.dir))
 
     def restart(self) -> None:
         self._script("restart", str(self.dir), str(self.port))
@@ -82,14 +69,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield RedisServer(url)
         return
     directory = tmp_path_factory.mktemp("redis")
-    for attempt in range(3):
-        port = free_port()
-        try:
-            run_script(SCRIPT, "start", str(directory), str(port))
-            break
-        except ServerScriptError as e:
-            if "already in use" not in str(e) or attempt == 2:
-                pytest.fail(str(e), pytrace=False)
+    port = start_on_free_port(SCRIPT, directory)
     server = RedisServer(f"redis://127.0.0.1:{port}/0", directory)
     try:
         yield server
