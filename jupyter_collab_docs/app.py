@@ -2,6 +2,10 @@
 
 Loaded by ``jupyter server`` / ``jupyter lab`` through the enabled server extension, or
 run on its own as ``jupyter collab-docs`` (then with per-user API tokens).
+
+Longer than most modules because it declares every configurable setting (traits with their
+help text, the configuration reference of docs/configuration.md); the wiring itself is
+short: ``initialize_settings``, ``initialize_handlers``, the start and stop hooks.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The MongoDB document store, on PyMongo's asyncio client (``AsyncMongoClient``).
 
+One module of about 900 lines on purpose: every method keeps the same write-order
+invariants listed below, and they are easier to check side by side than across files.
+
 It also runs on FerretDB (v1, SQLite handler), which the tests use, so it relies on no
 transactions and no multi-document atomicity; every invariant of
 :class:`~jupyter_collab_docs.stores.base.DocumentStore` is kept by the order of writes:
