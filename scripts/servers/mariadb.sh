@@ -50,8 +50,11 @@ cmd_start() {
   [ "$(id -u)" -ne 0 ] || as_root=(--user=root)
   if [ ! -d "$DIR/data/mysql" ]; then
     rm -rf "$DIR/data"
+    # --tmpdir: a starting mariadbd deletes the #sql* files in its tmpdir, so bootstraps
+    # sharing /tmp (parallel test workers) broke each other ("Unknown table tmp_user_sys").
     "$(find_bin mariadb-install-db)" --no-defaults --datadir="$DIR/data" \
       --auth-root-authentication-method=normal --skip-test-db "${as_root[@]}" \
+      --tmpdir="$DIR" \
       >"$DIR/install-db.log" 2>&1 ||
       { cat "$DIR/install-db.log" >&2; die "mariadb: mariadb-install-db failed"; }
   fi
