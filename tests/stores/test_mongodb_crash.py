@@ -145,21 +145,27 @@ async def test_three_nodes_on_ferretdb_killed_at_once_lose_nothing_written(
 
 async def stored_doc(db: Any, doc_id: str) -> Doc:
     """Everything the database holds for a document (the snapshot or first state, and
-    every log record), read directly, not through the store's own load."""
+    every log record), read directly, not through the store's own load. Like that load,
+    it starts over when a compaction swapped the snapshot while it read (the old
+    snapshot's chunks may be gone by then)."""
+    while True:
+        snapshot = await db.snapshots.find_one({"_id": doc_id})
+        chunks = await _blob(db, snapshot) if snapshot is not None else None
+        if await db.snapshots.find_one({"_id": doc_id}) == snapshot:
+            break
     doc: Doc = Doc()
-
-    async def blob(fields: dict[str, Any]) -> bytes:
-        if "blob" not in fields:
-            return bytes(fields["data"])
-        chunks = await db.chunks.find({"blob": fields["blob"]}).sort("n", 1).to_list()
-        return b"".join(bytes(chunk["data"]) for chunk in chunks)
-
-    snapshot = await db.snapshots.find_one({"_id": doc_id})
     first = await db.documents.find_one({"_id": doc_id})
-    if snapshot is not None:
-        doc.apply_update(await blob(snapshot))
+    if chunks is not None:
+        doc.apply_update(chunks)
     elif first is not None and first.get("initial"):
-        doc.apply_update(await blob(first["initial"]))
+        doc.apply_update(await _blob(db, first["initial"]))
     async for record in db.updates.find({"doc_id": doc_id}):
-        doc.apply_update(await blob(record))
+        doc.apply_update(await _blob(db, record))
     return doc
+
+
+async def _blob(db: Any, fields: dict[str, Any]) -> bytes:
+    if "blob" not in fields:
+        return bytes(fields["data"])
+    chunks = await db.chunks.find({"blob": fields["blob"]}).sort("n", 1).to_list()
+    return b"".join(bytes(chunk["data"]) for chunk in chunks)
