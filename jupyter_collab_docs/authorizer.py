@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import JupyterHandler
-from tornado import httputil, web
+from tornado import web
 
+from .dispatch import substitute_handlers
 from .handlers.base import AUTH_RESOURCE, SETTINGS_KEY
 from .lab_page import workspace_for
 
@@ -130,21 +131,7 @@ class CollabDocsAuthorizer(Authorizer):
 
     def confine(self, web_app: web.Application) -> None:
         """Gate every handler ``web_app`` dispatches to (see the module docstring)."""
-        confined: dict[type[web.RequestHandler], type[web.RequestHandler]] = {}
-        dispatch = web_app.get_handler_delegate
-
-        def get_handler_delegate(
-            request: httputil.HTTPServerRequest,
-            target_class: type[web.RequestHandler],
-            *args: Any,
-            **kwargs: Any,
-        ) -> Any:
-            gated = confined.get(target_class)
-            if gated is None:
-                gated = confined[target_class] = self._gated(target_class)
-            return dispatch(request, gated, *args, **kwargs)
-
-        web_app.get_handler_delegate = get_handler_delegate  # type: ignore[method-assign]
+        substitute_handlers(web_app, self._gated)
 
     def _gated(self, handler_class: type[web.RequestHandler]) -> type[web.RequestHandler]:
         """A subclass of ``handler_class`` whose ``prepare`` first asks :meth:`admits`."""

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from jupyterlab_server.handlers import LabHandler
-from tornado import httputil, web
+from tornado import web
 
+from .dispatch import substitute_handlers
 from .handlers.base import SETTINGS_KEY
 
 PageConfigHook = Callable[[Any, dict[str, Any]], dict[str, Any]]
@@ -52,22 +53,13 @@ def workspace_for(username: str) -> str:
 def own_workspaces(web_app: web.Application) -> None:
     """``/lab`` and ``/doc`` open the signed-in user's own workspace; a workspace named
     in the URL is kept for administrators only (the others could not read it)."""
-    subclasses: dict[type[web.RequestHandler], type[web.RequestHandler]] = {}
-    dispatch = web_app.get_handler_delegate
 
-    def get_handler_delegate(
-        request: httputil.HTTPServerRequest,
-        target_class: type[web.RequestHandler],
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        if issubclass(target_class, LabHandler):
-            if target_class not in subclasses:
-                subclasses[target_class] = _with_own_workspace(target_class)
-            target_class = subclasses[target_class]
-        return dispatch(request, target_class, *args, **kwargs)
+    def replacement(handler_class: type[web.RequestHandler]) -> type[web.RequestHandler]:
+        if issubclass(handler_class, LabHandler):
+            return _with_own_workspace(handler_class)
+        return handler_class
 
-    web_app.get_handler_delegate = get_handler_delegate  # type: ignore[method-assign]
+    substitute_handlers(web_app, replacement)
 
 
 def _with_own_workspace(handler_class: type[LabHandler]) -> type[LabHandler]:
