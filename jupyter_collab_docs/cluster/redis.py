@@ -105,6 +105,7 @@ class RedisBus(ClusterBus):
         self._doc_channels: set[bytes] = set()
         self._waiters: dict[bytes, list[asyncio.Future[None]]] = {}
         self._queue: deque[tuple[bytes, bytes]] = deque()
+        self._sending = False  # a batch taken off the queue is being published
         self._queued_bytes = 0
         self._wanted = asyncio.Event()
         self._lost = False  # a message may have been dropped since the last exchange
@@ -147,7 +148,7 @@ class RedisBus(ClusterBus):
     async def close(self) -> None:
         # Give what the rooms published on their way out (awareness removals) a moment.
         deadline = time.monotonic() + 1.0
-        while self._queue and self._pub_ok and time.monotonic() < deadline:
+        while (self._queue or self._sending) and self._pub_ok and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         self._closing = True
         for task in self._tasks:
@@ -291,11 +292,16 @@ class RedisBus(ClusterBus):
                     item = self._queue.popleft()
                     self._queued_bytes -= len(item[1])
                     batch.append(item)
+                # A batch taken off the queue is in flight: close waits for it too.
+                self._sending = True
                 try:
-                    async with self._client.pipeline(transaction=False) as pipe:
-                        for channel, data in batch:
-                            pipe.publish(channel, data)
-                        await pipe.execute()
+                    try:
+                        async with self._client.pipeline(transaction=False) as pipe:
+                            for channel, data in batch:
+                                pipe.publish(channel, data)
+                            await pipe.execute()
+                    finally:
+                        self._sending = False
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
