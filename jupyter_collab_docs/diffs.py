@@ -227,7 +227,7 @@ def notebook_diff(old_notebook: Any, new_notebook: Any) -> dict[str, Any]:
     new_of_old = {i: j for i, j in pairs if i not in moved}
     for i, cell in enumerate(old):
         if i not in matched_old:
-            before = [new_of_old[k] for k in range(i) if k in new_of_old]
+            anchors = [new_of_old[k] for k in range(i) if k in new_of_old]
             entry = base(cell, "removed", i, None)
             entry.update(
                 source=line_hunks(_source(cell), "", budget),
@@ -236,7 +236,7 @@ def notebook_diff(old_notebook: Any, new_notebook: Any) -> dict[str, Any]:
                 cell_type_change=None,
             )
             summary["removed"] += 1
-            entries.append(((before[-1] if before else -1) + 0.5, entry))
+            entries.append(((anchors[-1] if anchors else -1) + 0.5, entry))
     entries.sort(key=lambda item: item[0])
     return {
         "type": "notebook",
