@@ -25,6 +25,8 @@ class DocumentRecord:
     owner: str
     created: datetime
     modified: datetime
+    #: When it was moved to its owner's trash; None while it is not in the trash.
+    trashed: datetime | None = None
 
 
 @dataclass
@@ -124,11 +126,13 @@ class DocumentStore(Backend):
 
     @abc.abstractmethod
     async def get(self, doc_id: str) -> DocumentRecord | None:
-        """The metadata of one document, or None."""
+        """The metadata of one document (``trashed`` set if it is in the trash), or
+        None."""
 
     @abc.abstractmethod
     async def list_documents(self, owner: str | None = None) -> list[DocumentRecord]:
-        """All documents (of one owner if given), newest modified first."""
+        """All documents not in the trash (of one owner if given), newest modified
+        first."""
 
     @abc.abstractmethod
     async def update_metadata(
@@ -140,6 +144,30 @@ class DocumentStore(Backend):
     async def delete(self, doc_id: str) -> bool:
         """Delete a document with its log, snapshot and versions; False if it did not
         exist."""
+
+    # -- the trash -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def trash(self, doc_id: str, at: datetime) -> bool:
+        """Move a document to the trash at ``at``, keeping everything it has; False if it
+        does not exist or is in the trash already."""
+
+    @abc.abstractmethod
+    async def restore(self, doc_id: str) -> bool:
+        """Take a document out of the trash; False if it is not in the trash."""
+
+    @abc.abstractmethod
+    async def list_trash(
+        self, owner: str | None = None, trashed_before: datetime | None = None
+    ) -> list[DocumentRecord]:
+        """The documents in the trash (of one owner; trashed at or before a time, if
+        given), most recently trashed first."""
+
+    @abc.abstractmethod
+    async def purge(self, doc_id: str, trashed_before: datetime) -> bool:
+        """Delete a document for good, as ``delete`` does, if it is in the trash since
+        ``trashed_before`` or earlier. Atomic against ``restore`` and another ``purge``
+        (another node's): True for the one call that deleted it."""
 
     @abc.abstractmethod
     async def append(self, doc_id: str, updates: list[PendingUpdate]) -> int:

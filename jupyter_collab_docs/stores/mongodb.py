@@ -80,7 +80,7 @@ from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from ..backends import ConfigurableABCMeta
-from ..timeutil import from_stored_iso, stored_iso, utc_now
+from ..timeutil import from_stored_iso, iso_time, stored_iso, utc_now
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -154,7 +154,14 @@ def _record(row: Mapping[str, Any]) -> DocumentRecord:
         owner=row["owner"],
         created=from_stored_iso(row["created"]),
         modified=from_stored_iso(row["modified"]),
+        trashed=datetime.fromisoformat(row["trashed"]) if row.get("trashed") else None,
     )
+
+
+def _trash_time(value: datetime) -> str:
+    """The trash's text form of a time (field ``trashed``): fixed width, so text order is
+    time order (the purge compares it in the query)."""
+    return iso_time(value)
 
 
 def _version(row: Mapping[str, Any]) -> VersionRecord:
@@ -449,7 +456,9 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         return _record(row) if row else None
 
     async def list_documents(self, owner: str | None = None) -> list[DocumentRecord]:
-        query = {} if owner is None else {"owner": owner}
+        query: dict[str, Any] = {"trashed": None}  # null or missing: not in the trash
+        if owner is not None:
+            query["owner"] = owner
         with _driver_errors("listing documents"):
             cursor = self._documents.find(query, {"initial": 0})
             rows = await cursor.sort([("modified", DESCENDING), ("_id", ASCENDING)]).to_list()
@@ -471,13 +480,60 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         with _driver_errors(f"deleting document {doc_id}"):
             # The record first: from then on appends and compactions find no document.
             result = await self._documents.delete_one({"_id": doc_id})
-            await self._delete_in_slices(self._updates, {"doc_id": doc_id})
-            await self._snapshots.delete_one({"_id": doc_id})
-            await self._versions.delete_many({"doc_id": doc_id})
-            await self._leases.delete_many({"doc_id": doc_id})
-            # Quarantined records (and their chunks) stay for inspection, as in SQLite.
-            await self._chunks.delete_many({"doc_id": doc_id, "kind": {"$ne": "quarantine"}})
+            await self._delete_contents(doc_id)
         return result.deleted_count > 0
+
+    async def _delete_contents(self, doc_id: str) -> None:
+        """What a document has besides its record (deleted first, by the caller)."""
+        await self._delete_in_slices(self._updates, {"doc_id": doc_id})
+        await self._snapshots.delete_one({"_id": doc_id})
+        await self._versions.delete_many({"doc_id": doc_id})
+        await self._leases.delete_many({"doc_id": doc_id})
+        # Quarantined records (and their chunks) stay for inspection, as in SQLite.
+        await self._chunks.delete_many({"doc_id": doc_id, "kind": {"$ne": "quarantine"}})
+
+    # -- the trash: one field of the record, changed by single-document writes, so a
+    # -- restore and the purges of several nodes cannot interleave -----------------------
+
+    async def trash(self, doc_id: str, at: datetime) -> bool:
+        with _driver_errors(f"moving document {doc_id} to the trash"):
+            result = await self._documents.update_one(
+                {"_id": doc_id, "trashed": None}, {"$set": {"trashed": _trash_time(at)}}
+            )
+        return result.modified_count > 0
+
+    async def restore(self, doc_id: str) -> bool:
+        with _driver_errors(f"restoring document {doc_id}"):
+            result = await self._documents.update_one(
+                {"_id": doc_id, "trashed": {"$type": "string"}}, {"$unset": {"trashed": ""}}
+            )
+        return result.modified_count > 0
+
+    async def list_trash(
+        self, owner: str | None = None, trashed_before: datetime | None = None
+    ) -> list[DocumentRecord]:
+        trashed: dict[str, Any] = {"$type": "string"}
+        if trashed_before is not None:
+            trashed["$lte"] = _trash_time(trashed_before)
+        query: dict[str, Any] = {"trashed": trashed}
+        if owner is not None:
+            query["owner"] = owner
+        with _driver_errors("listing the trash"):
+            cursor = self._documents.find(query, {"initial": 0})
+            rows = await cursor.sort([("trashed", DESCENDING), ("_id", ASCENDING)]).to_list()
+        return [_record(r) for r in rows]
+
+    async def purge(self, doc_id: str, trashed_before: datetime) -> bool:
+        with _driver_errors(f"purging document {doc_id}"):
+            # One conditional delete of the record: of two nodes purging at once, and of a
+            # purge and a restore, exactly one matches.
+            result = await self._documents.delete_one(
+                {"_id": doc_id, "trashed": {"$lte": _trash_time(trashed_before)}}
+            )
+            if result.deleted_count == 0:
+                return False
+            await self._delete_contents(doc_id)
+        return True
 
     # -- the log -------------------------------------------------------------------------
 

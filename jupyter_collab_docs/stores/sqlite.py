@@ -28,7 +28,7 @@ from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
 from ..backends import ConfigurableABCMeta
-from ..timeutil import from_stored_iso, stored_iso, utc_now
+from ..timeutil import from_stored_iso, iso_time, stored_iso, utc_now
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -98,7 +98,17 @@ CREATE TABLE IF NOT EXISTS activity (
     event TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activity_doc_seq ON activity (doc_id, seq);
+CREATE TABLE IF NOT EXISTS trash (
+    doc_id TEXT PRIMARY KEY,
+    trashed TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trash_trashed ON trash (trashed);
 """
+
+#: The columns of a DocumentRecord: ``documents`` as ``d``, left-joined with ``trash``
+#: as ``t`` (a table of its own, so files made before the trash need no migration).
+RECORD_COLUMNS = "d.id, d.name, d.type, d.owner, d.created, d.modified, t.trashed"
+RECORD_FROM = "documents d LEFT JOIN trash t ON t.doc_id = d.id"
 
 
 def _record(row: tuple) -> DocumentRecord:
@@ -109,7 +119,18 @@ def _record(row: tuple) -> DocumentRecord:
         owner=row[3],
         created=from_stored_iso(row[4]),
         modified=from_stored_iso(row[5]),
+        trashed=from_trash_time(row[6]) if len(row) > 6 and row[6] else None,
     )
+
+
+def trash_time(value: datetime) -> str:
+    """The trash's text form of a time: fixed width, so text order is time order (the
+    purge compares it in SQL)."""
+    return iso_time(value)
+
+
+def from_trash_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def path_from_url(url: str) -> Path:
@@ -204,8 +225,7 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
     async def get(self, doc_id: str) -> DocumentRecord | None:
         def work(db: sqlite3.Connection) -> DocumentRecord | None:
             row = db.execute(
-                "SELECT id, name, type, owner, created, modified FROM documents WHERE id = ?",
-                (doc_id,),
+                f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE d.id = ?", (doc_id,)
             ).fetchone()
             return _record(row) if row else None
 
@@ -214,9 +234,10 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
     async def list_documents(self, owner: str | None = None) -> list[DocumentRecord]:
         def work(db: sqlite3.Connection) -> list[DocumentRecord]:
             sql = "SELECT id, name, type, owner, created, modified FROM documents"
+            sql += " WHERE id NOT IN (SELECT doc_id FROM trash)"
             args: tuple = ()
             if owner is not None:
-                sql += " WHERE owner = ?"
+                sql += " AND owner = ?"
                 args = (owner,)
             rows = db.execute(sql + " ORDER BY modified DESC, id", args).fetchall()
             return [_record(r) for r in rows]
@@ -242,11 +263,66 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
         def work(db: sqlite3.Connection) -> bool:
             with db:
                 db.execute("BEGIN IMMEDIATE")
-                cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
-                db.execute("DELETE FROM updates WHERE doc_id = ?", (doc_id,))
-                db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
-                db.execute("DELETE FROM versions WHERE doc_id = ?", (doc_id,))
+                return self._delete_everything(db, doc_id)
+
+        return await self._run(work)
+
+    @staticmethod
+    def _delete_everything(db: sqlite3.Connection, doc_id: str) -> bool:
+        cur = db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        db.execute("DELETE FROM updates WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM versions WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM trash WHERE doc_id = ?", (doc_id,))
+        return cur.rowcount > 0
+
+    # -- the trash -----------------------------------------------------------------------
+
+    async def trash(self, doc_id: str, at: datetime) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO trash SELECT id, ? FROM documents WHERE id = ?",
+                    (trash_time(at), doc_id),
+                )
                 return cur.rowcount > 0
+
+        return await self._run(work)
+
+    async def restore(self, doc_id: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                return db.execute("DELETE FROM trash WHERE doc_id = ?", (doc_id,)).rowcount > 0
+
+        return await self._run(work)
+
+    async def list_trash(
+        self, owner: str | None = None, trashed_before: datetime | None = None
+    ) -> list[DocumentRecord]:
+        def work(db: sqlite3.Connection) -> list[DocumentRecord]:
+            sql = f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE t.trashed IS NOT NULL"
+            args: list[Any] = []
+            if owner is not None:
+                sql += " AND d.owner = ?"
+                args.append(owner)
+            if trashed_before is not None:
+                sql += " AND t.trashed <= ?"
+                args.append(trash_time(trashed_before))
+            rows = db.execute(sql + " ORDER BY t.trashed DESC, d.id", args).fetchall()
+            return [_record(r) for r in rows]
+
+        return await self._run(work)
+
+    async def purge(self, doc_id: str, trashed_before: datetime) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                db.execute("BEGIN IMMEDIATE")  # another process's restore or purge waits
+                row = db.execute(
+                    "SELECT 1 FROM trash WHERE doc_id = ? AND trashed <= ?",
+                    (doc_id, trash_time(trashed_before)),
+                ).fetchone()
+                return row is not None and self._delete_everything(db, doc_id)
 
         return await self._run(work)
 
