@@ -509,6 +509,13 @@ class CollabDocsApp(FailFastApp):
 
     _started = Instance(asyncio.Event, args=())
     _start_error: BaseException | None = None
+    # Set when the node is told to stop (SIGTERM): the readiness probe fails from then on.
+    draining = False
+
+    @property
+    def started(self) -> bool:
+        """Whether the services started (and did not fail to)."""
+        return self._started.is_set() and self._start_error is None
 
     async def wait_started(self, timeout: float = 30.0) -> None:
         """Return once the services have started; raise StartError if they failed to, or
@@ -527,6 +534,11 @@ class CollabDocsApp(FailFastApp):
         # so the server still stops.
         # Waiting on backends is bounded as a whole: a store that is down must not keep
         # the process from exiting (what is left unwritten is logged; clients resend it).
+        # Draining (docs/cluster.md): Jupyter Server closed the listening socket already,
+        # so no new connection arrives; readiness fails from here on, then the rooms close
+        # their sockets with 1001 (clients reconnect at once, through a load balancer to
+        # another node) and flush.
+        self.draining = True
         deadline = time.monotonic() + self.shutdown_flush_timeout
         for name in ("versions", "rooms", "cluster", "audit", "store"):
             service = getattr(self, name, None)

@@ -74,6 +74,9 @@ OPEN_TO_USERS: dict[str, frozenset[str]] = {
     "jupyterlab_server.listings_handler.ListingsHandler": READ,
     "jupyterlab_server.themes_handler.ThemesHandler": READ,
     "jupyterlab_server.licenses_handler.LicensesHandler": READ,
+    # collab-docs' probes, for load balancers and Kubernetes: anonymous, read only.
+    "jupyter_collab_docs.handlers.health.LiveHandler": READ,
+    "jupyter_collab_docs.handlers.health.ReadyHandler": READ,
 }
 
 #: JupyterLab's saved layouts: each user may read and write their own only.
@@ -96,6 +99,9 @@ def qualified_name(handler_class: type) -> str:
 
 def open_methods(handler_class: type) -> frozenset[str]:
     """The methods of a handler class every signed-in user may use (``*``: all)."""
+    listed = OPEN_TO_USERS.get(qualified_name(handler_class))
+    if listed is not None:  # also collab-docs' own probes: listed, so kept read only
+        return listed
     if handler_class.__module__.startswith(PACKAGE + "."):
         return ANY
     return OPEN_TO_USERS.get(qualified_name(handler_class), frozenset())

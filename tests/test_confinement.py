@@ -293,6 +293,17 @@ TABLE: dict[str, tuple[str, str | None, set[str]]] = {
         NONE,
     ),
     r"/lab/api/news$": ("jupyterlab.handlers.announcements.NewsHandler", "/lab/api/news", NONE),
+    # collab-docs' probes (issue #18): open to anyone, read only
+    r"/api/collab-docs/live$": (
+        "jupyter_collab_docs.handlers.health.LiveHandler",
+        "/api/collab-docs/live",
+        READ,
+    ),
+    r"/api/collab-docs/ready$": (
+        "jupyter_collab_docs.handlers.health.ReadyHandler",
+        "/api/collab-docs/ready",
+        READ,
+    ),
 }
 
 
@@ -472,7 +483,7 @@ async def test_a_non_admin_reaches_only_what_the_table_opens(
     checked = 0
     for pattern, handler_class in rules:
         name = qualified(handler_class)
-        if handler_class.__module__.startswith("jupyter_collab_docs."):
+        if handler_class.__module__.startswith("jupyter_collab_docs.") and pattern not in TABLE:
             path, allowed = rule_path(pattern), EVERY
         else:
             expected_name, path, allowed = TABLE[pattern]
@@ -617,3 +628,14 @@ async def test_nobody_signed_in_gets_nothing_closed_to_users(jp_serverapp: Any, 
             ):
                 wrong.append(f"{method} {path}: {status} {location} {content[:80]!r}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_the_probes_answer_anyone_in_the_confined_server(port: int):
+    """Load balancers and Kubernetes call them without a token (issue #18)."""
+    for path in ("/api/collab-docs/live", "/api/collab-docs/ready"):
+        for method in ("GET", "HEAD"):
+            status, headers, _ = await raw_request(port, method, path, {})
+            assert status == 200, (method, path, status)
+            assert REFUSED_HEADER.lower() not in {k.lower() for k in headers}
+        status, _, _ = await raw_request(port, "POST", path, {})
+        assert status == 405, (path, status)

@@ -7,7 +7,7 @@ from typing import Any
 from .activity import ActivityHandler
 from .content import ContentHandler
 from .documents import DocumentHandler, DocumentsHandler
-from .health import HealthHandler
+from .health import HealthHandler, LiveHandler, ReadyHandler
 from .me import MeHandler
 from .principals import PrincipalsHandler
 from .rooms import RoomHandler
@@ -29,6 +29,8 @@ def handlers() -> list[tuple[str, Any]]:
     return [
         (rf"{api}/me", MeHandler),
         (rf"{api}/health", HealthHandler),
+        (rf"{api}/live", LiveHandler),
+        (rf"{api}/ready", ReadyHandler),
         (rf"{api}/documents/?", DocumentsHandler),
         (rf"{api}/documents/{DOC_ID}", DocumentHandler),
         (rf"{api}/documents/{DOC_ID}/content", ContentHandler),
@@ -54,8 +56,10 @@ __all__ = [
     "ContentHandler",
     "DocumentHandler",
     "DocumentsHandler",
+    "LiveHandler",
     "MeHandler",
     "PrincipalsHandler",
+    "ReadyHandler",
     "RestoreHandler",
     "RoomHandler",
     "ShareHandler",

@@ -1,9 +1,17 @@
-"""``GET api/collab-docs/health``: is this node able to serve documents?
+"""``GET api/collab-docs/health``: is this node able to serve documents? And the two
+probes a load balancer or Kubernetes calls without a token.
 
-Checks the document store, the access database, the cluster bus and the audit trail,
-and names the reason the services failed to start, if they did (``checks.start``).
+``health`` checks the document store, the access database, the cluster bus and the audit
+trail, and names the reason the services failed to start, if they did (``checks.start``).
 200 ``{"status": "ok"}`` when all are, 503 ``{"status": "degraded"}`` otherwise;
 administrators also get the node id and each check's details (never credentials).
+
+``live`` answers 200 as long as the process serves HTTP (a failing backend must not get
+the node restarted). ``ready`` runs the same checks and answers 200 ``{"status": "ready"}``
+or 503 ``{"status": "not ready"}`` (also before the services started) or
+``{"status": "draining"}`` (the node was told to stop): nothing else, since anyone may
+call it. Both are open to anonymous callers, in the standalone server's confinement too
+(``authorizer.OPEN_TO_USERS``).
 """
 
 from __future__ import annotations
@@ -11,14 +19,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 
 from .. import __version__
-from .base import CollabDocsHandler
+from .base import SETTINGS_KEY, CollabDocsHandler
 
 if TYPE_CHECKING:
     from ..app import CollabDocsApp
@@ -90,3 +100,56 @@ class HealthHandler(CollabDocsHandler):
         if actor.is_admin:
             body.update(node=self.collab.node_id, version=__version__, checks=checks)
         self.reply(body, 200 if ok else 503)
+
+
+class ProbeHandler(JupyterHandler):
+    """Anonymous, GET and HEAD only, never cached, a status and nothing more."""
+
+    SUPPORTED_METHODS = ("GET", "HEAD")  # type: ignore[assignment]
+
+    @property
+    def collab(self) -> CollabDocsApp:
+        return self.settings[SETTINGS_KEY]  # type: ignore[no-any-return]
+
+    async def status(self) -> tuple[int, str]:
+        raise NotImplementedError
+
+    def check_xsrf_cookie(self) -> None:
+        return None  # GET and HEAD only: nothing to forge
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        code, status = await self.status()
+        self.set_status(code)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"status": status}))
+
+    @allow_unauthenticated
+    async def head(self) -> None:
+        code, _ = await self.status()
+        self.set_status(code)
+        self.set_header("Cache-Control", "no-store")
+        self.finish()
+
+
+class LiveHandler(ProbeHandler):
+    """``GET api/collab-docs/live``: the process answers."""
+
+    async def status(self) -> tuple[int, str]:
+        return 200, "ok"
+
+
+class ReadyHandler(ProbeHandler):
+    """``GET api/collab-docs/ready``: this node can take work now."""
+
+    async def status(self) -> tuple[int, str]:
+        collab = self.collab
+        if collab.draining:
+            return 503, "draining"
+        if not collab.started:
+            return 503, "not ready"
+        checks = await check(collab)
+        if all(c["ok"] for c in checks.values()) and not collab.draining:
+            return 200, "ready"
+        return 503, "not ready"
