@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from .acl import AccessService, Permission, can
+from .activity import ActivityFilter, DisplayName, read_feed
 from .audit import AuditTrail
 from .doctypes import (
     DOC_TYPES,
@@ -57,6 +58,10 @@ def model(record: DocumentRecord, role: str) -> dict[str, Any]:
         "created": iso_time(record.created),
         "modified": iso_time(record.modified),
     }
+
+
+async def _no_display_names(username: str) -> str | None:
+    return None
 
 
 def _refusal(exc: UpdateRefused) -> CollabDocsError:
@@ -222,11 +227,26 @@ class DocumentService:
             )
 
     async def activity(
-        self, actor: Actor, doc_id: str, limit: int, link: str | None = None
-    ) -> list[dict[str, Any]]:
-        """The document's recent audit events, newest first (owners and admins)."""
+        self,
+        actor: Actor,
+        doc_id: str,
+        limit: int,
+        link: str | None = None,
+        *,
+        matching: ActivityFilter | None = None,
+        display_name: DisplayName | None = None,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The document's recent audit events that match, newest first, each with its
+        sentence (owners and admins); and whether older events went unread."""
         await self._authorize(actor, doc_id, Permission.READ_ACTIVITY, link)
-        return await self.audit.activity(doc_id, limit)
+        return await read_feed(
+            self.audit,
+            self.store,
+            doc_id,
+            limit,
+            matching or ActivityFilter(),
+            display_name or _no_display_names,
+        )
 
     async def get(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:
         record, role = await self.role(actor, doc_id, link)

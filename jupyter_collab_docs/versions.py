@@ -143,7 +143,9 @@ class VersionService:
         await self._snapshot(room, label, actor.username, True)
         room.apply_server_update(replacement_update(room.doc, record.type, content), actor.username)
         await room.flush()
-        self.documents.audit.emit("version.restored", actor, doc_id, version_id=version_id)
+        self.documents.audit.emit(
+            "version.restored", actor, doc_id, version_id=version_id, label=version.label
+        )
         return await self.documents.get(actor, doc_id, link)
 
     async def compare(

@@ -1,10 +1,12 @@
-"""``documents/{id}/activity``: the document's recent audit events (owners, admins)."""
+"""``documents/{id}/activity``: the document's recent audit events, each as a sentence,
+filtered by person, kind and time (owners, admins)."""
 
 from __future__ import annotations
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..activity import ActivityFilter, FilterError
 from .base import CollabDocsHandler
 
 MAX_LIMIT = 500
@@ -20,7 +22,26 @@ class ActivityHandler(CollabDocsHandler):
             raise web.HTTPError(400, "'limit' must be an integer") from exc
         if not 1 <= limit <= MAX_LIMIT:
             raise web.HTTPError(400, f"'limit' must be between 1 and {MAX_LIMIT}")
-        events = await self.collab.documents.activity(
-            await self.actor(), doc_id, limit, self.link_token
+        # Checked before anything is looked up: a bad filter tells nothing of the document.
+        try:
+            matching = ActivityFilter.parse(
+                actors=self.get_arguments("actor", strip=False),
+                kinds=[k for value in self.get_arguments("kind") for k in value.split(",")],
+                since=self.get_argument("since", None),
+                until=self.get_argument("until", None),
+            )
+        except FilterError as exc:
+            raise web.HTTPError(400, str(exc)) from exc
+        actor = await self.actor()
+        users = self.collab.users
+
+        async def display_name(username: str) -> str | None:
+            if username == actor.username:
+                return actor.display_name
+            record = await users.lookup(username)
+            return record.display_name if record is not None else None
+
+        events, truncated = await self.collab.documents.activity(
+            actor, doc_id, limit, self.link_token, matching=matching, display_name=display_name
         )
-        self.reply({"events": events})
+        self.reply({"events": events, "truncated": truncated})
