@@ -35,7 +35,7 @@ from ..documents import is_document_id
 from ..errors import NotFound, StartError
 from ..identity import Actor
 from ..protocol import ProtocolError
-from ..rooms import DocumentRoom, RoomLoadError, is_fatal
+from ..rooms import DocumentRoom, RoomLoadError, is_fatal, recheck
 from ..stores import StoreError
 from .base import AUTH_RESOURCE, SETTINGS_KEY
 
@@ -220,8 +220,13 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         memos = ("_jupyter_current_user", "_jupyterhub_user", "_cached_hub_user")
         remembered = {memo: self.__dict__.pop(memo) for memo in memos if memo in self.__dict__}
         self.fresh_credentials = True
+        # Within one re-check pass, sockets with the same credentials share one lookup
+        # of each kind (rooms/recheck.py).
+        credential = recheck.credential_key(self.request)
         try:
-            user = await ensure_async(self.identity_provider.get_user(self))
+            user = await recheck.once(
+                ("user", credential), lambda: ensure_async(self.identity_provider.get_user(self))
+            )
         except Exception as exc:
             log.warning("re-checking a socket's identity failed: %r", exc)
             self.__dict__.update(remembered)
@@ -230,9 +235,15 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         if user is None:
             self.close(CLOSE_NOT_AUTHENTICATED, "credentials revoked")
             return None
-        self.actor = await collab.actor_for(user)
+        self.actor = actor = await recheck.once(
+            ("actor", credential), lambda: collab.actor_for(user)
+        )
+        doc_id = self.path_kwargs["doc_id"]
         try:
-            _, role = await collab.documents.role(self.actor, self.path_kwargs["doc_id"], self.link)
+            _, role = await recheck.once(
+                ("role", actor, doc_id, self.link),
+                lambda: collab.documents.role(actor, doc_id, self.link),
+            )
         except NotFound:
             return None
         return role

@@ -28,8 +28,9 @@ from ..cluster.local import LocalBus
 from ..identity import Actor
 from ..metrics import RoomStats
 from ..stores import DocumentStore
+from .recheck import recheck_pass
 from .room import DocumentRoom
-from .state import RoomConfig
+from .state import Connection, RoomConfig
 from .updates import is_fatal
 
 log = logging.getLogger(__name__)
@@ -241,23 +242,28 @@ class RoomManager:
         room = self._rooms.get(doc_id)
         if room is None or not room.clients:
             return
-        conns = list(room.clients)
-        roles = await asyncio.gather(*(c.current_role() for c in conns), return_exceptions=True)
-        for conn, role in zip(conns, roles, strict=True):
+        with recheck_pass():
+            await self._recheck({doc_id: list(room.clients)})
+
+    async def revalidate_all(self) -> None:
+        """Re-check every socket of every room in one pass: the periodic backstop for
+        access changes that no notification reached. Each distinct credential and each
+        (identity, document) pair is looked up once in the pass (rooms/recheck.py)."""
+        sockets = {doc_id: list(room.clients) for doc_id, room in self._rooms.items()}
+        with recheck_pass():
+            await self._recheck({doc_id: conns for doc_id, conns in sockets.items() if conns})
+
+    async def _recheck(self, sockets: dict[str, list[Connection]]) -> None:
+        pairs = [(doc_id, conn) for doc_id, conns in sockets.items() for conn in conns]
+        roles = await asyncio.gather(
+            *(conn.current_role() for _, conn in pairs), return_exceptions=True
+        )
+        for (doc_id, conn), role in zip(pairs, roles, strict=True):
             if isinstance(role, BaseException):
                 log.error("document %s: revalidation failed: %r", doc_id, role)
                 continue
             if role != conn.role:
                 conn.close(CLOSE_ACCESS_CHANGED, "access changed; reconnect")
-
-    async def revalidate_all(self) -> None:
-        """Re-check every socket of every room: the periodic backstop for access changes
-        that no notification reached."""
-        for doc_id in list(self._rooms):
-            try:
-                await self.revalidate(doc_id)
-            except Exception:
-                log.exception("document %s: revalidation failed", doc_id)
 
     async def _sweep(self) -> None:
         interval = max(
