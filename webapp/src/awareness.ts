@@ -121,3 +121,51 @@ export function labelledAwareness(awareness: Awareness): Awareness {
     },
   });
 }
+
+/** Where a collaborator is, from their awareness state (docs/protocol.md, "Presence"). */
+export interface Whereabouts {
+  /** For people: "cell 12 · code", "line 40" or "in the document". */
+  label: string;
+  /** The notebook cell they are in (its `id`), or null. */
+  cell: string | null;
+  /** Their cursor's head, resolved in this document, or null. */
+  head: Y.AbsolutePosition | null;
+}
+
+/** A cell's `id` and `cell_type` at `index` in a notebook's `cells`, if it is a cell. */
+function cellIndexOf(doc: Y.Doc, id: string): { index: number; type: string } | null {
+  if (!doc.share.has("cells")) return null;
+  const cells = doc.getArray<unknown>("cells").toArray();
+  for (let index = 0; index < cells.length; index += 1) {
+    const cell = cells[index];
+    if (cell instanceof Y.Map && cell.get("id") === id) {
+      const type = cell.get("cell_type") as unknown;
+      return { index, type: typeof type === "string" ? type : "code" };
+    }
+  }
+  return null;
+}
+
+/** Where the client with `state` is in `doc`: its cell (notebooks), else the line of its
+ * cursor (text), else just "in the document". Never throws on a malformed state. */
+export function whereabouts(state: Record<string, unknown> | null | undefined, doc: Y.Doc): Whereabouts {
+  const cursor = cursorOf(state);
+  let head: Y.AbsolutePosition | null = null;
+  if (cursor) {
+    try {
+      head = Y.createAbsolutePositionFromRelativePosition(cursor.head, doc);
+    } catch {
+      head = null;
+    }
+  }
+  const cell = typeof state?.cell === "string" ? state.cell : null;
+  const found = cell ? cellIndexOf(doc, cell) : null;
+  if (cell && found) return { label: `cell ${found.index + 1} · ${found.type}`, cell, head };
+  if (head && head.type instanceof Y.Text && !(head.type.parent instanceof Y.Map)) {
+    const before = head.type.toString().slice(0, head.index);
+    let line = 1;
+    for (let at = before.indexOf("\n"); at !== -1; at = before.indexOf("\n", at + 1)) line += 1;
+    return { label: `line ${line}`, cell: null, head };
+  }
+  return { label: "in the document", cell: null, head: null };
+}

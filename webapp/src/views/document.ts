@@ -1,10 +1,11 @@
 /** A document's page: header (name, role, connection, collaborators, share) and editor. */
 
+import { EditorView } from "@codemirror/view";
+
 import { ApiError, canWrite, type DocumentModel } from "../api";
-import { collaborators } from "../awareness";
 import { roomsUrl } from "../config";
 import { type ConnectionState, describeState } from "../connection";
-import { avatar, clear, h, promptDialog, toast } from "../dom";
+import { clear, h, promptDialog, toast } from "../dom";
 import { type BoundEditor, createEditor, languageFor } from "../editor";
 import { Room } from "../room";
 import type { AppContext } from "./context";
@@ -12,6 +13,7 @@ import { roleLabel } from "./list";
 import { NotebookView } from "./notebook";
 import { VisiblePoller } from "../poll";
 import { openShareDialog } from "./share";
+import { type FollowTarget, PresenceView } from "./presence";
 
 /** How often an open document re-reads its name (one small GET, only while visible). */
 const DOCUMENT_POLL_MS = 10_000;
@@ -23,7 +25,9 @@ export function documentView(context: AppContext, docId: string): { element: HTM
   renameButton.hidden = true;
   const roleBadge = h("span", { class: "role" });
   const status = h("span", { class: "status", attrs: { role: "status", "aria-live": "polite" } });
-  const people = h("div", { class: "avatars", attrs: { "aria-label": "People here" } });
+  // Who is here and where; following one of them (views/presence.ts).
+  const presence = new PresenceView(context.me);
+  const people = presence.element;
   const shareButton = h("button", { class: "button primary", text: "Share", attrs: { type: "button" } });
   shareButton.hidden = true;
   const banner = h("div", { class: "banner", attrs: { role: "alert" } });
@@ -50,7 +54,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       renameButton.hidden = true;
       textEditor?.setReadOnly(true);
       notebook?.setReadOnly(true);
-      clear(people);
+      presence.detach();
     }
     if (state.kind === "signed-out") context.signOut("Your sign-in is no longer valid: sign in again.");
   }
@@ -64,15 +68,26 @@ export function documentView(context: AppContext, docId: string): { element: HTM
     shareButton.hidden = false;
   }
 
-  function renderPeople(): void {
-    if (!room) return;
-    clear(people);
-    const others = collaborators(room.awareness.getStates() as Map<number, Record<string, unknown>>, room.doc.clientID, context.me.username);
-    for (const person of others) people.appendChild(avatar(person.initials, person.color, person.displayName));
-    people.appendChild(avatar(context.me.initials, context.me.color, `${context.me.display_name} (you)`, true));
+  /** What following a collaborator moves: the notebook's cell, or the text's cursor. */
+  function followTarget(): FollowTarget {
+    return {
+      element: surface,
+      reveal(where, color) {
+        if (notebook) notebook.revealCell(where.cell, color);
+        else if (textEditor && where.head) {
+          const view = textEditor.view;
+          const at = Math.min(where.head.index, view.state.doc.length);
+          view.dispatch({ effects: EditorView.scrollIntoView(at, { y: "nearest", yMargin: 80 }) });
+        }
+      },
+      unmark() {
+        notebook?.revealCell(null, "");
+      },
+    };
   }
 
   function teardown(): void {
+    presence.detach();
     textEditor?.destroy();
     textEditor = null;
     notebook?.destroy();
@@ -112,8 +127,6 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       },
     });
     room.onState(showState);
-    room.awareness.on("change", renderPeople);
-    renderPeople();
     if (model.type === "notebook") {
       notebook = new NotebookView(room.doc, room.awareness, readOnly);
       surface.appendChild(notebook.element);
@@ -130,6 +143,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
         label: "Document text",
       });
     }
+    presence.attach(room.awareness, room.doc, followTarget());
     surface.dataset.type = model.type;
     surface.dataset.readonly = String(readOnly);
   }

@@ -421,6 +421,34 @@ export class NotebookView {
     component.element.scrollIntoView({ block: "nearest" });
   }
 
+  /**
+   * Following someone (views/presence.ts): scrolls to the cell with `cellId` and marks
+   * it in their colour. Every cell has an element (a placeholder far from view), so it
+   * is scrolled to first; drawing it and its neighbours may change heights, so it is
+   * checked again once they are drawn.
+   */
+  revealCell(cellId: string | null, color: string): void {
+    let target: CellComponent | null = null;
+    for (const component of this.components.values()) {
+      const isTarget = cellId !== null && component.cell.get("id") === cellId;
+      component.element.classList.toggle("followed", isTarget);
+      if (isTarget) target = component;
+    }
+    if (!target) return;
+    const element = target.element;
+    element.style.setProperty("--follow-color", color);
+    const intoView = (): void => {
+      const box = element.getBoundingClientRect();
+      if (box.bottom <= 0 || box.top >= window.innerHeight) {
+        element.scrollIntoView({ block: box.height > window.innerHeight ? "start" : "center" });
+      }
+    };
+    intoView();
+    target.draw();
+    requestAnimationFrame(() => requestAnimationFrame(intoView));
+    setTimeout(intoView, 300);
+  }
+
   remove(component: CellComponent): void {
     if (this.readOnly) return;
     const index = this.indexOf(component);
