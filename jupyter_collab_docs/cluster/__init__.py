@@ -2,7 +2,8 @@
 ``CollabDocsApp.cluster_class``; see :mod:`jupyter_collab_docs.backends`).
 
 * ``""`` (default): :class:`LocalBus`, one node, nothing leaves the process.
-* ``redis://host:port/db``, ``rediss://…`` (TLS), ``unix:///path/redis.sock``:
+* ``redis://host:port/db``, ``rediss://…`` (TLS), ``unix:///path/redis.sock``,
+  ``redis+sentinel://host:port[,host:port]/service[/db]`` (Redis Sentinel):
   :class:`RedisBus`.
 """
 
@@ -19,7 +20,7 @@ BUSES = Schemes(
     "cluster_url",
     "cluster_class",
     Scheme(
-        ("redis://", "rediss://", "unix://"),
+        ("redis://", "rediss://", "unix://", "redis+sentinel://"),
         "jupyter_collab_docs.cluster.redis:RedisBus",
         "redis://redis.example.org:6379/0",
     ),

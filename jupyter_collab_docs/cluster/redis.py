@@ -1,5 +1,9 @@
 """The Redis bus: pub/sub channels between the nodes of a deployment (redis-py asyncio).
 
+``cluster_url`` is ``redis://``, ``rediss://``, ``unix://`` (redis-py's forms) or
+``redis+sentinel://host:port[,host:port]/service[/db]``: the primary Redis Sentinel
+names, followed through failovers (:class:`SentinelURL`, docs/cluster.md).
+
 Channels (``channel_prefix`` first, ``collab-docs`` by default):
 
 * ``<prefix>:doc:<id>``: updates, awareness and state-vector requests of one document,
@@ -23,8 +27,9 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from traitlets import Float, Int, Unicode
 
@@ -33,8 +38,55 @@ from .base import ClusterBus, encode
 MiB = 1024 * 1024
 
 
+SENTINEL_SCHEME = "redis+sentinel://"
+SENTINEL_PORT = 26379
+
+
+@dataclass
+class SentinelURL:
+    """``redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service[/db]``:
+    the sentinels to ask, the name they watch the primary by, and the primary's database
+    and credentials (the sentinels themselves are asked without credentials)."""
+
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> SentinelURL:
+        if not url.startswith(SENTINEL_SCHEME):
+            raise ValueError(f"not a {SENTINEL_SCHEME} URL: {redact(url)}")
+        netloc, _, path = url[len(SENTINEL_SCHEME) :].partition("/")
+        userinfo, _, hosts = netloc.rpartition("@")
+        username = password = None
+        if userinfo:
+            user, _, secret = userinfo.partition(":")
+            username, password = unquote(user) or None, unquote(secret) or None
+        sentinels = []
+        for host in filter(None, hosts.split(",")):
+            name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
+            if port and not port.isdigit():
+                raise ValueError(f"{redact(url)}: sentinel port {port!r} is not a number")
+            sentinels.append((name, int(port) if port else SENTINEL_PORT))
+        if not sentinels:
+            raise ValueError(f"{redact(url)} names no sentinel (host[:port][,host[:port]])")
+        service, _, db = path.partition("/")
+        if not service:
+            raise ValueError(f"{redact(url)} names no service name (.../service[/db])")
+        if db and not db.isdigit():
+            raise ValueError(f"{redact(url)}: the database {db!r} is not a number")
+        return cls(sentinels, unquote(service), int(db or 0), username, password)
+
+
 def redact(url: str) -> str:
     """The URL without its password."""
+    if url.startswith(SENTINEL_SCHEME):  # several hosts: urlsplit cannot read its port
+        head, at, tail = url.partition("@")
+        if not at or ":" not in head[len(SENTINEL_SCHEME) :]:
+            return url
+        return head[: head.index(":", len(SENTINEL_SCHEME))] + ":***@" + tail
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -98,6 +150,8 @@ class RedisBus(ClusterBus):
 
     def __init__(self, node_id: str, url: str, **kwargs: Any) -> None:
         super().__init__(node_id, **kwargs)
+        if url.startswith(SENTINEL_SCHEME):
+            SentinelURL.parse(url)  # a wrong one fails at start-up, saying what is wrong
         self.url = url
         prefix = self.channel_prefix
         self._node_channel = f"{prefix}:node:{node_id}".encode()
@@ -130,13 +184,16 @@ class RedisBus(ClusterBus):
 
         # No retries inside redis-py: a failure surfaces here, where it is counted and
         # followed by a resync.
-        self._client = redis.from_url(
-            self.url,
-            socket_timeout=self.socket_timeout,
-            socket_connect_timeout=min(2.0, self.socket_timeout),
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-        )
+        options: dict[str, Any] = {
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": min(2.0, self.socket_timeout),
+            "retry": Retry(NoBackoff(), 0),
+            "health_check_interval": 0,
+        }
+        if self.url.startswith(SENTINEL_SCHEME):
+            self._client = self._sentinel_client(options)
+        else:
+            self._client = redis.from_url(self.url, **options)
         self._wanted = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._read_loop(), name="collab-docs-bus-reader"),
@@ -144,6 +201,26 @@ class RedisBus(ClusterBus):
             asyncio.create_task(self._ping_loop(), name="collab-docs-bus-ping"),
         ]
         self.log.info("cluster bus: Redis at %s, node %s", redact(self.url), self.node_id)
+
+    def _sentinel_client(self, options: dict[str, Any]) -> Any:
+        """A client of the primary the sentinels name. Every new connection asks them
+        again, so after a failover (the sentinel kills the old primary's clients when it
+        demotes it, or the primary is gone) the reconnect reaches the promoted replica;
+        the rooms then resynchronise as after any reconnect."""
+        from redis.asyncio.sentinel import Sentinel
+
+        url = SentinelURL.parse(self.url)
+        sentinel = Sentinel(
+            url.sentinels,
+            sentinel_kwargs={
+                "socket_timeout": options["socket_timeout"],
+                "socket_connect_timeout": options["socket_connect_timeout"],
+            },
+            **options,
+        )
+        return sentinel.master_for(
+            url.service, db=url.db, username=url.username, password=url.password
+        )
 
     async def close(self) -> None:
         # Give what the rooms published on their way out (awareness removals) a moment.
