@@ -457,7 +457,9 @@ class CollabDocsApp(FailFastApp):
             ),
         )
         policy = VersionPolicy(idle=self.auto_version_idle, interval=self.auto_version_interval)
-        self.versions = VersionService(self.documents, self.store, self.rooms, policy)
+        self.versions = VersionService(
+            self.documents, self.store, self.rooms, policy, directory=self.users
+        )
         self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})
         self.log.info(
             "collab-docs node %s, documents in %s, cluster bus %s",

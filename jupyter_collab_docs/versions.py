@@ -1,5 +1,5 @@
-"""VersionService: named and automatic versions, their content, restore, and who changed
-what between two versions.
+"""VersionService: named and automatic versions, their content, restore, and what changed
+between two versions (or a version and now), and who changed it.
 
 A version is the document's whole state at one moment (a Yjs update through a Doc), kept
 in the document store. A restore never rewrites history: it applies the old content to
@@ -16,11 +16,12 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
 from .acl import Permission
+from .diffs import content_diff
 from .doctypes import read_content, replacement_update
 from .documents import DocumentService
 from .errors import BadRequest, NotFound
@@ -29,11 +30,16 @@ from .rooms import DocumentRoom, RoomManager
 from .stores import DocumentStore, VersionRecord
 from .timeutil import iso_time, utc_now
 
+if TYPE_CHECKING:
+    from .acl.directory import AccessDirectory
+
 log = logging.getLogger(__name__)
 
 MAX_LABEL_LENGTH = 200
 #: A version id as made by _snapshot (secrets.token_hex(8)).
 VERSION_ID = re.compile(r"[0-9a-f]{16}")
+#: What ``compare`` takes for the live document instead of a version id.
+CURRENT = "current"
 
 
 @dataclass
@@ -90,8 +96,10 @@ class VersionService:
         store: DocumentStore,
         rooms: RoomManager,
         policy: VersionPolicy,
+        directory: AccessDirectory | None = None,
     ) -> None:
         self.documents = documents
+        self.directory = directory  # display names of contributors, when it has them
         self.store = store
         self.rooms = rooms
         self.policy = policy
@@ -151,22 +159,57 @@ class VersionService:
     async def compare(
         self, actor: Actor, doc_id: str, from_id: str, to_id: str, link: str | None
     ) -> dict[str, Any]:
-        """Who contributed updates after version ``from_id`` up to version ``to_id``."""
-        await self.documents.role(actor, doc_id, link)
+        """What changed after version ``from_id`` up to version ``to_id`` (or ``current``,
+        the live document): ``changes`` (diffs.py), and who contributed (``contributors``
+        by username, ``authors`` with display names)."""
+        record, _ = await self.documents.role(actor, doc_id, link)
+        if from_id == CURRENT:
+            raise BadRequest("'from' must be a version id, older than 'to'")
         versions = await self.store.list_versions(doc_id)  # newest first
         ids = [v.id for v in versions]
-        if from_id not in ids or to_id not in ids:
+        if from_id not in ids or (to_id != CURRENT and to_id not in ids):
             raise NotFound("no such version")
-        start, end = ids.index(from_id), ids.index(to_id)
+        start = ids.index(from_id)
+        end = 0 if to_id == CURRENT else ids.index(to_id)
         if end > start:
             raise BadRequest("'from' must be older than 'to'")
+        recorded = [v.contributors for v in versions[end:start]]
+        _, old_state = await self._get(doc_id, from_id)
+        old = read_content(self._doc(old_state), record.type)["content"]
+        if to_id == CURRENT:
+            room = await self.documents.live_room(record)
+            new = read_content(room.doc, record.type)["content"]
+            recorded.append(room.contributions)  # edits since the newest version
+        else:
+            _, new_state = await self._get(doc_id, to_id)
+            new = read_content(self._doc(new_state), record.type)["content"]
         totals: dict[str, dict[str, int]] = {}
-        for version in versions[end:start]:
-            for user, counts in version.contributors.items():
+        for contributors in recorded:
+            for user, counts in contributors.items():
                 into = totals.setdefault(user, {"updates": 0, "bytes": 0})
                 into["updates"] += counts.get("updates", 0)
                 into["bytes"] += counts.get("bytes", 0)
-        return {"from": from_id, "to": to_id, "contributors": totals}
+        return {
+            "from": from_id,
+            "to": to_id,
+            "contributors": totals,
+            "authors": await self._authors(actor, totals),
+            "changes": content_diff(record.type, old, new),
+        }
+
+    async def _authors(
+        self, actor: Actor, totals: dict[str, dict[str, int]]
+    ) -> list[dict[str, Any]]:
+        """The contributors, most updates first, with the names people know them by: the
+        standalone directory's, the caller's own, else the username."""
+        authors = []
+        for username, counts in totals.items():
+            shown = actor.display_name if username == actor.username else ""
+            if not shown and self.directory is not None:
+                found = await self.directory.lookup(username)
+                shown = found.display_name if found is not None else ""
+            authors.append({"username": username, "display_name": shown or username, **counts})
+        return sorted(authors, key=lambda a: (-a["updates"], a["username"]))
 
     # -- internals -----------------------------------------------------------------------
 

@@ -671,7 +671,12 @@ async def test_versions_lifecycle(checked, collab, tokens):
     compared = await checked(
         "alice", "GET", f"{versions}/compare", params={"from": v1["id"], "to": v3["id"]}
     )
-    assert compared.body == {"from": v1["id"], "to": v3["id"], "contributors": v2["contributors"]}
+    assert compared.body["contributors"] == v2["contributors"]
+    assert compared.body["changes"]["type"] == "file"
+    now = await checked(
+        "alice", "GET", f"{versions}/compare", params={"from": v1["id"], "to": "current"}
+    )
+    assert now.body["to"] == "current" and now.body["authors"][0]["username"] == "alice"
     same = await checked(
         "alice", "GET", f"{versions}/compare", params={"from": v2["id"], "to": v2["id"]}
     )
@@ -857,11 +862,16 @@ async def test_wrong_version_answers_fail_validation(checked, openapi, jp_http_p
         "",
         RequestParameters(query=ImmutableMultiDict({"from": "a", "to": "b"})),
     )
-    openapi.validate_response(compare, answer({"from": "a", "to": "b", "contributors": {}}))
+    nothing = {"type": "file", "hunks": [], "added": 0, "removed": 0, "truncated": False}
+    compared = {"from": "a", "to": "b", "contributors": {}, "authors": [], "changes": nothing}
+    openapi.validate_response(compare, answer(compared))
     for body in [
         {"from": "a", "to": "b"},
-        {"from": "a", "to": "b", "contributors": {"bob": 3}},
-        {"from": "a", "to": "b", "contributors": {}, "extra": 1},
+        {**compared, "contributors": {"bob": 3}},
+        {**compared, "extra": 1},
+        {**compared, "authors": [{"username": "bob"}]},
+        {**compared, "changes": {**nothing, "hunks": [{"lines": []}]}},
+        {**compared, "changes": {**nothing, "type": "notebook"}},
     ]:
         with pytest.raises(OpenAPIError):
             openapi.validate_response(compare, answer(body))

@@ -160,3 +160,98 @@ def test_thinning_keeps_recent_hourly_daily_and_every_named_version():
     ]  # fmt: skip
     dropped = thin(versions, now, VersionPolicy())
     assert sorted(dropped) == ["ancient", "d1-old", "h2-old"]
+
+
+def _lines(diff, kind):
+    return [
+        line["text"] for hunk in diff["hunks"] for line in hunk["lines"] if line["kind"] == kind
+    ]
+
+
+async def test_compare_shows_what_changed_in_a_text_and_who(api):
+    doc_id = await new_file(api, "first line\nsecond line\n")
+    await api("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "viewer"})
+    v0 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "start"})).body
+    await put(api, doc_id, "first line\nsecond line, edited\nthird line\n")
+    v1 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "end"})).body
+    # a viewer may compare, as they may list versions
+    reply = await api(
+        "bob",
+        "GET",
+        f"documents/{doc_id}/versions/compare",
+        params={"from": v0["id"], "to": v1["id"]},
+    )
+    assert reply.status == 200, reply.body
+    assert reply.body["contributors"]["alice"]["updates"] == 1  # what it said before
+    changes = reply.body["changes"]
+    assert changes["type"] == "file" and (changes["added"], changes["removed"]) == (2, 1)
+    assert _lines(changes, "removed") == ["second line"]
+    assert _lines(changes, "added") == ["second line, edited", "third line"]
+    bytes_sent = reply.body["contributors"]["alice"]["bytes"]
+    assert reply.body["authors"] == [
+        {"username": "alice", "display_name": "Alice Liddell", "updates": 1, "bytes": bytes_sent}
+    ]
+
+
+async def test_compare_a_version_with_the_current_notebook(api):
+    notebook = {
+        "cells": [
+            {"id": "keep", "cell_type": "markdown", "source": "# Title", "metadata": {}},
+            {
+                "id": "calc",
+                "cell_type": "code",
+                "source": "x = 1",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    created = await api(
+        "alice", "POST", "documents", {"name": "n", "type": "notebook", "content": notebook}
+    )
+    doc_id = created.body["id"]
+    await api("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "editor"})
+    v0 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "start"})).body
+    notebook["cells"][1]["source"] = "x = 2"
+    notebook["cells"].append(
+        {"id": "more", "cell_type": "markdown", "source": "<b>new</b>", "metadata": {}}
+    )
+    reply = await api("bob", "PUT", f"documents/{doc_id}/content", {"content": notebook})
+    assert reply.status == 200, reply.body
+    # no version since: compared with the document as it is now
+    reply = await api(
+        "alice",
+        "GET",
+        f"documents/{doc_id}/versions/compare",
+        params={"from": v0["id"], "to": "current"},
+    )
+    assert reply.status == 200, reply.body
+    assert reply.body["to"] == "current"
+    changes = reply.body["changes"]
+    assert changes["type"] == "notebook"
+    assert changes["summary"]["added"] == 1 and changes["summary"]["changed"] == 1
+    by_id = {cell["id"]: cell for cell in changes["cells"]}
+    assert by_id["more"]["status"] == "added"
+    assert _lines(by_id["calc"]["source"], "added") == ["x = 2"]
+    assert [a["username"] for a in reply.body["authors"]] == ["bob"]
+    assert reply.body["authors"][0]["display_name"] == "bob"
+
+
+async def test_compare_refuses_bad_ids_clearly(api):
+    doc_id = await new_file(api, "x")
+    v0 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "v"})).body
+    path = f"documents/{doc_id}/versions/compare"
+    unknown = await api("alice", "GET", path, params={"from": "0123456789abcdef", "to": "current"})
+    assert unknown.status == 404 and unknown.body["message"] == "no such version"
+    odd = await api("alice", "GET", path, params={"from": v0["id"], "to": "../../etc"})
+    assert odd.status == 404 and odd.body["message"] == "no such version"
+    backwards = await api("alice", "GET", path, params={"from": "current", "to": v0["id"]})
+    assert backwards.status == 400
+    assert (await api("alice", "GET", path, params={"from": v0["id"]})).status == 400
+    same = await api("alice", "GET", path, params={"from": v0["id"], "to": v0["id"]})
+    assert same.status == 200 and same.body["changes"]["hunks"] == []
+    assert same.body["authors"] == []

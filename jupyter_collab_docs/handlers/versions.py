@@ -1,4 +1,5 @@
-"""``documents/{id}/versions``: list and name versions, restore one, compare two."""
+"""``documents/{id}/versions``: list and name versions, restore one, compare two (or one
+with the current content)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ class RestoreHandler(CollabDocsHandler):
 
 
 class CompareHandler(CollabDocsHandler):
-    """``versions/compare?from=A&to=B``: who contributed how many updates in between."""
+    """``versions/compare?from=A&to=B`` (B a version id or ``current``): what changed in
+    between (cells, lines) and who contributed how much."""
 
     @web.authenticated
     @authorized

@@ -104,6 +104,11 @@ class DocumentRoom(UpdateGuard):
         """When the last version of the doc was taken (or the room opened)."""
         return self._last_version
 
+    @property
+    def contributions(self) -> dict[str, dict[str, int]]:
+        """Who changed what since the last version, left counting (a copy)."""
+        return {user: dict(counts) for user, counts in self._contributions.items()}
+
     def take_contributions(self) -> dict[str, dict[str, int]]:
         """A version is being taken now: who changed what since the last one (``{user:
         {"updates", "bytes"}}``), counting anew from here."""
