@@ -43,6 +43,7 @@ from .rooms import RoomConfig, RoomManager
 from .server_limits import limit_request_sizes, scrub_link_tokens, set_timeouts
 from .sharing import SharingService
 from .stores import STORES, DocumentStore, store_from_url
+from .trash import TrashPurger
 from .versions import VersionPolicy, VersionService
 
 MiB = 1024 * 1024
@@ -294,6 +295,14 @@ class CollabDocsApp(FailFastApp):
         are exempt (and the documents import CLI, which is theirs).""",
     ).tag(config=True)
 
+    trash_retention_days = Float(
+        30.0,
+        min=0.0,
+        help="""Days a deleted document stays in its owner's trash, restorable, before the
+        server purges it for good (checked hourly). Documents in the trash count toward
+        max_documents_per_user.""",
+    ).tag(config=True)
+
     max_shares_per_document = Int(
         100,
         min=0,
@@ -390,6 +399,7 @@ class CollabDocsApp(FailFastApp):
     documents: DocumentService
     sharing: SharingService
     versions: VersionService
+    trash_purger: TrashPurger
     audit: AuditTrail
 
     # -- wiring ---------------------------------------------------------------------------
@@ -446,7 +456,9 @@ class CollabDocsApp(FailFastApp):
             access,
             self.audit,
             max_documents_per_user=self.max_documents_per_user,
+            trash_retention_days=self.trash_retention_days,
         )
+        self.trash_purger = TrashPurger(self.documents)
         self.sharing = SharingService(
             self.documents,
             access,
@@ -502,6 +514,7 @@ class CollabDocsApp(FailFastApp):
             step = "the rooms"
             self.rooms.start()
             self.versions.start()
+            self.trash_purger.start()
         except BaseException as exc:
             self._start_error = exc
             self.fail(f"{step} did not start: {describe(exc)}")  # standalone: exits
@@ -542,7 +555,7 @@ class CollabDocsApp(FailFastApp):
         # another node) and flush.
         self.draining = True
         deadline = time.monotonic() + self.shutdown_flush_timeout
-        for name in ("versions", "rooms", "cluster", "audit", "store"):
+        for name in ("trash_purger", "versions", "rooms", "cluster", "audit", "store"):
             service = getattr(self, name, None)
             if service is None:
                 continue

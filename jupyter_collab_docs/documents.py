@@ -7,10 +7,12 @@ Handlers call this and nothing below it. A document the caller may not read rais
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from .acl import AccessService, Permission, can
@@ -32,7 +34,11 @@ from .stores import DocumentRecord, DocumentStore
 from .timeutil import iso_time, utc_now
 from .update_guard import UpdateRefused, UpdateTooLarge, inspect_update
 
+log = logging.getLogger(__name__)
+
 MAX_NAME_LENGTH = 255
+#: Seconds a delete waits for the live room's unwritten edits to be written.
+TRASH_FLUSH_TIMEOUT = 10.0
 
 #: The id of a document as the server makes them (``new_document_id``). Anything else
 #: names no document: it is answered "not found" before it is looked up or recorded.
@@ -90,13 +96,19 @@ class DocumentService:
         audit: AuditTrail,
         *,
         max_documents_per_user: int = 0,
+        trash_retention_days: float = 30.0,
     ):
         self.store = store
         self.rooms = rooms
         self.access = access
         self.audit = audit
-        #: Documents a user may own (0: no cap); administrators are exempt.
+        #: Documents a user may own (0: no cap), those in the trash included;
+        #: administrators are exempt.
         self.max_documents_per_user = max_documents_per_user
+        #: How long a deleted document stays in its owner's trash before it is purged.
+        self.trash_retention = timedelta(days=trash_retention_days)
+        #: The clock of the trash (tests move it instead of waiting).
+        self.clock: Callable[[], datetime] = utc_now
         self._creating: dict[str, tuple[asyncio.Lock, int]] = {}  # user -> (lock, users)
 
     @asynccontextmanager
@@ -119,11 +131,13 @@ class DocumentService:
         limit = self.max_documents_per_user
         if limit <= 0 or actor.is_admin:
             return
-        count = len(await self.store.list_documents(owner=actor.username))  # indexed
+        # Documents in the trash still hold their storage: they count (both indexed).
+        count = len(await self.store.list_documents(owner=actor.username))
+        count += len(await self.store.list_trash(owner=actor.username))
         if count >= limit:
             raise Forbidden(
-                f"you own {count} documents, the most allowed (max_documents_per_user); "
-                "delete some first"
+                f"you own {count} documents, the most allowed (max_documents_per_user), "
+                "those in your trash included; delete some and empty them from the trash"
             )
 
     async def _authorize(
@@ -132,6 +146,8 @@ class DocumentService:
         if not is_document_id(doc_id):
             raise NotFound()  # nothing looked up, nothing recorded
         record = await self.store.get(doc_id)
+        if record is not None and record.trashed is not None:
+            raise NotFound()  # only the trash's own calls reach a trashed document
         role = await self.access.role_of(actor, record, link) if record else None
         if record is None or role is None:
             if record is not None:  # a real document the actor may not see
@@ -181,7 +197,7 @@ class DocumentService:
         wanted = [doc_id for doc_id in shared if doc_id not in mine and is_document_id(doc_id)]
         found = await asyncio.gather(*(self.store.get(doc_id) for doc_id in wanted))
         listed = [(r, "owner") for r in own]
-        listed += [(r, shared[r.id]) for r in found if r is not None]
+        listed += [(r, shared[r.id]) for r in found if r is not None and r.trashed is None]
         listed.sort(key=lambda pair: pair[0].modified, reverse=True)
         return [model(r, role) for r, role in listed]
 
@@ -262,13 +278,89 @@ class DocumentService:
         self.audit.emit("document.renamed", actor, doc_id, old_name=old_name, new_name=record.name)
         return model(record, role)
 
+    # -- deletion: the trash --------------------------------------------------------------
+
     async def delete(self, actor: Actor, doc_id: str, link: str | None = None) -> None:
+        """Move a document to its owner's trash, shares and history kept."""
         await self._authorize(actor, doc_id, Permission.DELETE, link)
-        # Delete first, so no socket can load the room again, then close the live one.
-        await self.store.delete(doc_id)
+        now = self.clock()
+        # Into the trash first, so no socket can load the room again; then what the live
+        # room here has not written yet is written (a restore brings it back), then the
+        # rooms close, here and on every other node (4410).
+        if not await self.store.trash(doc_id, now):
+            raise NotFound()  # deleted meanwhile by another request
+        self.audit.emit(
+            "document.deleted", actor, doc_id, purge_after=iso_time(now + self.trash_retention)
+        )
+        room = self.rooms.open_rooms.get(doc_id)
+        if room is not None:
+            try:
+                await asyncio.wait_for(room.flush(), TRASH_FLUSH_TIMEOUT)
+            except Exception:
+                log.exception("document %s: edits not written before the trash", doc_id)
+        await self.rooms.document_deleted(doc_id)
+
+    def trashed_model(self, record: DocumentRecord) -> dict[str, Any]:
+        """A document of the trash (docs/openapi.yaml's TrashedDocument)."""
+        assert record.trashed is not None
+        return {
+            **model(record, "owner"),
+            "trashed": iso_time(record.trashed),
+            "purge_after": iso_time(record.trashed + self.trash_retention),
+        }
+
+    async def list_trash(self, actor: Actor) -> list[dict[str, Any]]:
+        """The actor's trash (an administrator's: everyone's), most recent first."""
+        owner = None if actor.is_admin else actor.username
+        return [self.trashed_model(r) for r in await self.store.list_trash(owner=owner)]
+
+    async def _in_trash(self, actor: Actor, doc_id: str, attempted: str) -> DocumentRecord:
+        """A document of the actor's trash; NotFound for anyone who may not delete it
+        (a sharee is not told it is there), and for a document not in the trash."""
+        if not is_document_id(doc_id):
+            raise NotFound()
+        record = await self.store.get(doc_id)
+        if record is None or record.trashed is None:
+            raise NotFound()
+        role = await self.access.role_of(actor, record)  # no share link reaches the trash
+        if role is None or not can(role, Permission.DELETE):
+            self.audit.emit("access.denied", actor, doc_id, attempted=attempted, role=role)
+            raise NotFound()
+        return record
+
+    async def restore(self, actor: Actor, doc_id: str) -> dict[str, Any]:
+        """Take a document out of the trash, as it was (its shares never left)."""
+        record = await self._in_trash(actor, doc_id, "restore")
+        if not await self.store.restore(doc_id):
+            raise NotFound()  # purged or restored meanwhile
+        self.audit.emit("document.restored", actor, doc_id)
+        record.trashed = None
+        return model(record, "owner")
+
+    async def purge(self, actor: Actor, doc_id: str) -> None:
+        """Delete a document of the trash for good, now."""
+        record = await self._in_trash(actor, doc_id, "purge")
+        assert record.trashed is not None
+        if not await self._purge(record.id, record.trashed, actor, "owner"):
+            raise NotFound()  # restored or purged meanwhile
+
+    async def purge_expired(self) -> int:
+        """Purge what has been in the trash longer than the retention; how many. Safe on
+        several nodes at once: each document is purged (and recorded) by one of them."""
+        cutoff = self.clock() - self.trash_retention
+        purged = 0
+        for record in await self.store.list_trash(trashed_before=cutoff):
+            purged += await self._purge(record.id, cutoff, None, "retention")
+        return purged
+
+    async def _purge(
+        self, doc_id: str, trashed_before: datetime, actor: Actor | None, reason: str
+    ) -> bool:
+        if not await self.store.purge(doc_id, trashed_before):
+            return False
         await self.access.forget(doc_id)
-        self.audit.emit("document.deleted", actor, doc_id)
-        await self.rooms.document_deleted(doc_id)  # 4410, here and on every other node
+        self.audit.emit("document.purged", actor, doc_id, reason=reason)
+        return True
 
     async def content(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:
         record, _ = await self.role(actor, doc_id, link)

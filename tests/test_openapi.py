@@ -1035,3 +1035,19 @@ async def test_wrong_health_answers_fail_validation(checked, openapi, jp_http_po
     ]:
         with pytest.raises(OpenAPIError):
             openapi.validate_response(request, answer(body, status))
+
+
+# -- the trash ----------------------------------------------------------------------------
+
+
+async def test_trash_lifecycle(checked):
+    doc = await new_doc(checked)
+    assert (await checked("alice", "DELETE", f"documents/{doc['id']}")).status == 204
+    trash = await checked("alice", "GET", "trash")
+    assert [d["id"] for d in trash.body["documents"]] == [doc["id"]]
+    assert (await checked("bob", "POST", f"trash/{doc['id']}/restore")).status == 404
+    assert (await checked("alice", "POST", f"trash/{doc['id']}/restore")).status == 200
+    assert (await checked("alice", "DELETE", f"trash/{doc['id']}")).status == 404  # not in it
+    assert (await checked("alice", "DELETE", f"documents/{doc['id']}")).status == 204
+    assert (await checked("alice", "DELETE", f"trash/{doc['id']}")).status == 204
+    assert (await checked(None, "GET", "trash", valid_request=False)).status == 401

@@ -47,9 +47,12 @@ async def test_documents_per_user(api, collab):
     assert (await create(api, "bob")).status == 201
     for n in range(4):
         assert (await create(api, "carol", f"c{n}")).status == 201
-    # deleting one frees a place
+    # a deleted one still counts while in the trash (docs/sharing.md, "The trash");
+    # emptying it from the trash frees a place
     first = (await api("alice", "GET", "documents")).body["documents"][0]["id"]
     assert (await api("alice", "DELETE", f"documents/{first}")).status == 204
+    assert (await create(api, "alice", "again")).status == 403
+    assert (await api("alice", "DELETE", f"trash/{first}")).status == 204
     assert (await create(api, "alice", "again")).status == 201
 
 

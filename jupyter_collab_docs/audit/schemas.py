@@ -23,6 +23,8 @@ KINDS: dict[str, int] = {
     "document.created": 1,
     "document.renamed": 1,
     "document.deleted": 1,
+    "document.restored": 1,
+    "document.purged": 1,
     "document.content_replaced": 1,
     "document.exported": 1,
     "document.edited": 1,

@@ -12,6 +12,7 @@ from .me import MeHandler
 from .principals import PrincipalsHandler
 from .rooms import RoomHandler
 from .shares import ShareHandler, SharesHandler
+from .trash import TrashedDocumentHandler, TrashHandler, TrashRestoreHandler
 from .versions import CompareHandler, RestoreHandler, VersionsHandler
 from .webapp import (
     WebAppExampleHandler,
@@ -41,6 +42,9 @@ def handlers() -> list[tuple[str, Any]]:
         (rf"{api}/documents/{DOC_ID}/activity", ActivityHandler),
         (rf"{api}/documents/{DOC_ID}/shares/(?P<principal>[^/]+)", ShareHandler),
         (rf"{api}/principals", PrincipalsHandler),
+        (rf"{api}/trash/?", TrashHandler),
+        (rf"{api}/trash/{DOC_ID}", TrashedDocumentHandler),
+        (rf"{api}/trash/{DOC_ID}/restore", TrashRestoreHandler),
         (rf"{api}/rooms/{DOC_ID}", RoomHandler),
         # The web page: public shell and assets, no data (see handlers/webapp.py).
         (r"/collab-docs", WebAppRedirectHandler),
@@ -64,6 +68,9 @@ __all__ = [
     "RoomHandler",
     "ShareHandler",
     "SharesHandler",
+    "TrashHandler",
+    "TrashRestoreHandler",
+    "TrashedDocumentHandler",
     "VersionsHandler",
     "WebAppExampleHandler",
     "WebAppPageHandler",
