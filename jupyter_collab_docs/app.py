@@ -31,6 +31,7 @@ from .audit.sinks import Sink, parse_sink_url, url_scheme
 from .authorizer import CollabDocsAuthorizer
 from .cli import SUBCOMMANDS
 from .cluster import BUSES, ClusterBus, bus_from_url
+from .comments import CommentEvents, CommentService
 from .documents import DocumentService
 from .errors import StartError
 from .fail_fast import FailFastApp, describe, without_credentials
@@ -399,6 +400,7 @@ class CollabDocsApp(FailFastApp):
     documents: DocumentService
     sharing: SharingService
     versions: VersionService
+    comments: CommentService
     trash_purger: TrashPurger
     audit: AuditTrail
 
@@ -471,6 +473,9 @@ class CollabDocsApp(FailFastApp):
         policy = VersionPolicy(idle=self.auto_version_idle, interval=self.auto_version_interval)
         self.versions = VersionService(
             self.documents, self.store, self.rooms, policy, directory=self.users
+        )
+        self.comments = CommentService(
+            self.documents, self.store, self.audit, CommentEvents(self.rooms)
         )
         self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})
         self.log.info(

@@ -17,6 +17,9 @@ class Permission(str, Enum):
     SHARE = "share"
     DELETE = "delete"
     READ_ACTIVITY = "read_activity"
+    # Comments (docs/comments.md): resolve or reopen anyone's thread; delete anyone's comment.
+    RESOLVE_COMMENTS = "resolve_comments"
+    MODERATE_COMMENTS = "moderate_comments"
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {
@@ -29,6 +32,7 @@ _GRANTS: dict[str, frozenset[Permission]] = {
             Permission.WRITE,
             Permission.MANAGE_VERSIONS,
             Permission.SHARE,
+            Permission.RESOLVE_COMMENTS,
         }
     ),
     "owner": frozenset(Permission),

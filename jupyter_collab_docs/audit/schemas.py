@@ -36,6 +36,11 @@ KINDS: dict[str, int] = {
     "version.created": 1,
     "version.restored": 1,
     "access.denied": 1,
+    "comment.created": 1,
+    "comment.edited": 1,
+    "comment.deleted": 1,
+    "comment.resolved": 1,
+    "comment.reopened": 1,
 }
 
 #: The fields every audit event carries (the envelope of docs/audit.md).

@@ -46,6 +46,8 @@ SYNC_DIFF = 5  # parts: (diff,)                 the requester's answer to the re
 # Control channel: every node.
 ACCESS_CHANGED = 6  # parts: ()                 re-check the roles of the document's sockets
 DELETED = 7  # parts: (reason,)                 close the document's room with 4410
+# Document channel again (added later, hence the number).
+COMMENTS = 8  # parts: (JSON event,)           a comment thread changed (comments/live.py)
 
 KIND_NAMES = {
     UPDATE: "update",
@@ -55,6 +57,7 @@ KIND_NAMES = {
     SYNC_DIFF: "sync_diff",
     ACCESS_CHANGED: "access_changed",
     DELETED: "deleted",
+    COMMENTS: "comments",
 }
 
 _TIME = struct.Struct("!d")

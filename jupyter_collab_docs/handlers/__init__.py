@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .activity import ActivityHandler
+from .comments import (
+    ThreadCommentHandler,
+    ThreadCommentsHandler,
+    ThreadHandler,
+    ThreadsHandler,
+)
 from .content import ContentHandler
 from .documents import DocumentHandler, DocumentsHandler
 from .health import HealthHandler, LiveHandler, ReadyHandler
@@ -22,6 +28,7 @@ from .webapp import (
 )
 
 DOC_ID = r"(?P<doc_id>[^/]+)"
+THREAD_ID = r"(?P<thread_id>[^/]+)"
 
 
 def handlers() -> list[tuple[str, Any]]:
@@ -41,6 +48,13 @@ def handlers() -> list[tuple[str, Any]]:
         (rf"{api}/documents/{DOC_ID}/shares/?", SharesHandler),
         (rf"{api}/documents/{DOC_ID}/activity", ActivityHandler),
         (rf"{api}/documents/{DOC_ID}/shares/(?P<principal>[^/]+)", ShareHandler),
+        (rf"{api}/documents/{DOC_ID}/threads/?", ThreadsHandler),
+        (rf"{api}/documents/{DOC_ID}/threads/{THREAD_ID}", ThreadHandler),
+        (rf"{api}/documents/{DOC_ID}/threads/{THREAD_ID}/comments/?", ThreadCommentsHandler),
+        (
+            rf"{api}/documents/{DOC_ID}/threads/{THREAD_ID}/comments/(?P<comment_id>[^/]+)",
+            ThreadCommentHandler,
+        ),
         (rf"{api}/principals", PrincipalsHandler),
         (rf"{api}/trash/?", TrashHandler),
         (rf"{api}/trash/{DOC_ID}", TrashedDocumentHandler),
@@ -68,6 +82,10 @@ __all__ = [
     "RoomHandler",
     "ShareHandler",
     "SharesHandler",
+    "ThreadCommentHandler",
+    "ThreadCommentsHandler",
+    "ThreadHandler",
+    "ThreadsHandler",
     "TrashHandler",
     "TrashRestoreHandler",
     "TrashedDocumentHandler",

@@ -93,6 +93,8 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
     role: str | None = None
     can_write = False
     link: str | None = None
+    #: ``?comments=1``: the socket also receives comment events (docs/comments.md).
+    comment_events = False
     room: DocumentRoom | None = None
     refusal: tuple[int, str] | None = None
 
@@ -150,6 +152,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             return
         self.actor = await collab.actor_for(self.current_user)
         self.link = self.get_argument("link", None)
+        self.comment_events = self.get_argument("comments", None) == "1"
         try:
             record, role = await collab.documents.role(self.actor, doc_id, self.link)
         except NotFound:

@@ -85,6 +85,8 @@ class RoomManager:
         self._cluster_task: asyncio.Task[None] | None = None
         self._control_tasks: set[asyncio.Task[None]] = set()
         self._resync_pending = False
+        #: Bus message kinds handled outside the rooms (comment events: comments/live.py).
+        self.bus_handlers: dict[int, Callable[[BusMessage], None]] = {}
         metrics.register(self)
 
     def start(self) -> None:
@@ -300,6 +302,10 @@ class RoomManager:
         if kind == bus_kinds.DELETED:
             reason = message.parts[0].decode(errors="replace") if message.parts else "deleted"
             self._control(self.discard(message.doc_id, CLOSE_DELETED, reason[:120]))
+            return
+        handler = self.bus_handlers.get(kind)
+        if handler is not None:
+            handler(message)
             return
         room = self._rooms.get(message.doc_id) or self._opening.get(message.doc_id)
         if room is None:

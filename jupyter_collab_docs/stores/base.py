@@ -230,3 +230,40 @@ class DocumentStore(Backend):
     @abc.abstractmethod
     async def list_activity(self, doc_id: str, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` events of one document, newest first."""
+
+    # -- comment threads (jupyter_collab_docs/comments, docs/comments.md) ---------------
+    # A thread and a comment are JSON objects with ``id`` and ``doc_id`` (a comment also
+    # ``thread_id``); the store keeps them as given. Not abstract: a plugged store
+    # without them serves everything but comments (503).
+
+    async def create_comment_thread(self, thread: dict[str, Any], comment: dict[str, Any]) -> bool:
+        """Keep a new thread with its first comment; False (nothing kept) when the
+        document is gone."""
+        raise StoreError("this document store keeps no comments")
+
+    async def add_comment(self, comment: dict[str, Any]) -> bool:
+        """Keep one more comment of a thread; False when the thread is gone."""
+        raise StoreError("this document store keeps no comments")
+
+    async def update_comment_thread(
+        self, doc_id: str, thread_id: str, fields: dict[str, Any]
+    ) -> bool:
+        """Set fields of a thread; False when it is gone."""
+        raise StoreError("this document store keeps no comments")
+
+    async def update_comment(self, doc_id: str, comment_id: str, fields: dict[str, Any]) -> bool:
+        """Set fields of a comment; False when it is gone."""
+        raise StoreError("this document store keeps no comments")
+
+    async def delete_comment(self, doc_id: str, comment_id: str) -> bool:
+        """Forget one comment; False when it was gone."""
+        raise StoreError("this document store keeps no comments")
+
+    async def delete_comment_thread(self, doc_id: str, thread_id: str) -> bool:
+        """Forget a thread and its comments; False when it was gone."""
+        raise StoreError("this document store keeps no comments")
+
+    async def list_comment_threads(self, doc_id: str) -> list[dict[str, Any]]:
+        """The document's threads, oldest first, each with ``comments``: its comments,
+        oldest first. (``delete`` forgets them with the document.)"""
+        raise StoreError("this document store keeps no comments")

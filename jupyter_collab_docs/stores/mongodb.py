@@ -371,6 +371,9 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         await self._activity.create_index(
             [("doc_id", ASCENDING), ("ts", DESCENDING), ("order", DESCENDING)]
         )
+        await self._coll("comment_threads").create_index([("doc_id", ASCENDING)])
+        await self._coll("comments").create_index([("doc_id", ASCENDING)])
+        await self._coll("comments").create_index([("thread_id", ASCENDING)])
 
     async def close(self) -> None:
         if self._appenders:
@@ -491,6 +494,8 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         await self._leases.delete_many({"doc_id": doc_id})
         # Quarantined records (and their chunks) stay for inspection, as in SQLite.
         await self._chunks.delete_many({"doc_id": doc_id, "kind": {"$ne": "quarantine"}})
+        await self._coll("comments").delete_many({"doc_id": doc_id})
+        await self._coll("comment_threads").delete_many({"doc_id": doc_id})
 
     # -- the trash: one field of the record, changed by single-document writes, so a
     # -- restore and the purges of several nodes cannot interleave -----------------------
@@ -968,6 +973,86 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
             cursor = cursor.sort([("ts", DESCENDING), ("order", DESCENDING)]).limit(limit)
             rows = await cursor.to_list()
         return [json.loads(r["event"]) for r in rows]
+
+    # -- comment threads (docs/comments.md): a write, then a check that what it hangs on
+    # -- is still there (no transactions: a delete may have run in between) --------------
+
+    async def create_comment_thread(self, thread: dict[str, Any], comment: dict[str, Any]) -> bool:
+        doc_id = thread["doc_id"]
+        threads, comments = self._coll("comment_threads"), self._coll("comments")
+        with _driver_errors(f"adding a comment thread to {doc_id}"):
+            if await self._documents.count_documents({"_id": doc_id}) == 0:
+                return False
+            # The comment first: a thread is listed only once it exists, whole.
+            await comments.insert_one(_comment_row(comment))
+            await threads.insert_one({"_id": thread["id"], **thread})
+            if await self._documents.count_documents({"_id": doc_id}) == 0:
+                await threads.delete_one({"_id": thread["id"]})
+                await comments.delete_many({"thread_id": thread["id"]})
+                return False
+        return True
+
+    async def add_comment(self, comment: dict[str, Any]) -> bool:
+        threads, comments = self._coll("comment_threads"), self._coll("comments")
+        where = {"_id": comment["thread_id"], "doc_id": comment["doc_id"]}
+        with _driver_errors(f"adding a comment to {comment['doc_id']}"):
+            if await threads.count_documents(where) == 0:
+                return False
+            await comments.insert_one(_comment_row(comment))
+            if await threads.count_documents(where) == 0:
+                await comments.delete_one({"_id": comment["id"]})
+                return False
+        return True
+
+    async def update_comment_thread(
+        self, doc_id: str, thread_id: str, fields: dict[str, Any]
+    ) -> bool:
+        with _driver_errors(f"changing a comment thread of {doc_id}"):
+            result = await self._coll("comment_threads").update_one(
+                {"_id": thread_id, "doc_id": doc_id}, {"$set": fields}
+            )
+        return result.matched_count > 0
+
+    async def update_comment(self, doc_id: str, comment_id: str, fields: dict[str, Any]) -> bool:
+        with _driver_errors(f"changing a comment of {doc_id}"):
+            result = await self._coll("comments").update_one(
+                {"_id": comment_id, "doc_id": doc_id}, {"$set": fields}
+            )
+        return result.matched_count > 0
+
+    async def delete_comment(self, doc_id: str, comment_id: str) -> bool:
+        with _driver_errors(f"deleting a comment of {doc_id}"):
+            result = await self._coll("comments").delete_one({"_id": comment_id, "doc_id": doc_id})
+        return result.deleted_count > 0
+
+    async def delete_comment_thread(self, doc_id: str, thread_id: str) -> bool:
+        with _driver_errors(f"deleting a comment thread of {doc_id}"):
+            result = await self._coll("comment_threads").delete_one(
+                {"_id": thread_id, "doc_id": doc_id}
+            )
+            await self._coll("comments").delete_many({"thread_id": thread_id, "doc_id": doc_id})
+        return result.deleted_count > 0
+
+    async def list_comment_threads(self, doc_id: str) -> list[dict[str, Any]]:
+        with _driver_errors(f"listing the comment threads of {doc_id}"):
+            threads = await self._coll("comment_threads").find({"doc_id": doc_id}).to_list()
+            comments = await self._coll("comments").find({"doc_id": doc_id}).to_list()
+        # Sorted here: the same order on MongoDB and FerretDB, without an index per sort.
+        threads.sort(key=lambda row: (row.get("created", ""), row["_id"]))
+        comments.sort(key=lambda row: (row.get("created", ""), row["_id"]))
+        by_id = {row["_id"]: {**_without_id(row), "comments": []} for row in threads}
+        for row in comments:
+            if row.get("thread_id") in by_id:
+                by_id[row["thread_id"]]["comments"].append(_without_id(row))
+        return list(by_id.values())
+
+
+def _comment_row(comment: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": comment["id"], **comment}
+
+
+def _without_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key != "_id"}
 
 
 def _sortable_timestamp(value: Any) -> str:

@@ -103,6 +103,22 @@ CREATE TABLE IF NOT EXISTS trash (
     trashed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trash_trashed ON trash (trashed);
+CREATE TABLE IF NOT EXISTS comment_threads (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS comment_threads_doc ON comment_threads (doc_id, seq);
+CREATE TABLE IF NOT EXISTS comments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS comments_doc ON comments (doc_id, seq);
+CREATE INDEX IF NOT EXISTS comments_thread ON comments (thread_id);
 """
 
 #: The columns of a DocumentRecord: ``documents`` as ``d``, left-joined with ``trash``
@@ -274,6 +290,8 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
         db.execute("DELETE FROM snapshots WHERE doc_id = ?", (doc_id,))
         db.execute("DELETE FROM versions WHERE doc_id = ?", (doc_id,))
         db.execute("DELETE FROM trash WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM comments WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM comment_threads WHERE doc_id = ?", (doc_id,))
         return cur.rowcount > 0
 
     # -- the trash -----------------------------------------------------------------------
@@ -547,3 +565,111 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
             return [json.loads(r[0]) for r in rows]
 
         return await self._run(work)
+
+    # -- comment threads (docs/comments.md) -----------------------------------------------
+
+    async def create_comment_thread(self, thread: dict[str, Any], comment: dict[str, Any]) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                cur = db.execute(
+                    "INSERT INTO comment_threads (id, doc_id, data) "
+                    "SELECT ?, id, ? FROM documents WHERE id = ?",
+                    (thread["id"], json.dumps(thread), thread["doc_id"]),
+                )
+                if cur.rowcount == 0:
+                    return False  # the document is gone: nothing written
+                _insert_comment(db, comment)
+                return True
+
+        return await self._run(work)
+
+    async def add_comment(self, comment: dict[str, Any]) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                found = db.execute(
+                    "SELECT 1 FROM comment_threads WHERE id = ? AND doc_id = ?",
+                    (comment["thread_id"], comment["doc_id"]),
+                ).fetchone()
+                if found is None:
+                    return False
+                _insert_comment(db, comment)
+                return True
+
+        return await self._run(work)
+
+    async def update_comment_thread(
+        self, doc_id: str, thread_id: str, fields: dict[str, Any]
+    ) -> bool:
+        return await self._update_comment_row("comment_threads", doc_id, thread_id, fields)
+
+    async def update_comment(self, doc_id: str, comment_id: str, fields: dict[str, Any]) -> bool:
+        return await self._update_comment_row("comments", doc_id, comment_id, fields)
+
+    async def _update_comment_row(
+        self, table: str, doc_id: str, row_id: str, fields: dict[str, Any]
+    ) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                row = db.execute(
+                    f"SELECT data FROM {table} WHERE id = ? AND doc_id = ?", (row_id, doc_id)
+                ).fetchone()
+                if row is None:
+                    return False
+                data = {**json.loads(row[0]), **fields}
+                db.execute(f"UPDATE {table} SET data = ? WHERE id = ?", (json.dumps(data), row_id))
+                return True
+
+        return await self._run(work)
+
+    async def delete_comment(self, doc_id: str, comment_id: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                cur = db.execute(
+                    "DELETE FROM comments WHERE id = ? AND doc_id = ?", (comment_id, doc_id)
+                )
+                return cur.rowcount > 0
+
+        return await self._run(work)
+
+    async def delete_comment_thread(self, doc_id: str, thread_id: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                cur = db.execute(
+                    "DELETE FROM comment_threads WHERE id = ? AND doc_id = ?", (thread_id, doc_id)
+                )
+                db.execute(
+                    "DELETE FROM comments WHERE thread_id = ? AND doc_id = ?", (thread_id, doc_id)
+                )
+                return cur.rowcount > 0
+
+        return await self._run(work)
+
+    async def list_comment_threads(self, doc_id: str) -> list[dict[str, Any]]:
+        def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            threads = [
+                {**json.loads(r[0]), "comments": []}
+                for r in db.execute(
+                    "SELECT data FROM comment_threads WHERE doc_id = ? ORDER BY seq", (doc_id,)
+                )
+            ]
+            by_id = {t["id"]: t for t in threads}
+            for (data,) in db.execute(
+                "SELECT data FROM comments WHERE doc_id = ? ORDER BY seq", (doc_id,)
+            ):
+                comment = json.loads(data)
+                if comment["thread_id"] in by_id:
+                    by_id[comment["thread_id"]]["comments"].append(comment)
+            return threads
+
+        return await self._run(work)
+
+
+def _insert_comment(db: sqlite3.Connection, comment: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO comments (id, doc_id, thread_id, data) VALUES (?, ?, ?, ?)",
+        (comment["id"], comment["doc_id"], comment["thread_id"], json.dumps(comment)),
+    )

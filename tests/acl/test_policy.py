@@ -21,7 +21,7 @@ EXPECTED: dict[str | None, set[Permission]] = {
     None: set(),
     "viewer": {P.READ},
     "commenter": {P.READ, P.COMMENT},
-    "editor": {P.READ, P.COMMENT, P.WRITE, P.MANAGE_VERSIONS, P.SHARE},
+    "editor": {P.READ, P.COMMENT, P.WRITE, P.MANAGE_VERSIONS, P.SHARE, P.RESOLVE_COMMENTS},
     "owner": {
         P.READ,
         P.COMMENT,
@@ -30,20 +30,33 @@ EXPECTED: dict[str | None, set[Permission]] = {
         P.SHARE,
         P.DELETE,
         P.READ_ACTIVITY,
+        P.RESOLVE_COMMENTS,
+        P.MODERATE_COMMENTS,
     },
 }
 
 # The same table, spelled out cell by cell (Y: allowed), so a typo in one cannot hide in
 # both. Columns: read comment write manage_versions share delete read_activity
+# resolve_comments moderate_comments
 TABLE = """
-            read comment write versions share delete activity
-  (none)     -     -       -      -       -      -      -
-  viewer     Y     -       -      -       -      -      -
-  commenter  Y     Y       -      -       -      -      -
-  editor     Y     Y       Y      Y       Y      -      -
-  owner      Y     Y       Y      Y       Y      Y      Y
+            read comment write versions share delete activity resolve moderate
+  (none)     -     -       -      -       -      -      -        -       -
+  viewer     Y     -       -      -       -      -      -        -       -
+  commenter  Y     Y       -      -       -      -      -        -       -
+  editor     Y     Y       Y      Y       Y      -      -        Y       -
+  owner      Y     Y       Y      Y       Y      Y      Y        Y       Y
 """
-COLUMNS = (P.READ, P.COMMENT, P.WRITE, P.MANAGE_VERSIONS, P.SHARE, P.DELETE, P.READ_ACTIVITY)
+COLUMNS = (
+    P.READ,
+    P.COMMENT,
+    P.WRITE,
+    P.MANAGE_VERSIONS,
+    P.SHARE,
+    P.DELETE,
+    P.READ_ACTIVITY,
+    P.RESOLVE_COMMENTS,
+    P.MODERATE_COMMENTS,
+)
 
 
 def test_the_two_tables_agree():
@@ -64,6 +77,8 @@ def test_roles_and_permissions_are_exactly_the_documented_ones():
         "share",
         "delete",
         "read_activity",
+        "resolve_comments",
+        "moderate_comments",
     }
     assert set(COLUMNS) == set(Permission)
 

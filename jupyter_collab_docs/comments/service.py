@@ -1,0 +1,377 @@
+"""CommentService: threads of comments on a document, checked against the caller's role.
+
+Who may do what (docs/comments.md): anyone who reads the document reads its threads;
+commenters, editors and owners start threads and reply; a comment is edited only by its
+author and deleted by its author or an owner (``MODERATE_COMMENTS``); a thread is
+resolved or reopened by its author or an editor or owner (``RESOLVE_COMMENTS``). Every
+write is checked here, recorded in the audit trail and sent live to the document's open
+sockets (:mod:`.live`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from ..acl import Permission, can
+from ..audit import AuditTrail
+from ..documents import DocumentService
+from ..errors import BadRequest, Forbidden, NotFound
+from ..identity import Actor
+from ..stores import DocumentRecord, DocumentStore
+from ..timeutil import iso_time, utc_now
+from .anchors import DocumentView, make_anchor, resolve_anchor
+from .live import CommentEvents
+
+MAX_BODY = 10_000  # characters of one comment
+MAX_THREADS = 5_000  # per document
+MAX_COMMENTS = 500  # per thread
+MAX_MENTIONS = 50  # per comment
+
+THREAD_ID = re.compile(r"[0-9a-f]{32}")
+# ``@name``: not inside a word or an e-mail address; a trailing dot ends a sentence.
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+STATUSES = ("open", "resolved")
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def parse_mentions(body: str) -> list[str]:
+    """The usernames a comment mentions, once each, in order (at most MAX_MENTIONS)."""
+    found: list[str] = []
+    for match in MENTION.finditer(body):
+        name = match.group(1).rstrip(".-")
+        if name and name not in found:
+            found.append(name)
+    return found[:MAX_MENTIONS]
+
+
+def validate_body(body: Any) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise BadRequest("'body' must be a non-empty string")
+    if len(body) > MAX_BODY:
+        raise BadRequest(f"'body' is longer than {MAX_BODY} characters")
+    if any(ord(c) < 32 and c not in "\n\t" for c in body):
+        raise BadRequest("'body' must not contain control characters other than newlines")
+    return body.strip()
+
+
+def _comment_model(comment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: comment.get(key)
+        for key in ("id", "thread_id", "author", "body", "mentions", "created", "edited")
+    }
+
+
+class CommentService:
+    def __init__(
+        self,
+        documents: DocumentService,
+        store: DocumentStore,
+        audit: AuditTrail,
+        events: CommentEvents,
+    ) -> None:
+        self.documents = documents
+        self.store = store
+        self.audit = audit
+        self.events = events
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def list_threads(
+        self,
+        actor: Actor,
+        doc_id: str,
+        link: str | None = None,
+        *,
+        status: str | None = None,
+        mine: bool = False,
+        mentioning_me: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The document's threads, oldest first, filtered: ``status`` open or resolved,
+        ``mine`` (started or answered by the caller), ``mentioning_me``."""
+        if status is not None and status not in STATUSES:
+            raise BadRequest(f"'status' must be one of {', '.join(STATUSES)}")
+        record, _ = await self.documents.role(actor, doc_id, link)
+        threads = await self.store.list_comment_threads(doc_id)
+        me = actor.username
+        if status is not None:
+            threads = [t for t in threads if t["resolved"] == (status == "resolved")]
+        if mine:
+            threads = [
+                t
+                for t in threads
+                if t["author"] == me or any(c["author"] == me for c in t["comments"])
+            ]
+        if mentioning_me:
+            threads = [t for t in threads if any(me in c["mentions"] for c in t["comments"])]
+        view = await self._view(record)
+        return [self._model(t, view) for t in threads]
+
+    async def get_thread(
+        self, actor: Actor, doc_id: str, thread_id: str, link: str | None = None
+    ) -> dict[str, Any]:
+        record, _ = await self.documents.role(actor, doc_id, link)
+        thread = await self._thread(doc_id, thread_id)
+        return self._model(thread, await self._view(record))
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def create_thread(
+        self, actor: Actor, doc_id: str, anchor: Any, body: Any, link: str | None = None
+    ) -> dict[str, Any]:
+        record, _ = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
+        text = validate_body(body)
+        view = await self._view(record)
+        stored_anchor, quote = make_anchor(anchor, view)
+        if len(await self.store.list_comment_threads(doc_id)) >= MAX_THREADS:
+            raise BadRequest(f"the document has {MAX_THREADS} threads, the most allowed")
+        now = iso_time(utc_now())
+        thread_id = new_id()
+        thread: dict[str, Any] = {
+            "id": thread_id,
+            "doc_id": doc_id,
+            "anchor": stored_anchor,
+            "quote": quote,
+            "author": actor.username,
+            "created": now,
+            "resolved": False,
+            "resolved_by": None,
+            "resolved_at": None,
+        }
+        comment = self._new_comment(actor, thread_id, doc_id, text, now)
+        if not await self.store.create_comment_thread(thread, comment):
+            raise NotFound()  # deleted meanwhile: nothing was written
+        self.audit.emit(
+            "comment.created",
+            actor,
+            doc_id,
+            thread_id=thread["id"],
+            comment_id=comment["id"],
+            new_thread=True,
+            mentions=comment["mentions"],
+        )
+        return self._changed(doc_id, "thread.created", {**thread, "comments": [comment]}, view)
+
+    async def reply(
+        self, actor: Actor, doc_id: str, thread_id: str, body: Any, link: str | None = None
+    ) -> dict[str, Any]:
+        record, _ = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
+        text = validate_body(body)
+        thread = await self._thread(doc_id, thread_id)
+        if len(thread["comments"]) >= MAX_COMMENTS:
+            raise BadRequest(f"the thread has {MAX_COMMENTS} comments, the most allowed")
+        comment = self._new_comment(actor, thread_id, doc_id, text, iso_time(utc_now()))
+        if not await self.store.add_comment(comment):
+            raise NotFound("comment thread not found")  # deleted meanwhile
+        self.audit.emit(
+            "comment.created",
+            actor,
+            doc_id,
+            thread_id=thread_id,
+            comment_id=comment["id"],
+            new_thread=False,
+            mentions=comment["mentions"],
+        )
+        thread["comments"].append(comment)
+        return self._changed(doc_id, "thread.updated", thread, await self._view(record))
+
+    async def edit_comment(
+        self,
+        actor: Actor,
+        doc_id: str,
+        thread_id: str,
+        comment_id: str,
+        body: Any,
+        link: str | None = None,
+    ) -> dict[str, Any]:
+        record, role = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
+        text = validate_body(body)
+        thread = await self._thread(doc_id, thread_id)
+        comment = self._comment(thread, comment_id)
+        if comment["author"] != actor.username:
+            self._refuse(actor, doc_id, "edit_comment", role, "only its author edits a comment")
+        fields = {"body": text, "mentions": parse_mentions(text), "edited": iso_time(utc_now())}
+        if not await self.store.update_comment(doc_id, comment_id, fields):
+            raise NotFound("comment not found")
+        comment.update(fields)
+        self.audit.emit(
+            "comment.edited",
+            actor,
+            doc_id,
+            thread_id=thread_id,
+            comment_id=comment_id,
+            mentions=fields["mentions"],
+        )
+        return self._changed(doc_id, "thread.updated", thread, await self._view(record))
+
+    async def delete_comment(
+        self, actor: Actor, doc_id: str, thread_id: str, comment_id: str, link: str | None = None
+    ) -> dict[str, Any] | None:
+        """Delete one comment; the thread's first comment takes the thread with it
+        (None is then returned)."""
+        record, role = await self.documents.role(actor, doc_id, link)
+        thread = await self._thread(doc_id, thread_id)
+        comment = self._comment(thread, comment_id)
+        self._may_delete(actor, doc_id, role, comment["author"], "comment")
+        if comment is thread["comments"][0]:
+            await self._delete_thread(actor, doc_id, thread, comment_id)
+            return None
+        if not await self.store.delete_comment(doc_id, comment_id):
+            raise NotFound("comment not found")
+        self.audit.emit(
+            "comment.deleted",
+            actor,
+            doc_id,
+            thread_id=thread_id,
+            comment_id=comment_id,
+            thread_deleted=False,
+            comments=1,
+        )
+        thread["comments"].remove(comment)
+        return self._changed(doc_id, "thread.updated", thread, await self._view(record))
+
+    async def delete_thread(
+        self, actor: Actor, doc_id: str, thread_id: str, link: str | None = None
+    ) -> None:
+        _, role = await self.documents.role(actor, doc_id, link)
+        thread = await self._thread(doc_id, thread_id)
+        self._may_delete(actor, doc_id, role, thread["author"], "thread")
+        await self._delete_thread(actor, doc_id, thread, None)
+
+    async def set_resolved(
+        self, actor: Actor, doc_id: str, thread_id: str, resolved: Any, link: str | None = None
+    ) -> dict[str, Any]:
+        if not isinstance(resolved, bool):
+            raise BadRequest("'resolved' must be true or false")
+        record, role = await self.documents.role(actor, doc_id, link)
+        thread = await self._thread(doc_id, thread_id)
+        own = thread["author"] == actor.username and can(role, Permission.COMMENT)
+        if not own and not can(role, Permission.RESOLVE_COMMENTS):
+            self._refuse(
+                actor,
+                doc_id,
+                Permission.RESOLVE_COMMENTS.value,
+                role,
+                "only the thread's author, editors and owners resolve or reopen it",
+            )
+        if thread["resolved"] != resolved:
+            fields: dict[str, Any] = {
+                "resolved": resolved,
+                "resolved_by": actor.username if resolved else None,
+                "resolved_at": iso_time(utc_now()) if resolved else None,
+            }
+            if not await self.store.update_comment_thread(doc_id, thread_id, fields):
+                raise NotFound("comment thread not found")
+            thread.update(fields)
+            kind = "comment.resolved" if resolved else "comment.reopened"
+            self.audit.emit(kind, actor, doc_id, thread_id=thread_id)
+            return self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        return self._model(thread, await self._view(record))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _new_comment(
+        self, actor: Actor, thread_id: str, doc_id: str, text: str, now: str
+    ) -> dict[str, Any]:
+        return {
+            "id": new_id(),
+            "doc_id": doc_id,
+            "thread_id": thread_id,
+            "author": actor.username,
+            "body": text,
+            "mentions": parse_mentions(text),
+            "created": now,
+            "edited": None,
+        }
+
+    async def _delete_thread(
+        self, actor: Actor, doc_id: str, thread: dict[str, Any], comment_id: str | None
+    ) -> None:
+        if not await self.store.delete_comment_thread(doc_id, thread["id"]):
+            raise NotFound("comment thread not found")
+        self.audit.emit(
+            "comment.deleted",
+            actor,
+            doc_id,
+            thread_id=thread["id"],
+            comment_id=comment_id,
+            thread_deleted=True,
+            comments=len(thread["comments"]),
+        )
+        self.events.publish(
+            doc_id,
+            {
+                "type": "comments",
+                "event": "thread.deleted",
+                "document_id": doc_id,
+                "thread_id": thread["id"],
+                "thread": None,
+            },
+        )
+
+    def _may_delete(self, actor: Actor, doc_id: str, role: str, author: str, what: str) -> None:
+        if can(role, Permission.MODERATE_COMMENTS):
+            return
+        if author == actor.username and can(role, Permission.COMMENT):
+            return
+        self._refuse(
+            actor, doc_id, f"delete_{what}", role, f"only its author or an owner deletes a {what}"
+        )
+
+    def _refuse(self, actor: Actor, doc_id: str, attempted: str, role: str, why: str) -> None:
+        self.audit.emit("access.denied", actor, doc_id, attempted=attempted, role=role)
+        raise Forbidden(why)
+
+    async def _thread(self, doc_id: str, thread_id: str) -> dict[str, Any]:
+        if THREAD_ID.fullmatch(thread_id):
+            for thread in await self.store.list_comment_threads(doc_id):
+                if thread["id"] == thread_id:
+                    return thread
+        raise NotFound("comment thread not found")
+
+    @staticmethod
+    def _comment(thread: dict[str, Any], comment_id: str) -> dict[str, Any]:
+        for comment in thread["comments"]:
+            if comment["id"] == comment_id:
+                return comment
+        raise NotFound("comment not found")
+
+    async def _view(self, record: DocumentRecord) -> DocumentView:
+        room = await self.documents.live_room(record)
+        return DocumentView(room.doc, record.type)
+
+    def _model(self, thread: dict[str, Any], view: DocumentView) -> dict[str, Any]:
+        """The thread model of docs/openapi.yaml, with where its anchor is now."""
+        return {
+            "id": thread["id"],
+            "document_id": thread["doc_id"],
+            "anchor": thread["anchor"],
+            "quote": thread["quote"],
+            "author": thread["author"],
+            "created": thread["created"],
+            "resolved": thread["resolved"],
+            "resolved_by": thread["resolved_by"],
+            "resolved_at": thread["resolved_at"],
+            "position": resolve_anchor(thread["anchor"], view).to_json(),
+            "comments": [_comment_model(c) for c in thread["comments"]],
+        }
+
+    def _changed(
+        self, doc_id: str, event: str, thread: dict[str, Any], view: DocumentView
+    ) -> dict[str, Any]:
+        model = self._model(thread, view)
+        self.events.publish(
+            doc_id,
+            {
+                "type": "comments",
+                "event": event,
+                "document_id": doc_id,
+                "thread_id": thread["id"],
+                "thread": model,
+            },
+        )
+        return model
