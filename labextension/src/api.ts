@@ -41,6 +41,64 @@ export interface IVersion {
   auto: boolean;
 }
 
+/** One hunk of a line diff (docs/openapi.yaml `LineHunks`). */
+export interface ILineHunks {
+  hunks: {
+    old_start: number;
+    old_lines: number;
+    new_start: number;
+    new_lines: number;
+    lines: { kind: 'context' | 'added' | 'removed'; text: string }[];
+  }[];
+  added: number;
+  removed: number;
+  truncated: boolean;
+}
+
+export interface ICellChange {
+  status: 'added' | 'removed' | 'changed' | 'moved';
+  id: string | null;
+  cell_type: string;
+  old_index: number | null;
+  new_index: number | null;
+  moved: boolean;
+  source: ILineHunks;
+  outputs: {
+    change: 'added' | 'removed' | 'changed';
+    index: number;
+    output_type: string;
+    mime_types: string[];
+    name?: string;
+  }[];
+  metadata: { added: string[]; removed: string[]; changed: string[] } | null;
+  cell_type_change: { from: string; to: string } | null;
+}
+
+/** What changed between two versions, or a version and now, and who changed it. */
+export interface IVersionComparison {
+  from: string;
+  to: string;
+  authors: {
+    username: string;
+    display_name: string;
+    updates: number;
+    bytes: number;
+  }[];
+  changes:
+    | ({ type: 'file' } & ILineHunks)
+    | {
+        type: 'notebook';
+        cells: ICellChange[];
+        summary: Record<string, number>;
+        metadata: {
+          added: string[];
+          removed: string[];
+          changed: string[];
+        } | null;
+        truncated: boolean;
+      };
+}
+
 export interface IActivityEvent {
   event_id: string;
   kind?: string;
@@ -225,6 +283,18 @@ export class CollabDocsClient {
 
   createVersion(id: string, label: string): Promise<IVersion> {
     return this.request('POST', `documents/${enc(id)}/versions`, { label });
+  }
+
+  /** `to`: a newer version's id, or `current` for the document as it is now. */
+  compareVersions(
+    id: string,
+    from: string,
+    to: string
+  ): Promise<IVersionComparison> {
+    return this.request(
+      'GET',
+      `documents/${enc(id)}/versions/compare?from=${enc(from)}&to=${enc(to)}`
+    );
   }
 
   restoreVersion(id: string, versionId: string): Promise<IDocumentModel> {

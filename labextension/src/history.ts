@@ -8,9 +8,12 @@ import { Widget } from '@lumino/widgets';
 
 import {
   CollabDocsClient,
+  ICellChange,
   IContentModel,
   IDocumentModel,
-  IVersion
+  ILineHunks,
+  IVersion,
+  IVersionComparison
 } from './api';
 import { el, when } from './dom';
 import { permissions } from './roles';
@@ -43,6 +46,182 @@ export function renderContent(content: IContentModel): HTMLElement {
         el('pre', { className: 'jp-CollabDocs-versionText', text: source })
       )
     );
+  }
+  return box;
+}
+
+/** Colours of diff lines, set through the CSSOM (the extension's style sheet is shared). */
+const DIFF_TINTS: Record<string, string> = {
+  added: 'rgba(46, 160, 67, 0.18)',
+  removed: 'rgba(248, 81, 73, 0.18)'
+};
+const DIFF_MARKS: Record<string, string> = {
+  added: '+',
+  removed: '-',
+  context: ' '
+};
+
+/** A line diff as `+`/`-`/` ` lines, one element per line (text only). */
+function renderHunks(diff: ILineHunks): HTMLElement {
+  const box = el('div', { className: 'jp-CollabDocs-diffHunks' });
+  for (const hunk of diff.hunks) {
+    box.appendChild(
+      el('div', {
+        className: 'jp-CollabDocs-diffHunkHeader',
+        text: `@@ -${hunk.old_start},${hunk.old_lines} +${hunk.new_start},${hunk.new_lines} @@`
+      })
+    );
+    const pre = el('pre', { className: 'jp-CollabDocs-diffLines' });
+    pre.style.margin = '0';
+    for (const line of hunk.lines) {
+      const row = el('div', {
+        className: `jp-CollabDocs-diffLine jp-mod-${line.kind}`,
+        text: `${DIFF_MARKS[line.kind] ?? ' '} ${line.text}`,
+        attrs: { 'data-kind': line.kind }
+      });
+      row.style.background = DIFF_TINTS[line.kind] ?? '';
+      pre.appendChild(row);
+    }
+    box.appendChild(pre);
+  }
+  if (diff.truncated) {
+    box.appendChild(el('p', { text: '… (diff cut short)' }));
+  }
+  return box;
+}
+
+function describeCell(cell: ICellChange): string {
+  const where =
+    cell.status === 'removed'
+      ? `was cell ${(cell.old_index ?? 0) + 1}`
+      : `cell ${(cell.new_index ?? 0) + 1}`;
+  const what =
+    cell.status === 'changed' && cell.moved ? 'changed, moved' : cell.status;
+  const from =
+    cell.moved && cell.old_index !== null
+      ? ` (was cell ${cell.old_index + 1})`
+      : '';
+  return `${what}: ${where}${from}, ${cell.cell_type}`;
+}
+
+function renderCellChange(cell: ICellChange): HTMLElement {
+  const box = el(
+    'div',
+    {
+      className: `jp-CollabDocs-cellDiff jp-mod-${cell.status}`,
+      attrs: { 'data-status': cell.status, 'data-cell-id': cell.id ?? '' }
+    },
+    el('div', {
+      className: 'jp-CollabDocs-cellDiffTitle',
+      text: describeCell(cell)
+    })
+  );
+  box.style.borderLeft = `3px solid ${
+    cell.status === 'added'
+      ? '#2ea043'
+      : cell.status === 'removed'
+        ? '#f85149'
+        : '#d29922'
+  }`;
+  box.style.paddingLeft = '6px';
+  box.style.margin = '6px 0';
+  if (cell.cell_type_change) {
+    box.appendChild(
+      el('div', {
+        text: `type: ${cell.cell_type_change.from} → ${cell.cell_type_change.to}`
+      })
+    );
+  }
+  if (cell.source.hunks.length > 0) {
+    box.appendChild(renderHunks(cell.source));
+  }
+  for (const output of cell.outputs) {
+    const kinds = output.mime_types.length
+      ? ` (${output.mime_types.join(', ')})`
+      : '';
+    const name = output.name ? ` ${output.name}` : '';
+    box.appendChild(
+      el('div', {
+        className: 'jp-CollabDocs-outputDiff',
+        attrs: { 'data-change': output.change },
+        text: `output ${output.index + 1} ${output.change}: ${output.output_type}${name}${kinds}`
+      })
+    );
+  }
+  if (cell.metadata) {
+    box.appendChild(
+      el('div', { text: `metadata: ${keyChanges(cell.metadata)}` })
+    );
+  }
+  return box;
+}
+
+function keyChanges(keys: {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}): string {
+  const parts: string[] = [];
+  for (const [label, list] of [
+    ['added', keys.added],
+    ['removed', keys.removed],
+    ['changed', keys.changed]
+  ] as const) {
+    if (list.length) {
+      parts.push(`${label} ${list.join(', ')}`);
+    }
+  }
+  return parts.join('; ');
+}
+
+/** A comparison: who changed the document, then what changed (text only). */
+export function renderComparison(result: IVersionComparison): HTMLElement {
+  const box = el('div', { className: 'jp-CollabDocs-compare' });
+  const who = el('ul', { className: 'jp-CollabDocs-compareAuthors' });
+  for (const author of result.authors) {
+    const name =
+      author.display_name && author.display_name !== author.username
+        ? `${author.display_name} (${author.username})`
+        : author.username;
+    who.appendChild(
+      el('li', {
+        className: 'jp-CollabDocs-compareAuthor',
+        attrs: { 'data-username': author.username },
+        text: `${name}: ${author.updates} change${author.updates === 1 ? '' : 's'}`
+      })
+    );
+  }
+  box.appendChild(
+    el('div', {
+      text: result.authors.length ? 'Changed by:' : 'No recorded authors.'
+    })
+  );
+  box.appendChild(who);
+  const changes = result.changes;
+  if (changes.type === 'notebook') {
+    const s = changes.summary;
+    box.appendChild(
+      el('p', {
+        className: 'jp-CollabDocs-compareSummary',
+        text: `${s.added} added, ${s.removed} removed, ${s.changed} changed, ${s.moved} moved`
+      })
+    );
+    if (changes.metadata) {
+      box.appendChild(
+        el('p', { text: `notebook metadata: ${keyChanges(changes.metadata)}` })
+      );
+    }
+    for (const cell of changes.cells) {
+      box.appendChild(renderCellChange(cell));
+    }
+  } else {
+    box.appendChild(
+      el('p', {
+        className: 'jp-CollabDocs-compareSummary',
+        text: `${changes.added} line${changes.added === 1 ? '' : 's'} added, ${changes.removed} removed`
+      })
+    );
+    box.appendChild(renderHunks(changes));
   }
   return box;
 }
@@ -94,7 +273,33 @@ export class HistoryPanel extends Widget {
         el('div', { className: 'jp-CollabDocs-versionAdd' }, label, save)
       );
     }
-    this.node.append(this._message, this._list, this._view);
+    this._from = el('select', {
+      className: 'jp-mod-styled jp-CollabDocs-compareFrom',
+      attrs: { 'aria-label': 'Compare from' }
+    });
+    this._to = el('select', {
+      className: 'jp-mod-styled jp-CollabDocs-compareTo',
+      attrs: { 'aria-label': 'Compare to' }
+    });
+    const compare = el('button', {
+      className: 'jp-Button jp-mod-styled jp-CollabDocs-compareButton',
+      text: 'Compare',
+      onClick: () => void this._compare(this._from.value, this._to.value)
+    });
+    this.node.append(
+      this._message,
+      el(
+        'div',
+        { className: 'jp-CollabDocs-compareBar' },
+        'Compare ',
+        this._from,
+        ' with ',
+        this._to,
+        compare
+      ),
+      this._list,
+      this._view
+    );
     void this.refresh();
   }
 
@@ -108,6 +313,7 @@ export class HistoryPanel extends Widget {
     }
     const canRestore = permissions(this._doc()?.role).versions;
     this._list.textContent = '';
+    this._fillCompareChoices(versions);
     if (versions.length === 0) {
       this._list.appendChild(el('li', { text: 'No versions yet.' }));
     }
@@ -129,6 +335,12 @@ export class HistoryPanel extends Widget {
           className: 'jp-Button jp-mod-styled jp-CollabDocs-viewVersion',
           text: 'View',
           onClick: () => void this._show(version)
+        }),
+        el('button', {
+          className: 'jp-Button jp-mod-styled jp-CollabDocs-compareNow',
+          text: 'Changes since',
+          title: 'What changed since this version, and who changed it',
+          onClick: () => void this._compare(version.id, 'current')
         })
       );
       if (canRestore) {
@@ -160,6 +372,55 @@ export class HistoryPanel extends Widget {
     }
   }
 
+  private _fillCompareChoices(versions: IVersion[]): void {
+    const label = (v: IVersion) =>
+      `${v.label || (v.auto ? 'Automatic' : 'Unnamed')} · ${when(v.created)}`;
+    const keep = [this._from.value, this._to.value];
+    this._from.textContent = '';
+    this._to.textContent = '';
+    this._to.appendChild(
+      el('option', { text: 'Now', attrs: { value: 'current' } })
+    );
+    for (const version of versions) {
+      this._from.appendChild(
+        el('option', { text: label(version), attrs: { value: version.id } })
+      );
+      this._to.appendChild(
+        el('option', { text: label(version), attrs: { value: version.id } })
+      );
+    }
+    if (keep[0]) {
+      this._from.value = keep[0];
+    }
+    if (keep[1]) {
+      this._to.value = keep[1];
+    }
+  }
+
+  private async _compare(from: string, to: string): Promise<void> {
+    if (!from) {
+      this._say('No version to compare yet.', true);
+      return;
+    }
+    try {
+      const result = await this._client.compareVersions(this._docId, from, to);
+      const name = (id: string) =>
+        id === 'current'
+          ? 'now'
+          : (this._list.querySelector(
+              `[data-version="${id}"] .jp-CollabDocs-versionName`
+            )?.textContent ?? id);
+      this._view.textContent = '';
+      this._view.append(
+        el('h4', { text: `Changes from “${name(from)}” to “${name(to)}”` }),
+        renderComparison(result)
+      );
+      this._say('');
+    } catch (error) {
+      this._say((error as Error).message, true);
+    }
+  }
+
   private async _restore(version: IVersion, name: string): Promise<void> {
     const answer = await showDialog({
       title: 'Restore this version?',
@@ -183,6 +444,8 @@ export class HistoryPanel extends Widget {
     this._message.classList.toggle('jp-mod-error', error);
   }
 
+  private _from: HTMLSelectElement;
+  private _to: HTMLSelectElement;
   private _header: HTMLElement;
   private _list: HTMLUListElement;
   private _view: HTMLDivElement;

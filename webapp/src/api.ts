@@ -34,6 +34,57 @@ export interface Share {
   token?: string;
 }
 
+export interface Version {
+  id: string;
+  label: string;
+  created: string;
+  created_by: string;
+  auto: boolean;
+}
+
+/** A line diff (docs/openapi.yaml `LineHunks`). */
+export interface LineHunks {
+  hunks: {
+    old_start: number;
+    old_lines: number;
+    new_start: number;
+    new_lines: number;
+    lines: { kind: "context" | "added" | "removed"; text: string }[];
+  }[];
+  added: number;
+  removed: number;
+  truncated: boolean;
+}
+
+export interface KeyChanges {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+export interface CellChange {
+  status: "added" | "removed" | "changed" | "moved";
+  id: string | null;
+  cell_type: string;
+  old_index: number | null;
+  new_index: number | null;
+  moved: boolean;
+  source: LineHunks;
+  outputs: { change: string; index: number; output_type: string; mime_types: string[]; name?: string }[];
+  metadata: KeyChanges | null;
+  cell_type_change: { from: string; to: string } | null;
+}
+
+/** What changed between two versions, or a version and now (`to: "current"`), and who. */
+export interface VersionComparison {
+  from: string;
+  to: string;
+  authors: { username: string; display_name: string; updates: number; bytes: number }[];
+  changes:
+    | ({ type: "file" } & LineHunks)
+    | { type: "notebook"; cells: CellChange[]; summary: Record<string, number>; metadata: KeyChanges | null; truncated: boolean };
+}
+
 /** A failed request: `status` 0 when the server could not be reached. */
 export class ApiError extends Error {
   constructor(
@@ -237,6 +288,26 @@ export class ApiClient {
       { role },
       { link },
     );
+  }
+
+  async listVersions(id: string, link?: string | null): Promise<Version[]> {
+    const answer = await this.request<{ versions: Version[] }>("GET", `documents/${encodeURIComponent(id)}/versions`, undefined, { link });
+    return answer.versions;
+  }
+
+  createVersion(id: string, label: string, link?: string | null): Promise<Version> {
+    return this.request<Version>("POST", `documents/${encodeURIComponent(id)}/versions`, { label }, { link });
+  }
+
+  restoreVersion(id: string, versionId: string, link?: string | null): Promise<DocumentModel> {
+    const path = `documents/${encodeURIComponent(id)}/versions/${encodeURIComponent(versionId)}/restore`;
+    return this.request<DocumentModel>("POST", path, undefined, { link });
+  }
+
+  /** `to`: a newer version's id, or `current` for the document as it is now. */
+  compareVersions(id: string, from: string, to: string, link?: string | null): Promise<VersionComparison> {
+    const query = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    return this.request<VersionComparison>("GET", `documents/${encodeURIComponent(id)}/versions/compare?${query}`, undefined, { link });
   }
 
   removeShare(id: string, principal: string, link?: string | null): Promise<void> {

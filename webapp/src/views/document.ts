@@ -13,6 +13,7 @@ import { roleLabel } from "./list";
 import { NotebookView } from "./notebook";
 import { VisiblePoller } from "../poll";
 import { openShareDialog } from "./share";
+import { openHistory } from "./history";
 import { type FollowTarget, PresenceView } from "./presence";
 
 /** How often an open document re-reads its name (one small GET, only while visible). */
@@ -162,6 +163,10 @@ export function documentView(context: AppContext, docId: string): { element: HTM
   shareButton.addEventListener("click", () => {
     if (model) openShareDialog(context, model, link);
   });
+  const historyButton = h("button", { class: "button history-button", text: "History", attrs: { type: "button" } });
+  historyButton.addEventListener("click", () => {
+    if (model) openHistory(context, model, link);
+  });
 
   const element = h(
     "main",
@@ -171,7 +176,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       { class: "doc-header" },
       h("a", { class: "back", text: "← Documents", attrs: { href: "#/" } }),
       h("div", { class: "doc-title-row" }, title, renameButton, roleBadge),
-      h("div", { class: "doc-header-end" }, status, people, shareButton),
+      h("div", { class: "doc-header-end" }, status, people, historyButton, shareButton),
     ),
     banner,
     surface,
