@@ -204,6 +204,13 @@ class CollabDocsApp(FailFastApp):
         16 * MiB, help="Largest WebSocket message accepted; bigger ones close with 4413."
     ).tag(config=True)
 
+    max_socket_backlog = Int(
+        32 * MiB,
+        help="""Bytes queued for one room socket whose client does not read, past which
+        the queue is dropped and the socket closed with 4408. One message of any size
+        is always queued, so a socket holds at most this plus one message.""",
+    ).tag(config=True)
+
     max_body_size = Int(
         32 * MiB,
         help="""Largest REST request body accepted (413 past it). The standalone server's

@@ -7,18 +7,15 @@ GET, which only proves "read": the room checks write permission on every message
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import struct
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
-from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketHandler
 
 from ..acl import Permission, can
 from ..close_codes import (
@@ -28,7 +25,6 @@ from ..close_codes import (
     CLOSE_NOT_FOUND,
     CLOSE_PROTOCOL_ERROR,
     CLOSE_RATE_LIMITED,
-    CLOSE_TOO_LARGE,
     CLOSE_UNSUPPORTED,
 )
 from ..documents import is_document_id
@@ -38,6 +34,7 @@ from ..protocol import ProtocolError
 from ..rooms import DocumentRoom, RoomLoadError, is_fatal, recheck
 from ..stores import StoreError
 from .base import AUTH_RESOURCE, SETTINGS_KEY
+from .room_socket import RoomSocket
 
 log = logging.getLogger(__name__)
 
@@ -58,34 +55,6 @@ def ws_authenticated_with_close_code(method: F) -> F:
     return cast(F, wrapper)
 
 
-# Messages up to this size are framed once for all sockets (cached); larger ones are
-# written as header and payload, so no copy of them outlives its write.
-CACHED_FRAME_LIMIT = 64 * 1024
-
-
-def frame_header(length: int) -> bytes:
-    """The header of one unmasked, uncompressed WebSocket binary frame (RFC 6455, server
-    to client) carrying ``length`` bytes."""
-    if length < 126:
-        return struct.pack("!BB", 0x82, length)
-    if length <= 0xFFFF:
-        return struct.pack("!BBH", 0x82, 126, length)
-    return struct.pack("!BBQ", 0x82, 127, length)
-
-
-@functools.lru_cache(maxsize=16)
-def binary_frame(message: bytes) -> bytes:
-    """One binary frame holding ``message``, for messages up to ``CACHED_FRAME_LIMIT``.
-
-    A broadcast is framed once and the same bytes go to every socket: Tornado's
-    ``write_message`` would frame it again per socket and spawn a task per write. The
-    cache hits on the very same bytes object, whose hash Python keeps. It holds at most
-    16 small frames: a large message kept here would stay in memory long after it was
-    sent (with its frame, twice its size).
-    """
-    return frame_header(len(message)) + message
-
-
 class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ignore[misc]
     auth_resource = AUTH_RESOURCE
 
@@ -101,15 +70,13 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
     def set_default_headers(self) -> None:
         """JupyterHandler's default headers make no sense on a websocket."""
 
-    def get_compression_options(self) -> None:
-        # Frames are built once and written as-is to every socket: no per-socket deflate.
-        return None
-
-    @property
-    def max_message_size(self) -> int:
-        # Tornado drops bigger frames with 1009 before reading them; up to twice the cap
-        # we read them so on_message can answer with 4413 (docs/protocol.md).
-        return 2 * self.settings[SETTINGS_KEY].max_message_size
+    def get_websocket_protocol(self) -> RoomSocket | None:
+        """Tornado's upgrade, then our own framing (room_socket.py): no compression, a
+        4413 from a frame's header past ``max_message_size``, a capped send queue."""
+        if self.request.headers.get("Sec-WebSocket-Version") != "13":
+            return None  # Tornado answers 426
+        collab = self.settings[SETTINGS_KEY]
+        return RoomSocket(self, collab.max_message_size, collab.max_socket_backlog)
 
     @ws_authenticated_with_close_code
     async def get(self, doc_id: str) -> None:
@@ -190,9 +157,6 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         if not isinstance(message, bytes):
             self.close(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
             return
-        if len(message) > self.settings[SETTINGS_KEY].max_message_size:
-            self.close(CLOSE_TOO_LARGE, "message too large")
-            return
         try:
             room.receive(self, message)
         except ProtocolError as exc:
@@ -272,20 +236,8 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
 
     def send(self, message: bytes) -> None:
         conn = self.ws_connection
-        if conn is None or conn.is_closing():
-            return
-        stream = getattr(conn, "stream", None)  # the protocol's IOStream
-        if stream is None:
-            return
-        with contextlib.suppress(StreamClosedError, WebSocketClosedError):
-            # IOStream.write queues the bytes, tries to send at once, and returns a future
-            # that consumes its own error if the peer has gone: nothing to await here.
-            if len(message) <= CACHED_FRAME_LIMIT:
-                stream.write(binary_frame(message))
-            else:
-                # IOStream keeps a large buffer as it is (no copy) until it is sent.
-                stream.write(frame_header(len(message)))
-                stream.write(message)
+        if conn is not None:
+            cast(RoomSocket, conn).send_message(message)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         self._leave()
