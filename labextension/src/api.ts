@@ -20,6 +20,13 @@ export interface IDocumentModel {
   modified: string;
 }
 
+/** A document of the caller's trash (`GET trash`). */
+export interface ITrashedDocument extends IDocumentModel {
+  trashed: string;
+  /** When the server purges it, unless restored first. */
+  purge_after: string;
+}
+
 export interface IContentModel {
   type: DocumentType;
   format: 'json' | 'text';
@@ -260,8 +267,26 @@ export class CollabDocsClient {
     return this.request('PATCH', `documents/${enc(id)}`, { name });
   }
 
+  /** Move a document to its owner's trash. */
   deleteDocument(id: string): Promise<void> {
     return this.request('DELETE', `documents/${enc(id)}`);
+  }
+
+  async listTrash(): Promise<ITrashedDocument[]> {
+    const reply = await this.request<{ documents: ITrashedDocument[] }>(
+      'GET',
+      'trash'
+    );
+    return reply.documents;
+  }
+
+  restoreDocument(id: string): Promise<IDocumentModel> {
+    return this.request('POST', `trash/${enc(id)}/restore`);
+  }
+
+  /** Delete a document of the trash for good. */
+  purgeDocument(id: string): Promise<void> {
+    return this.request('DELETE', `trash/${enc(id)}`);
   }
 
   getContent(id: string, version?: string): Promise<IContentModel> {

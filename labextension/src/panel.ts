@@ -1,7 +1,8 @@
 /**
  * The "Shared documents" sidebar: the documents I own and those shared with me (with
- * my role), a search box, and create / open / rename / delete / share. It refreshes
- * itself every few seconds while visible, and at once after my own actions.
+ * my role), a search box, and create / open / rename / delete / share; and the trash of
+ * my deleted documents (restore, delete forever). It refreshes itself every few
+ * seconds while visible, and at once after my own actions.
  */
 
 import {
@@ -13,7 +14,7 @@ import {
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { CollabDocsClient, IDocumentModel } from './api';
+import { CollabDocsClient, IDocumentModel, ITrashedDocument } from './api';
 import { el, when } from './dom';
 import { newNotebookContent } from './drive';
 import { DocumentType, fileNameFor } from './paths';
@@ -84,6 +85,13 @@ export class SharedDocumentsPanel extends Widget {
       className: 'jp-CollabDocs-list jp-CollabDocs-sharedWithMe'
     });
     this._status = el('div', { className: 'jp-CollabDocs-message' });
+    this._trashList = el('ul', {
+      className: 'jp-CollabDocs-list jp-CollabDocs-trash'
+    });
+    this._trashTitle = el('summary', {
+      className: 'jp-CollabDocs-trashTitle',
+      text: 'Trash'
+    });
     this.node.append(
       el('h2', {
         className: 'jp-CollabDocs-panelTitle',
@@ -101,7 +109,13 @@ export class SharedDocumentsPanel extends Widget {
       el('h3', { text: 'My documents' }),
       this._mine,
       el('h3', { text: 'Shared with me' }),
-      this._shared
+      this._shared,
+      el(
+        'details',
+        { className: 'jp-CollabDocs-trashSection' },
+        this._trashTitle,
+        this._trashList
+      )
     );
   }
 
@@ -112,7 +126,11 @@ export class SharedDocumentsPanel extends Widget {
   /** Fetch the list now. */
   async refresh(): Promise<void> {
     try {
-      const docs = await this._client.listDocuments();
+      const [docs, trash] = await Promise.all([
+        this._client.listDocuments(),
+        this._client.listTrash()
+      ]);
+      this._trash = trash;
       const before = this._docs;
       this._docs = new Map(docs.map(d => [d.id, d]));
       this._status.textContent = '';
@@ -174,7 +192,9 @@ export class SharedDocumentsPanel extends Widget {
   async remove(doc: IDocumentModel): Promise<void> {
     const answer = await showDialog({
       title: 'Delete shared document?',
-      body: `“${doc.name}” will be deleted for everyone it is shared with.`,
+      body:
+        `“${doc.name}” will be closed for everyone it is shared with and moved ` +
+        'to your Trash, where you can restore it until it is purged.',
       buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
     });
     if (!answer.button.accept) {
@@ -182,6 +202,37 @@ export class SharedDocumentsPanel extends Widget {
     }
     try {
       await this._client.deleteDocument(doc.id);
+    } catch (error) {
+      void showErrorMessage('Could not delete the document', error as Error);
+    }
+    await this.refresh();
+  }
+
+  async restore(doc: ITrashedDocument): Promise<void> {
+    try {
+      await this._client.restoreDocument(doc.id);
+    } catch (error) {
+      void showErrorMessage('Could not restore the document', error as Error);
+    }
+    await this.refresh();
+  }
+
+  async purge(doc: ITrashedDocument): Promise<void> {
+    const answer = await showDialog({
+      title: 'Delete forever?',
+      body:
+        `“${doc.name}” will be deleted for good, with its history and ` +
+        'versions. This cannot be undone.',
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.warnButton({ label: 'Delete forever' })
+      ]
+    });
+    if (!answer.button.accept) {
+      return;
+    }
+    try {
+      await this._client.purgeDocument(doc.id);
     } catch (error) {
       void showErrorMessage('Could not delete the document', error as Error);
     }
@@ -214,6 +265,60 @@ export class SharedDocumentsPanel extends Widget {
     );
     this._fill(this._mine, mine, 'No documents of yours yet.');
     this._fill(this._shared, shared, 'Nothing shared with you yet.');
+    this._fillTrash();
+  }
+
+  /** The trash: deleted documents, restorable until purged. */
+  private _fillTrash(): void {
+    const needle = this._search.value.trim().toLowerCase();
+    const docs = this._trash.filter(
+      d => !needle || d.name.toLowerCase().includes(needle)
+    );
+    this._trashTitle.textContent = `Trash (${this._trash.length})`;
+    this._trashList.textContent = '';
+    if (docs.length === 0) {
+      this._trashList.appendChild(
+        el('li', {
+          className: 'jp-CollabDocs-empty',
+          text: 'The trash is empty.'
+        })
+      );
+    }
+    const me = this._actions.me();
+    for (const doc of docs) {
+      const purged = new Date(doc.purge_after).toLocaleDateString();
+      this._trashList.appendChild(
+        el(
+          'li',
+          {
+            className: `jp-CollabDocs-doc jp-CollabDocs-trashed jp-mod-${doc.type}`,
+            attrs: { 'data-id': doc.id, 'data-name': doc.name }
+          },
+          el('span', {
+            className: 'jp-CollabDocs-docName',
+            text: fileNameFor(doc.name, doc.type)
+          }),
+          el('span', {
+            className: 'jp-CollabDocs-docMeta',
+            text: `${doc.owner !== me ? 'by ' + doc.owner + ' · ' : ''}deleted ${when(doc.trashed)} · purged on ${purged}`
+          }),
+          el(
+            'span',
+            { className: 'jp-CollabDocs-docActions' },
+            el('button', {
+              className: 'jp-Button jp-mod-minimal jp-CollabDocs-restoreDoc',
+              text: 'Restore',
+              onClick: () => void this.restore(doc)
+            }),
+            el('button', {
+              className: 'jp-Button jp-mod-minimal jp-CollabDocs-purgeDoc',
+              text: 'Delete forever',
+              onClick: () => void this.purge(doc)
+            })
+          )
+        )
+      );
+    }
   }
 
   private _fill(
@@ -284,6 +389,9 @@ export class SharedDocumentsPanel extends Widget {
   }
 
   private _docs = new Map<string, IDocumentModel>();
+  private _trash: ITrashedDocument[] = [];
+  private _trashList: HTMLUListElement;
+  private _trashTitle: HTMLElement;
   private _search: HTMLInputElement;
   private _mine: HTMLUListElement;
   private _shared: HTMLUListElement;

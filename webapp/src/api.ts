@@ -27,6 +27,13 @@ export interface DocumentModel {
   modified: string;
 }
 
+/** A document of the caller's trash (`GET trash`). */
+export interface TrashedDocument extends DocumentModel {
+  trashed: string;
+  /** When the server purges it, unless restored first. */
+  purge_after: string;
+}
+
 export interface Share {
   principal: string;
   role: Role;
@@ -264,6 +271,38 @@ export class ApiClient {
 
   deleteDocument(id: string): Promise<void> {
     return this.request<void>("DELETE", `documents/${encodeURIComponent(id)}`);
+  }
+
+  async listTrash(): Promise<TrashedDocument[]> {
+    const answer = await this.request<{ documents: TrashedDocument[] }>("GET", "trash");
+    return answer.documents;
+  }
+
+  restoreDocument(id: string): Promise<DocumentModel> {
+    return this.request<DocumentModel>("POST", `trash/${encodeURIComponent(id)}/restore`);
+  }
+
+  /** Delete a document of the trash for good. */
+  purgeDocument(id: string): Promise<void> {
+    return this.request<void>("DELETE", `trash/${encodeURIComponent(id)}`);
+  }
+
+  /** The document as the file to save (`content?format=file`). */
+  async contentFile(id: string, link?: string | null): Promise<Blob> {
+    const headers: Record<string, string> = { ...authHeaders(this.auth, this.cookies()) };
+    if (link) headers["X-Collab-Docs-Link"] = link;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.url(`documents/${encodeURIComponent(id)}/content?format=file`), {
+        headers,
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, FALLBACK_MESSAGES[0]!);
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return response.blob();
   }
 
   async shares(id: string, link?: string | null): Promise<Share[]> {

@@ -13,6 +13,7 @@ import { roleLabel } from "./list";
 import { NotebookView } from "./notebook";
 import { VisiblePoller } from "../poll";
 import { openShareDialog } from "./share";
+import { downloadDocument } from "../download";
 import { openHistory } from "./history";
 import { type FollowTarget, PresenceView } from "./presence";
 
@@ -128,6 +129,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       },
     });
     room.onState(showState);
+    downloadButton.hidden = false;
     if (model.type === "notebook") {
       notebook = new NotebookView(room.doc, room.awareness, readOnly);
       surface.appendChild(notebook.element);
@@ -163,6 +165,14 @@ export function documentView(context: AppContext, docId: string): { element: HTM
   shareButton.addEventListener("click", () => {
     if (model) openShareDialog(context, model, link);
   });
+  // Download: the server's file, or, once the document is deleted, what this page holds.
+  const downloadButton = h("button", { class: "button download-button", text: "Download", attrs: { type: "button", title: "Download as a file (.ipynb or text)" } });
+  downloadButton.hidden = true;
+  downloadButton.addEventListener("click", () => {
+    if (!model || !room) return;
+    const deleted = status.dataset.state === "deleted";
+    downloadDocument(context.api, model, room.doc, { link, deleted }).catch(() => toast("Could not download.", "error"));
+  });
   const historyButton = h("button", { class: "button history-button", text: "History", attrs: { type: "button" } });
   historyButton.addEventListener("click", () => {
     if (model) openHistory(context, model, link);
@@ -176,7 +186,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       { class: "doc-header" },
       h("a", { class: "back", text: "← Documents", attrs: { href: "#/" } }),
       h("div", { class: "doc-title-row" }, title, renameButton, roleBadge),
-      h("div", { class: "doc-header-end" }, status, people, historyButton, shareButton),
+      h("div", { class: "doc-header-end" }, status, people, historyButton, downloadButton, shareButton),
     ),
     banner,
     surface,

@@ -1,6 +1,7 @@
-/** The document list: mine and shared with me, search, create, rename, delete, share. */
+/** The document list: mine and shared with me, search, create, rename, delete, share;
+ * and the trash of my deleted documents (restore, delete forever). */
 
-import { ApiError, canShare, canWrite, type DocType, type DocumentModel } from "../api";
+import { ApiError, canShare, canWrite, type DocType, type DocumentModel, type TrashedDocument } from "../api";
 import { clear, confirmDialog, h, promptDialog, relativeTime, toast } from "../dom";
 import { type AppContext, documentHash } from "./context";
 import { VisiblePoller } from "../poll";
@@ -9,7 +10,7 @@ import { openShareDialog } from "./share";
 /** How often an open list re-reads the documents (one small GET, only while visible). */
 const LIST_POLL_MS = 10_000;
 
-type Filter = "all" | "mine" | "shared";
+type Filter = "all" | "mine" | "shared" | "trash";
 
 const ROLE_LABELS: Record<string, string> = { owner: "Owner", editor: "Editor", commenter: "Commenter", viewer: "Viewer" };
 
@@ -32,6 +33,7 @@ export function filterDocuments(documents: DocumentModel[], username: string, fi
 
 export function listView(context: AppContext): { element: HTMLElement; destroy(): void } {
   let documents: DocumentModel[] = [];
+  let trash: TrashedDocument[] = [];
   let filter: Filter = "all";
   let loaded = false;
   let error: string | null = null;
@@ -74,7 +76,7 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
   const remove = async (doc: DocumentModel): Promise<void> => {
     const ok = await confirmDialog(
       "Delete document",
-      `Delete “${doc.name}” for everyone it is shared with? This cannot be undone.`,
+      `Delete “${doc.name}” for everyone it is shared with? It goes to your trash, where you can restore it until it is purged.`,
       "Delete",
     );
     if (!ok) return;
@@ -82,7 +84,38 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
       await context.api.deleteDocument(doc.id);
       documents = documents.filter((d) => d.id !== doc.id);
       render();
-      toast(`Deleted “${doc.name}”.`);
+      toast(`Moved “${doc.name}” to the trash.`);
+      trash = await context.api.listTrash();
+      render();
+    } catch (failure) {
+      toast(failure instanceof Error ? failure.message : "Could not delete.", "error");
+    }
+  };
+
+  const restore = async (doc: TrashedDocument): Promise<void> => {
+    try {
+      const restored = await context.api.restoreDocument(doc.id);
+      trash = trash.filter((d) => d.id !== doc.id);
+      documents = [restored, ...documents.filter((d) => d.id !== doc.id)];
+      render();
+      toast(`Restored “${doc.name}”.`);
+    } catch (failure) {
+      toast(failure instanceof Error ? failure.message : "Could not restore.", "error");
+    }
+  };
+
+  const purge = async (doc: TrashedDocument): Promise<void> => {
+    const ok = await confirmDialog(
+      "Delete forever",
+      `Delete “${doc.name}” forever, with its history and versions? This cannot be undone.`,
+      "Delete forever",
+    );
+    if (!ok) return;
+    try {
+      await context.api.purgeDocument(doc.id);
+      trash = trash.filter((d) => d.id !== doc.id);
+      render();
+      toast(`Deleted “${doc.name}” forever.`);
     } catch (failure) {
       toast(failure instanceof Error ? failure.message : "Could not delete.", "error");
     }
@@ -94,9 +127,10 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
       all: documents.length,
       mine: documents.filter((d) => d.owner === context.me.username).length,
       shared: documents.filter((d) => d.owner !== context.me.username).length,
+      trash: trash.length,
     };
-    const labels: Record<Filter, string> = { all: "All", mine: "Owned by me", shared: "Shared with me" };
-    for (const key of ["all", "mine", "shared"] as Filter[]) {
+    const labels: Record<Filter, string> = { all: "All", mine: "Owned by me", shared: "Shared with me", trash: "Trash" };
+    for (const key of ["all", "mine", "shared", "trash"] as Filter[]) {
       tabs.appendChild(
         h(
           "button",
@@ -156,6 +190,40 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
     );
   }
 
+  /** A row of the trash: when it was deleted, when it goes for good; restore, purge. */
+  function trashRow(doc: TrashedDocument): HTMLElement {
+    const owner = doc.owner === context.me.username ? "" : ` · owned by ${doc.owner}`;
+    const purged = new Date(doc.purge_after);
+    return h(
+      "li",
+      { class: "doc-row trash-row", dataset: { id: doc.id } },
+      h("span", { class: `doc-icon doc-icon-${doc.type}`, text: doc.type === "notebook" ? "NB" : "TXT", title: typeLabel(doc.type) }),
+      h(
+        "span",
+        { class: "doc-name" },
+        h("span", { class: "doc-title", text: doc.name }),
+        h("span", { class: "doc-meta muted", text: `${typeLabel(doc.type)}${owner} · deleted ${relativeTime(doc.trashed)} · purged on ${purged.toLocaleDateString()}` }),
+      ),
+      h(
+        "div",
+        { class: "row-actions" },
+        h("button", { class: "button small", text: "Restore", attrs: { type: "button", "aria-label": `Restore ${doc.name}` }, on: { click: () => void restore(doc) } }),
+        h("button", { class: "button small danger-text", text: "Delete forever", attrs: { type: "button", "aria-label": `Delete ${doc.name} forever` }, on: { click: () => void purge(doc) } }),
+      ),
+    );
+  }
+
+  function renderTrash(): void {
+    const needle = search.value.trim().toLowerCase();
+    const shown = trash.filter((doc) => !needle || doc.name.toLowerCase().includes(needle));
+    if (shown.length === 0) {
+      body.appendChild(h("div", { class: "empty muted", text: needle ? "No deleted document matches your search." : "The trash is empty." }));
+      return;
+    }
+    body.appendChild(h("p", { class: "trash-note muted", text: "Deleted documents stay here, closed to everyone, until they are purged." }));
+    body.appendChild(h("ul", { class: "doc-rows", attrs: { "aria-label": "Trash" } }, ...shown.map(trashRow)));
+  }
+
   function render(): void {
     renderTabs();
     clear(body);
@@ -169,6 +237,7 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
       body.appendChild(h("div", { class: "empty muted", text: "Loading documents…" }));
       return;
     }
+    if (filter === "trash") return renderTrash();
     const shown = filterDocuments(documents, context.me.username, filter, search.value);
     if (shown.length === 0) {
       body.appendChild(
@@ -189,7 +258,7 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
   async function load(): Promise<void> {
     error = null;
     try {
-      documents = await context.api.listDocuments();
+      [documents, trash] = await Promise.all([context.api.listDocuments(), context.api.listTrash()]);
       loaded = true;
     } catch (failure) {
       if (failure instanceof ApiError && failure.unauthenticated) return;
@@ -201,9 +270,11 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
   /** A background re-read: redraws only what changed; a failure keeps the list shown. */
   async function refresh(): Promise<void> {
     if (!loaded) return load();
-    const fresh = await context.api.listDocuments(); // throws: the poller backs off
-    if (JSON.stringify(fresh) === JSON.stringify(documents)) return;
+    // throws: the poller backs off
+    const [fresh, freshTrash] = await Promise.all([context.api.listDocuments(), context.api.listTrash()]);
+    if (JSON.stringify([fresh, freshTrash]) === JSON.stringify([documents, trash])) return;
     documents = fresh;
+    trash = freshTrash;
     render();
   }
 
