@@ -113,7 +113,26 @@ export interface IActivityEvent {
   timestamp: string;
   actor: string | null;
   document_id?: string;
+  /** The event as a plain-text sentence (servers from issue #15 on): set it as text. */
+  summary?: string;
+  category?: string;
+  actor_name?: string | null;
   [key: string]: any;
+}
+
+/** One page of the activity feed; `truncated`: older events were left unread. */
+export interface IActivityPage {
+  events: IActivityEvent[];
+  truncated: boolean;
+}
+
+/** The activity feed's filters, every one optional. */
+export interface IActivityQuery {
+  limit?: number;
+  actor?: string;
+  kind?: string;
+  since?: string;
+  until?: string;
 }
 
 export interface IMe {
@@ -355,11 +374,24 @@ export class CollabDocsClient {
   }
 
   async activity(id: string, limit = 50): Promise<IActivityEvent[]> {
-    const reply = await this.request<{ events: IActivityEvent[] }>(
+    return (await this.activityPage(id, { limit })).events;
+  }
+
+  /** The activity feed filtered (docs/openapi.yaml): events with their sentences. */
+  async activityPage(
+    id: string,
+    query: IActivityQuery = {}
+  ): Promise<IActivityPage> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') {
+        params.set(name, String(value));
+      }
+    }
+    return this.request<IActivityPage>(
       'GET',
-      `documents/${enc(id)}/activity?limit=${limit}`
+      `documents/${enc(id)}/activity?${params.toString()}`
     );
-    return reply.events;
   }
 
   private _request: RequestFunction;

@@ -107,6 +107,41 @@ export class ApiError extends Error {
   }
 }
 
+/** One event of a document's activity feed: `summary` is plain text (show it as text). */
+export interface ActivityEvent {
+  event_id: string;
+  kind: string;
+  category: string;
+  summary: string;
+  timestamp: string;
+  actor: string | null;
+  actor_name: string | null;
+  [field: string]: unknown;
+}
+
+export interface ActivityPage {
+  events: ActivityEvent[];
+  /** A filtered feed left older events unread. */
+  truncated: boolean;
+}
+
+/** The feed's filters (docs/openapi.yaml): every one optional. */
+export interface ActivityQuery {
+  limit?: number;
+  actor?: string;
+  kind?: string;
+  since?: string;
+  until?: string;
+}
+
+export function activitySearch(query: ActivityQuery): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== "") params.set(name, String(value));
+  }
+  return params.toString();
+}
+
 /** A user or group offered by the share dialogs' completion. */
 export interface PrincipalSuggestion {
   principal: string;
@@ -353,6 +388,16 @@ export class ApiClient {
     return this.request<void>(
       "DELETE",
       `documents/${encodeURIComponent(id)}/shares/${principalPath(principal)}`,
+      undefined,
+      { link },
+    );
+  }
+
+  /** The document's activity feed, newest first, filtered (owners and administrators). */
+  activity(id: string, query: ActivityQuery = {}, link?: string | null): Promise<ActivityPage> {
+    return this.request<ActivityPage>(
+      "GET",
+      `documents/${encodeURIComponent(id)}/activity?${activitySearch(query)}`,
       undefined,
       { link },
     );

@@ -15,6 +15,7 @@ import { VisiblePoller } from "../poll";
 import { openShareDialog } from "./share";
 import { downloadDocument } from "../download";
 import { openHistory } from "./history";
+import { canReadActivity, openActivityDialog } from "./activity";
 import { type FollowTarget, PresenceView } from "./presence";
 
 /** How often an open document re-reads its name (one small GET, only while visible). */
@@ -32,6 +33,8 @@ export function documentView(context: AppContext, docId: string): { element: HTM
   const people = presence.element;
   const shareButton = h("button", { class: "button primary", text: "Share", attrs: { type: "button" } });
   shareButton.hidden = true;
+  const activityButton = h("button", { class: "button", text: "Activity", attrs: { type: "button" } });
+  activityButton.hidden = true;
   const banner = h("div", { class: "banner", attrs: { role: "alert" } });
   banner.hidden = true;
   const surface = h("div", { class: "doc-surface" });
@@ -53,6 +56,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
     banner.textContent = terminal ? detail : "";
     if (terminal) {
       shareButton.hidden = true;
+      activityButton.hidden = true;
       renameButton.hidden = true;
       textEditor?.setReadOnly(true);
       notebook?.setReadOnly(true);
@@ -68,6 +72,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
     roleBadge.className = `role role-${doc.role}`;
     renameButton.hidden = !canWrite(doc.role);
     shareButton.hidden = false;
+    activityButton.hidden = !canReadActivity(doc, context.me);
   }
 
   /** What following a collaborator moves: the notebook's cell, or the text's cursor. */
@@ -162,6 +167,9 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       toast(failure instanceof Error ? failure.message : "Could not rename.", "error");
     }
   });
+  activityButton.addEventListener("click", () => {
+    if (model) openActivityDialog(context, model, link);
+  });
   shareButton.addEventListener("click", () => {
     if (model) openShareDialog(context, model, link);
   });
@@ -186,7 +194,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       { class: "doc-header" },
       h("a", { class: "back", text: "← Documents", attrs: { href: "#/" } }),
       h("div", { class: "doc-title-row" }, title, renameButton, roleBadge),
-      h("div", { class: "doc-header-end" }, status, people, historyButton, downloadButton, shareButton),
+      h("div", { class: "doc-header-end" }, status, people, activityButton, historyButton, downloadButton, shareButton),
     ),
     banner,
     surface,
