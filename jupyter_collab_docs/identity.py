@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
@@ -261,7 +262,11 @@ class CollabDocsIdentityProvider(IdentityProvider):
 
     def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
         if not signin_guard.may_set_login_cookie(handler):
-            self.log.info(
+            # Every room socket of a token client (a script, the benchmarks) gets here:
+            # a line each would cost more than the join itself.
+            quiet = signin_guard.is_websocket_upgrade(handler)
+            self.log.log(
+                logging.DEBUG if quiet else logging.INFO,
                 "Not setting a login cookie on %s: a cross-site request, or a URL token "
                 "without Fetch Metadata, does not sign a browser in",
                 handler.request.path,

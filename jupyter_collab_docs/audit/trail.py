@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema import ValidationError
 from jupyter_events import EventLogger
 from traitlets import Float, Int
@@ -32,7 +33,7 @@ from traitlets.config import LoggingConfigurable
 from ..identity import Actor
 from ..timeutil import iso_time, utc_now
 from .ratelimit import RefusalLimiter
-from .schemas import SCHEMA_BASE, InvalidAuditEvent, field_caps, register_schemas, schema_id
+from .schemas import KINDS, SCHEMA_BASE, InvalidAuditEvent, register_schemas, schema_id
 from .sinks import Sink, sink_from_url
 
 MiB = 1024 * 1024
@@ -51,13 +52,70 @@ def _iso(ts: float) -> str:
     return iso_time(datetime.fromtimestamp(ts, timezone.utc))
 
 
-def _clip(sid: str, data: dict[str, Any]) -> None:
+#: How long the activity of a burst of events (many joins at once) is gathered before it
+#: is written to the store in one transaction. Readers of the feed flush it first.
+ACTIVITY_WRITE_DELAY = 0.2
+
+
+def _clip(caps: dict[str, int], data: dict[str, Any]) -> None:
     """Cut strings longer than their schema's maxLength (marked with a final "…"), so an
     oversize value never makes an emission raise or a line grow without bound."""
-    for key, cap in field_caps(sid).items():
+    for key, cap in caps.items():
         value = data.get(key)
         if isinstance(value, str) and len(value) > cap:
             data[key] = value[: cap - 1] + "\u2026"
+
+
+def _field_caps(schema: dict[str, Any]) -> dict[str, int]:
+    """The maxLength of each capped string field of a schema, by field name."""
+    return {
+        name: int(prop["maxLength"])
+        for name, prop in schema.get("properties", {}).items()
+        if isinstance(prop, dict) and "maxLength" in prop
+    }
+
+
+class _CompiledValidator:
+    """An event schema's check, compiled once (fastjsonschema: Python code generated from
+    the schema, some 20 times faster than jsonschema walking it), so the events of every
+    join and leave cost no schema walk. An event it refuses is checked again by the
+    original jsonschema validator, which raises with its usual, detailed message (and
+    alone decides: a refusal only the compiled check makes is not one)."""
+
+    def __init__(self, schema: dict[str, Any], original: Any) -> None:
+        self._check = fastjsonschema.compile(schema)
+        self._original = original
+
+    def validate(self, instance: Any) -> None:
+        try:
+            self._check(instance)
+        except fastjsonschema.JsonSchemaException:
+            self._original.validate(instance)
+
+    def __getattr__(self, name: str) -> Any:  # anything else jupyter_events may ask
+        return getattr(self._original, name)
+
+
+def _compile_validators(event_logger: EventLogger) -> dict[str, dict[str, int]]:
+    """Give each of our registered schemas a compiled validator; returns every schema's
+    field caps. Read from the schemas the event logger already holds: no file is parsed
+    after the trail is made."""
+    caps: dict[str, dict[str, int]] = {}
+    for kind in KINDS:
+        sid = schema_id(kind)
+        if sid not in event_logger.schemas:
+            continue
+        registered = event_logger.schemas.get(sid)
+        schema = getattr(registered, "_schema", None)
+        original = getattr(registered, "_validator", None)
+        if not isinstance(schema, dict):
+            continue
+        caps[sid] = _field_caps(schema)
+        if original is not None and not isinstance(original, _CompiledValidator):
+            # jupyter_events keeps the validator in EventSchema._validator; without it
+            # (another version) events are simply checked the slow way.
+            registered._validator = _CompiledValidator(schema, original)
+    return caps
 
 
 class AuditHandler(logging.Handler):
@@ -161,6 +219,7 @@ class AuditTrail(LoggingConfigurable):
         self.data_dir = Path(data_dir) if data_dir is not None else Path.cwd()
         self.event_logger = event_logger if event_logger is not None else EventLogger()
         register_schemas(self.event_logger)
+        self._caps = _compile_validators(self.event_logger)
         # sink_classes: CollabDocsApp.audit_sink_classes (a scheme -> a plugged class).
         self.sinks: list[Sink] = [
             sink_from_url(url, self, node=node, plugged=sink_classes) for url in sinks
@@ -266,7 +325,7 @@ class AuditTrail(LoggingConfigurable):
             if key in data:
                 raise InvalidAuditEvent(f"{kind}: field {key!r} is reserved")
         data.update(fields)
-        _clip(sid, data)
+        _clip(self._caps.get(sid, {}), data)
         try:
             if self._closed:
                 # Nothing to deliver to any more; still check the event (a bug is a bug).
@@ -389,7 +448,15 @@ class AuditTrail(LoggingConfigurable):
             self.log.warning("audit: activity feed behind; oldest events dropped from it")
         if self._activity_task is None or self._activity_task.done():
             with contextlib.suppress(RuntimeError):  # no running loop: next flush takes it
-                self._activity_task = asyncio.get_running_loop().create_task(self._flush_activity())
+                self._activity_task = asyncio.get_running_loop().create_task(
+                    self._flush_activity_soon()
+                )
+
+    async def _flush_activity_soon(self) -> None:
+        """Gather a burst's activity for a moment, then write it in one go (one thread
+        hop and one transaction for many joins, not one each)."""
+        await asyncio.sleep(ACTIVITY_WRITE_DELAY)
+        await self._flush_activity()
 
     async def _flush_activity(self, retry: bool = False) -> None:
         """Write the waiting events to the store; ``retry``: until it takes them (the
