@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install every server the tests need: runs `scripts/servers/<name>.sh install` for each script
-# here (idempotent and quick once installed). Downloads are cached outside the clone in
-# ${COLLAB_DOCS_CACHE:-$HOME/.cache/jupyter-collab-docs}. Prints how long each one took.
+# here (idempotent and quick once installed): FerretDB, Kafka, MariaDB, Redis (and its
+# Sentinel), and nginx for the reference deployment (scripts/deploy-local, tests/deploy/).
+# Downloads are cached outside the clone in ${COLLAB_DOCS_CACHE:-$HOME/.cache/jupyter-collab-docs}.
+# Prints how long each one took.
 set -euo pipefail
 cd "$(dirname "$0")"
 status=0

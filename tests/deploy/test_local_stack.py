@@ -42,7 +42,9 @@ from tests.audit.conftest import consume
 from tests.servers.redis import pid_alive
 from tests.test_interop_node import CLIENT, JS_DIR, NODE_TIMEOUT, node_binary
 
-pytestmark = pytest.mark.xdist_group("deploy-local-stack")
+# One worker runs the module (its stack is per module). The rolling restart starts three
+# Jupyter servers one after the other: past the suite's 120 s on a loaded machine.
+pytestmark = [pytest.mark.xdist_group("deploy-local-stack"), pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_LOCAL = REPO / "scripts" / "deploy-local"
