@@ -163,7 +163,9 @@ class CollabDocsApp(FailFastApp):
         "",
         help="""How the nodes of one deployment share live rooms: empty (default) for a
         single node, or redis://host:port/db (also rediss://, unix://) for a Redis pub/sub
-        cluster bus. Every node must use the same store, access database and cluster_url.
+        cluster bus, or redis+sentinel://host:port[,host:port]/service[/db] for that bus on
+        the primary Redis Sentinel names (following failovers). Every node must use the
+        same store, access database and cluster_url.
         More settings: c.RedisBus.*; see docs/cluster.md.""",
     ).tag(config=True)
 
