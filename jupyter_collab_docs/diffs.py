@@ -250,6 +250,20 @@ def notebook_diff(old_notebook: Any, new_notebook: Any) -> dict[str, Any]:
     }
 
 
+def cell_authors(contents: list[Any], authors: list[list[str]]) -> dict[str, set[str]]:
+    """Who touched each cell, by id: ``authors[k]`` made the notebook ``contents[k]``
+    into ``contents[k + 1]``; a cell added, removed, moved or changed in that step counts
+    for each of them."""
+    touched: dict[str, set[str]] = {}
+    for k, people in enumerate(authors):
+        if not people:
+            continue
+        for entry in notebook_diff(contents[k], contents[k + 1])["cells"]:
+            if entry["id"] is not None:
+                touched.setdefault(entry["id"], set()).update(people)
+    return touched
+
+
 def content_diff(doc_type: str, old: Any, new: Any) -> dict[str, Any]:
     """The changes between two contents of a document of ``doc_type``."""
     if doc_type == "notebook":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from jupyter_collab_docs.diffs import (
     MAX_DIFF_LINES,
+    cell_authors,
     content_diff,
     line_hunks,
     match_cells,
@@ -180,3 +181,12 @@ def test_content_diff_by_type_and_odd_input():
     assert content_diff("file", "a", "b")["added"] == 1
     assert content_diff("notebook", {}, notebook(cell("a", "x")))["summary"]["added"] == 1
     assert content_diff("notebook", {"cells": "nope"}, {"cells": [1, None]})["cells"] == []
+
+
+def test_cell_authors_follow_each_step():
+    start = notebook(cell("a", "1"), cell("b", "2"))
+    middle = notebook(cell("a", "1!"), cell("b", "2"))
+    end = notebook(cell("a", "1!"), cell("b", "2!"), cell("c", "new"))
+    touched = cell_authors([start, middle, end], [["alice"], ["bob", "carol"]])
+    assert touched == {"a": {"alice"}, "b": {"bob", "carol"}, "c": {"bob", "carol"}}
+    assert cell_authors([start, end], [[]]) == {}

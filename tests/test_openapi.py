@@ -737,6 +737,11 @@ async def test_notebook_versions(checked):
     )
     assert old.body["format"] == "json"
     assert [c["source"] for c in old.body["content"]["cells"]] == ["1 + 1"]
+    compared = await checked(
+        "alice", "GET", f"{versions}/compare", params={"from": v1["id"], "to": "current"}
+    )
+    added = [c for c in compared.body["changes"]["cells"] if c["status"] == "added"]
+    assert [(c["id"], c["by"]) for c in added] == [("m2", ["alice"])]
     restored = await checked("alice", "POST", f"{versions}/{v1['id']}/restore")
     assert restored.status == 200
     now = await checked("alice", "GET", f"documents/{doc['id']}/content")

@@ -255,3 +255,39 @@ async def test_compare_refuses_bad_ids_clearly(api):
     same = await api("alice", "GET", path, params={"from": v0["id"], "to": v0["id"]})
     assert same.status == 200 and same.body["changes"]["hunks"] == []
     assert same.body["authors"] == []
+
+
+async def test_compare_says_who_changed_each_cell(api):
+    def code(cid, source):
+        return {
+            "id": cid,
+            "cell_type": "code",
+            "source": source,
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+
+    notebook = {
+        "cells": [code("first", "a = 1"), code("second", "b = 1")],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    created = await api(
+        "alice", "POST", "documents", {"name": "n", "type": "notebook", "content": notebook}
+    )
+    doc_id, versions = created.body["id"], f"documents/{created.body['id']}/versions"
+    await api("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "editor"})
+    v0 = (await api("alice", "POST", versions, {"label": "start"})).body
+    notebook["cells"][0]["source"] = "a = 2"
+    await api("alice", "PUT", f"documents/{doc_id}/content", {"content": notebook})
+    await api("alice", "POST", versions, {"label": "alice's"})
+    notebook["cells"][1]["source"] = "b = 2"
+    await api("bob", "PUT", f"documents/{doc_id}/content", {"content": notebook})
+    reply = await api(
+        "alice", "GET", f"{versions}/compare", params={"from": v0["id"], "to": "current"}
+    )
+    assert reply.status == 200, reply.body
+    by_cell = {cell["id"]: cell["by"] for cell in reply.body["changes"]["cells"]}
+    assert by_cell == {"first": ["alice"], "second": ["bob"]}

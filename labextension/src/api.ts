@@ -79,6 +79,8 @@ export interface ICellChange {
   }[];
   metadata: { added: string[]; removed: string[]; changed: string[] } | null;
   cell_type_change: { from: string; to: string } | null;
+  /** Usernames of who touched the cell in between (empty when not worked out). */
+  by?: string[];
 }
 
 /** What changed between two versions, or a version and now, and who changed it. */

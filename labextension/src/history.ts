@@ -104,7 +104,16 @@ function describeCell(cell: ICellChange): string {
   return `${what}: ${where}${from}, ${cell.cell_type}`;
 }
 
-function renderCellChange(cell: ICellChange): HTMLElement {
+/** " · by Alice Liddell, bob": who touched a cell, by display name. */
+function byLine(cell: ICellChange, names: Map<string, string>): string {
+  const people = (cell.by ?? []).map(user => names.get(user) ?? user);
+  return people.length ? ` · by ${people.join(', ')}` : '';
+}
+
+function renderCellChange(
+  cell: ICellChange,
+  names: Map<string, string>
+): HTMLElement {
   const box = el(
     'div',
     {
@@ -113,7 +122,7 @@ function renderCellChange(cell: ICellChange): HTMLElement {
     },
     el('div', {
       className: 'jp-CollabDocs-cellDiffTitle',
-      text: describeCell(cell)
+      text: describeCell(cell) + byLine(cell, names)
     })
   );
   box.style.borderLeft = `3px solid ${
@@ -197,6 +206,9 @@ export function renderComparison(result: IVersionComparison): HTMLElement {
     })
   );
   box.appendChild(who);
+  const names = new Map(
+    result.authors.map(author => [author.username, author.display_name])
+  );
   const changes = result.changes;
   if (changes.type === 'notebook') {
     const s = changes.summary;
@@ -212,7 +224,7 @@ export function renderComparison(result: IVersionComparison): HTMLElement {
       );
     }
     for (const cell of changes.cells) {
-      box.appendChild(renderCellChange(cell));
+      box.appendChild(renderCellChange(cell, names));
     }
   } else {
     box.appendChild(

@@ -92,6 +92,7 @@ def check_notebook_diff(page: Page, diff: Any, cells: str, outputs: str, lines: 
     added = diff.locator(f'{cells}[data-status="added"]')
     expect(added).to_contain_text(f"+ {HOSTILE_SOURCE}")
     changed = diff.locator(f'{cells}[data-status="changed"]')
+    expect(changed).to_contain_text("changed: cell 2, code · by Bob Builder")
     expect(changed.locator(f'{lines}[data-kind="removed"]')).to_have_text("- x = 1")
     expect(changed.locator(f'{lines}[data-kind="added"]')).to_have_text("+ x = 2")
     expect(changed.locator(outputs)).to_have_text("output 1 added: display_data (text/html)")

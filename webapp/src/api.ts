@@ -80,6 +80,8 @@ export interface CellChange {
   outputs: { change: string; index: number; output_type: string; mime_types: string[]; name?: string }[];
   metadata: KeyChanges | null;
   cell_type_change: { from: string; to: string } | null;
+  /** Usernames of who touched the cell in between (empty when not worked out). */
+  by?: string[];
 }
 
 /** What changed between two versions, or a version and now (`to: "current"`), and who. */

@@ -40,8 +40,14 @@ function describeCell(cell: CellChange): string {
   return `${what}: ${where}${from}, ${cell.cell_type}`;
 }
 
-function renderCell(cell: CellChange): HTMLElement {
-  const box = h("div", { class: `cell-diff cell-diff-${cell.status}`, dataset: { status: cell.status, cellId: cell.id ?? "" } }, h("div", { class: "cell-diff-title", text: describeCell(cell) }));
+/** " · by Alice Liddell, bob": who touched a cell, by display name. */
+function byLine(cell: CellChange, names: Map<string, string>): string {
+  const people = (cell.by ?? []).map((user) => names.get(user) ?? user);
+  return people.length ? ` · by ${people.join(", ")}` : "";
+}
+
+function renderCell(cell: CellChange, names: Map<string, string>): HTMLElement {
+  const box = h("div", { class: `cell-diff cell-diff-${cell.status}`, dataset: { status: cell.status, cellId: cell.id ?? "" } }, h("div", { class: "cell-diff-title", text: describeCell(cell) + byLine(cell, names) }));
   if (cell.cell_type_change) box.appendChild(h("div", { text: `type: ${cell.cell_type_change.from} → ${cell.cell_type_change.to}` }));
   if (cell.source.hunks.length) box.appendChild(renderHunks(cell.source));
   for (const output of cell.outputs) {
@@ -61,12 +67,13 @@ export function renderComparison(result: VersionComparison): HTMLElement {
     authors.appendChild(h("li", { class: "diff-author", dataset: { username: author.username }, text: `${name}: ${author.updates} change${author.updates === 1 ? "" : "s"}` }));
   }
   const box = h("div", { class: "diff" }, h("div", { class: "muted", text: result.authors.length ? "Changed by:" : "No recorded authors." }), authors);
+  const names = new Map(result.authors.map((author) => [author.username, author.display_name]));
   const changes = result.changes;
   if (changes.type === "notebook") {
     const s = changes.summary;
     box.appendChild(h("p", { class: "diff-summary", text: `${s.added} added, ${s.removed} removed, ${s.changed} changed, ${s.moved} moved` }));
     if (changes.metadata) box.appendChild(h("p", { text: `notebook metadata: ${keyChanges(changes.metadata)}` }));
-    for (const cell of changes.cells) box.appendChild(renderCell(cell));
+    for (const cell of changes.cells) box.appendChild(renderCell(cell, names));
   } else {
     box.appendChild(h("p", { class: "diff-summary", text: `${changes.added} line${changes.added === 1 ? "" : "s"} added, ${changes.removed} removed` }));
     box.appendChild(renderHunks(changes));
