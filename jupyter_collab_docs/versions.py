@@ -194,7 +194,8 @@ class VersionService:
                 into = totals.setdefault(user, {"updates": 0, "bytes": 0})
                 into["updates"] += counts.get("updates", 0)
                 into["bytes"] += counts.get("bytes", 0)
-        changes = content_diff(record.type, old, new)
+        # Diffs are pure but can take a second on a large text: off the event loop.
+        changes = await asyncio.to_thread(content_diff, record.type, old, new)
         if record.type == "notebook":
             by = await self._cell_authors(record.type, doc_id, old, new, steps)
             for cell in changes["cells"]:
@@ -229,7 +230,8 @@ class VersionService:
                 contents.append(new)  # the last step ends at `to` itself
             else:
                 contents.append(await self._content(doc_type, doc_id, version_id))
-        return cell_authors(contents, [sorted(people) for people, _ in steps])
+        authors = [sorted(people) for people, _ in steps]
+        return await asyncio.to_thread(cell_authors, contents, authors)
 
     async def _authors(
         self, actor: Actor, totals: dict[str, dict[str, int]]

@@ -291,3 +291,38 @@ async def test_compare_says_who_changed_each_cell(api):
     assert reply.status == 200, reply.body
     by_cell = {cell["id"]: cell["by"] for cell in reply.body["changes"]["cells"]}
     assert by_cell == {"first": ["alice"], "second": ["bob"]}
+
+
+async def test_comparing_a_large_text_leaves_the_server_responsive(api):
+    """A diff can take a second on a large text: it runs off the event loop."""
+    import asyncio
+    import time
+
+    old = "".join(f"line {n} of a long text\n" for n in range(20_000))
+    new = "".join(line if n % 100 else "changed\n" for n, line in enumerate(old.splitlines(True)))
+    doc_id = await new_file(api, old)
+    v0 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "v"})).body
+    await put(api, doc_id, new)
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    reply = await api(
+        "alice",
+        "GET",
+        f"documents/{doc_id}/versions/compare",
+        params={"from": v0["id"], "to": "current"},
+    )
+    took = time.monotonic() - started
+    ticker.cancel()
+    assert reply.status == 200 and reply.body["changes"]["added"] == 200
+    print(f"compare took {took:.2f} s, longest event-loop gap {max(gaps):.3f} s")
+    assert max(gaps) < 0.6  # the diff alone blocked it for over a second
