@@ -19,7 +19,21 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "editing": ("document.edited", "document.content_replaced", "session.joined", "session.left"),
     "sharing": ("share.granted", "share.changed", "share.revoked"),
     "versions": ("version.created", "version.restored"),
-    "lifecycle": ("document.created", "document.renamed", "document.deleted", "document.exported"),
+    "lifecycle": (
+        "document.created",
+        "document.renamed",
+        "document.deleted",
+        "document.restored",
+        "document.purged",
+        "document.exported",
+    ),
+    "comments": (
+        "comment.created",
+        "comment.edited",
+        "comment.deleted",
+        "comment.resolved",
+        "comment.reopened",
+    ),
     "access": ("access.denied",),
 }
 _CATEGORY_OF = {kind: name for name, kinds in CATEGORIES.items() for kind in kinds}
@@ -39,6 +53,11 @@ _REFUSED = {
     "delete": "deleting it",
     "read_activity": "reading the activity",
     "connect": "connecting",
+    "resolve_comments": "resolving comments",
+    "moderate_comments": "moderating comments",
+    "edit_comment": "editing a comment",
+    "delete_comment": "deleting a comment",
+    "delete_thread": "deleting a comment thread",
 }
 
 
@@ -104,8 +123,15 @@ def describe(event: dict[str, Any], names: Names) -> str:
         return f"{who} created {what}{_quoted(get('name'))}"
     if kind == "document.renamed":
         return f"{who} renamed it from {_quoted(get('old_name'))} to {_quoted(get('new_name'))}"
-    if kind == "document.deleted":
-        return f"{who} deleted it"
+    if kind == "document.deleted":  # to the trash (docs/sharing.md)
+        return f"{who} moved it to the trash"
+    if kind == "document.restored":
+        return f"{who} restored it from the trash"
+    if kind == "document.purged":
+        if get("reason") == "retention":
+            who = names.person(get("actor"), nobody="The server")
+            return f"{who} deleted it for good, after its time in the trash"
+        return f"{who} deleted it for good"
     if kind == "document.content_replaced":
         return f"{who} replaced its content"
     if kind == "document.exported":
@@ -139,10 +165,35 @@ def describe(event: dict[str, Any], names: Names) -> str:
             if label
             else (f"{who} restored a version that is no longer kept")
         )
+    if kind.startswith("comment."):
+        return _comment(kind, who, event, names)
     if kind == "access.denied":
         attempted = str(get("attempted"))
         return f"{who} was refused {_REFUSED.get(attempted, attempted)}"
     return f"{who}: {kind}"
+
+
+def _comment(kind: str, who: str, event: dict[str, Any], names: Names) -> str:
+    if kind == "comment.created":
+        text = (
+            f"{who} started a comment thread"
+            if event.get("new_thread")
+            else f"{who} replied to a comment thread"
+        )
+        mentions = event.get("mentions") or []
+        if isinstance(mentions, list) and mentions:
+            text += ", mentioning " + ", ".join(names.person(str(m)) for m in mentions)
+        return text
+    if kind == "comment.edited":
+        return f"{who} edited a comment"
+    if kind == "comment.deleted":
+        if event.get("thread_deleted"):
+            count = int(event.get("comments") or 0)
+            tail = f" ({count} comment{'' if count == 1 else 's'})" if count else ""
+            return f"{who} deleted a comment thread{tail}"
+        return f"{who} deleted a comment"
+    verb = {"comment.resolved": "resolved", "comment.reopened": "reopened"}.get(kind)
+    return f"{who} {verb} a comment thread" if verb else f"{who}: {kind}"
 
 
 # -- filters --------------------------------------------------------------------------------
@@ -275,6 +326,9 @@ async def _names(
         principal = event.get("principal")
         if isinstance(principal, str) and principal.startswith("user:"):
             usernames.add(principal[5:])
+        mentions = event.get("mentions")
+        if isinstance(mentions, list):
+            usernames.update(m for m in mentions if isinstance(m, str))
         if kind_of(event) in ("version.restored", "document.exported") and not event.get("label"):
             unlabelled = unlabelled or bool(event.get("version_id"))
     people = {}

@@ -16,6 +16,7 @@ from jupyter_collab_docs.activity import (
     describe,
     kind_of,
 )
+from jupyter_collab_docs.audit.schemas import KINDS
 
 NAMES = Names(
     people={"alice": "Alice", "bob": "Bob", "carol": "Carol", "dave": "Dave Smith"},
@@ -57,7 +58,6 @@ def event(kind: str, actor: str | None = "alice", **fields: Any) -> dict[str, An
             {"old_name": "Draft", "new_name": "Q3 report"},
             "Carol renamed it from “Draft” to “Q3 report”",
         ),
-        ("document.deleted", "alice", {}, "Alice deleted it"),
         ("document.content_replaced", "bob", {"bytes": 12}, "Bob replaced its content"),
         (
             "document.exported",
@@ -166,6 +166,64 @@ def event(kind: str, actor: str | None = "alice", **fields: Any) -> dict[str, An
             {"attempted": "write", "role": "viewer"},
             "eve was refused editing",
         ),
+        (
+            "document.deleted",
+            "alice",
+            {"purge_after": "2026-12-26T11:48:28.275742Z"},
+            "Alice moved it to the trash",
+        ),
+        ("document.restored", "alice", {}, "Alice restored it from the trash"),
+        ("document.purged", "alice", {"reason": "owner"}, "Alice deleted it for good"),
+        (
+            "document.purged",
+            None,
+            {"reason": "retention"},
+            "The server deleted it for good, after its time in the trash",
+        ),
+        (
+            "comment.created",
+            "bob",
+            {"thread_id": "t", "comment_id": "c", "new_thread": True, "mentions": ["dave", "zoe"]},
+            "Bob started a comment thread, mentioning Dave Smith, zoe",
+        ),
+        (
+            "comment.created",
+            "bob",
+            {"thread_id": "t", "comment_id": "c", "new_thread": False},
+            "Bob replied to a comment thread",
+        ),
+        (
+            "comment.edited",
+            "bob",
+            {"thread_id": "t", "comment_id": "c", "mentions": []},
+            "Bob edited a comment",
+        ),
+        (
+            "comment.deleted",
+            "alice",
+            {"thread_id": "t", "comment_id": None, "thread_deleted": True, "comments": 3},
+            "Alice deleted a comment thread (3 comments)",
+        ),
+        (
+            "comment.deleted",
+            "alice",
+            {"thread_id": "t", "comment_id": "c", "thread_deleted": False, "comments": 1},
+            "Alice deleted a comment",
+        ),
+        ("comment.resolved", "carol", {"thread_id": "t"}, "Carol resolved a comment thread"),
+        ("comment.reopened", "carol", {"thread_id": "t"}, "Carol reopened a comment thread"),
+        (
+            "access.denied",
+            "eve",
+            {"attempted": "delete_comment", "role": "commenter"},
+            "eve was refused deleting a comment",
+        ),
+        (
+            "access.denied",
+            "eve",
+            {"attempted": "resolve_comments", "role": "commenter"},
+            "eve was refused resolving comments",
+        ),
         ("document.someday", "alice", {}, "Alice: document.someday"),
     ],
 )
@@ -189,10 +247,15 @@ def test_the_kind_comes_from_the_schema_when_missing():
     assert describe(raw, NAMES) == "Alice stopped sharing this with anyone who has the link"
 
 
-def test_every_kind_has_one_category():
+def test_every_kind_the_server_emits_has_a_category_and_a_sentence():
     kinds = [k for members in CATEGORIES.values() for k in members]
     assert len(kinds) == len(set(kinds))
-    assert set(CATEGORIES) == {"editing", "sharing", "versions", "lifecycle", "access"}
+    assert set(CATEGORIES) == {"editing", "sharing", "versions", "lifecycle", "comments", "access"}
+    for kind in KINDS:  # a kind added later must be written here too
+        assert category_of(event(kind)) != "other", kind
+        assert describe(event(kind), NAMES) != f"Alice: {kind}", kind
+    assert category_of(event("comment.resolved")) == "comments"
+    assert category_of(event("document.purged")) == "lifecycle"
     assert category_of(event("session.joined", role="editor")) == "editing"
     assert category_of(event("document.renamed")) == "lifecycle"
     assert category_of(event("version.restored")) == "versions"

@@ -39,6 +39,7 @@ export const KIND_CHOICES: readonly [string, string][] = [
   ['sharing', 'Sharing'],
   ['versions', 'Versions'],
   ['lifecycle', 'Created, renamed, deleted'],
+  ['comments', 'Comments'],
   ['access', 'Refused access']
 ];
 
