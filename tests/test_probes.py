@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+import tornado.httpclient
+import tornado.websocket
+
 from jupyter_collab_docs.stores import StoreError
 
 
@@ -65,3 +69,18 @@ async def test_probes_take_only_get_and_head(api):
     for path in ("live", "ready"):
         assert (await api(None, "POST", path)).status == 405
         assert (await api(None, "DELETE", path)).status == 405
+
+
+async def test_a_draining_node_refuses_new_room_sockets_before_the_upgrade(api, ws_url, collab):
+    """503 before the upgrade: nginx (proxy_next_upstream http_503) tries another node."""
+    doc = (await api("alice", "POST", "documents", {"name": "d", "type": "file"})).body
+    collab.draining = True
+    try:
+        with pytest.raises(tornado.httpclient.HTTPClientError) as refused:
+            await tornado.websocket.websocket_connect(ws_url(doc["id"], "alice"))
+        assert refused.value.code == 503
+    finally:
+        collab.draining = False
+    socket = await tornado.websocket.websocket_connect(ws_url(doc["id"], "alice"))
+    assert await socket.read_message() is not None  # served again once not draining
+    socket.close()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web
 from tornado.websocket import WebSocketHandler
 
 from ..acl import Permission, can
@@ -80,6 +81,10 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
 
     @ws_authenticated_with_close_code
     async def get(self, doc_id: str) -> None:
+        if self.settings[SETTINGS_KEY].draining:
+            # Told to stop: refused before the upgrade, so a load balancer tries another
+            # node (nginx: proxy_next_upstream http_503); docs/cluster.md.
+            raise web.HTTPError(503, "draining")
         if self.refusal is None:
             try:
                 await self.settings[SETTINGS_KEY].wait_started()
