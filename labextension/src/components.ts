@@ -7,7 +7,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import type { DocumentConnection } from './connection';
-import { userOf } from './cursors';
+import { Follower, PeopleList, peopleOf, whereabouts } from './presence';
 import { ConnectionState, stateLabel } from './states';
 
 /** The connection state as a toolbar item (`data-state` carries the raw state). */
@@ -42,15 +42,52 @@ export class ConnectionStatus extends Widget {
   }
 }
 
-/** The other people in the room, as coloured initials. */
+/**
+ * The people in the room as coloured initials (mine last, marked), opening the people
+ * list (presence.ts): who is here, where, and following one of them in `content`.
+ */
 export class CollaboratorAvatars extends Widget {
   constructor(
     private _conn: DocumentConnection,
-    private _me: () => string | null
+    private _me: () => string | null,
+    content: Widget | null = null
   ) {
     super();
     this.addClass('jp-CollabDocs-avatars');
-    this._conn.sharedModel.awareness.on('change', this._update);
+    const awareness = this._conn.sharedModel.awareness;
+    this._follower = content
+      ? new Follower(
+          awareness,
+          this._conn.sharedModel.ydoc,
+          content,
+          this._update
+        )
+      : null;
+    this._following.className = 'jp-CollabDocs-following';
+    this._following.setAttribute('role', 'status');
+    this._followingText.className = 'jp-CollabDocs-followingText';
+    const stop = document.createElement('button');
+    stop.className = 'jp-CollabDocs-followingStop';
+    stop.textContent = '×';
+    stop.title = 'Stop following';
+    stop.setAttribute('aria-label', 'Stop following');
+    stop.addEventListener('click', () => this._follower?.stop());
+    this._following.append(this._followingText, stop);
+    this._following.hidden = true;
+    this._list.className = 'jp-CollabDocs-avatarList';
+    this._list.setAttribute('role', 'button');
+    this._list.tabIndex = 0;
+    this._list.title = 'People here';
+    this._list.setAttribute('aria-label', 'People here');
+    this._list.addEventListener('click', () => this._people.toggle(this._list));
+    this._list.addEventListener('keydown', event => {
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        this._people.toggle(this._list);
+      }
+    });
+    this.node.append(this._following, this._list);
+    awareness.on('change', this._onChange);
     this._update();
   }
 
@@ -58,35 +95,73 @@ export class CollaboratorAvatars extends Widget {
     if (this.isDisposed) {
       return;
     }
-    this._conn.sharedModel.awareness.off('change', this._update);
+    this._conn.sharedModel.awareness.off('change', this._onChange);
+    this._follower?.dispose();
+    this._people.dispose();
     super.dispose();
   }
 
-  private _update = (): void => {
-    const awareness = this._conn.sharedModel.awareness;
-    const seen = new Map<string, ReturnType<typeof userOf>>();
-    awareness.getStates().forEach((state, clientID) => {
-      if (clientID === awareness.clientID || !state || !state.user) {
-        return;
-      }
-      const user = userOf(state);
-      seen.set(user.name, user);
-    });
-    const me = this._me();
-    if (me) {
-      seen.delete(me);
+  private _onChange = ({
+    added,
+    updated
+  }: {
+    added: number[];
+    updated: number[];
+  }): void => {
+    const now = performance.now();
+    for (const id of [...added, ...updated]) {
+      this._changedAt.set(id, now);
     }
-    this.node.textContent = '';
-    for (const user of seen.values()) {
+    this._update();
+  };
+
+  private _update = (): void => {
+    if (this.isDisposed) {
+      return;
+    }
+    const awareness = this._conn.sharedModel.awareness;
+    const people = peopleOf(awareness, this._me(), this._changedAt);
+    this._follower?.track(people);
+    const leader = this._follower?.leader ?? null;
+    const followed = people.find(p => p.name === leader && !p.you);
+    this._following.hidden = !followed;
+    this._followingText.textContent = followed
+      ? `Following ${followed.label}`
+      : '';
+    this._following.style.borderColor = followed?.color ?? '';
+    this._list.textContent = '';
+    // Others first, then me (as the web page shows them).
+    for (const person of [...people.slice(1), people[0]]) {
       const avatar = document.createElement('span');
       avatar.className = 'jp-CollabDocs-avatar';
-      avatar.style.backgroundColor = user.color;
-      avatar.textContent = user.initials;
-      avatar.title = user.label;
-      avatar.dataset.user = user.name;
-      this.node.appendChild(avatar);
+      avatar.style.backgroundColor = person.color;
+      avatar.textContent = person.initials;
+      avatar.title = person.you ? `${person.label} (you)` : person.label;
+      avatar.dataset.user = person.name;
+      if (person.you) {
+        avatar.dataset.you = 'true';
+      }
+      this._list.appendChild(avatar);
     }
+    this._people.render(
+      people,
+      person =>
+        whereabouts(
+          person.client === null
+            ? null
+            : awareness.getStates().get(person.client),
+          this._conn.sharedModel.ydoc
+        ).label,
+      this._follower
+    );
   };
+
+  private _follower: Follower | null;
+  private _changedAt = new Map<number, number>();
+  private _following = document.createElement('span');
+  private _followingText = document.createElement('span');
+  private _list = document.createElement('span');
+  private _people = new PeopleList();
 }
 
 /**

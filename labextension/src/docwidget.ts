@@ -109,7 +109,11 @@ export class SharedDocumentExtension
     }
     widget.addClass('jp-CollabDocs-document');
     const status = new ConnectionStatus(conn);
-    const avatars = new CollaboratorAvatars(conn, () => this._actions.me());
+    const avatars = new CollaboratorAvatars(
+      conn,
+      () => this._actions.me(),
+      widget.content
+    );
     const share = new ToolbarButton({
       label: 'Share',
       className: 'jp-CollabDocs-shareButton',

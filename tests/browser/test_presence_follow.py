@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_jupyterlab import (
     create,
     current,
@@ -113,24 +114,32 @@ def test_lab_and_web_users_see_and_follow_each_other_in_a_notebook(
     expect(bob_cells.nth(far)).to_be_in_viewport()
     expect(bob_cells.nth(far)).to_have_class(re.compile(r"\bfollowed\b"))
 
-    # Alice follows Bob from JupyterLab; Bob clicks a cell near the top (his own action:
-    # his following stops) and Alice's notebook scrolls to it.
+    # Alice follows Bob from JupyterLab; Bob scrolls up himself (his following stops) and
+    # clicks a cell near the top: Alice's notebook scrolls to it.
     near = 2
     expect(alice_cells.nth(near)).not_to_be_in_viewport()
+    # (Her click in the notebook closed her list: open it again.)
+    alice.bring_to_front()
+    bob_on_alice = lab_person(alice, "bob")
     bob_on_alice.locator(".jp-CollabDocs-follow").click()
     expect(current(alice).locator(".jp-CollabDocs-followingText")).to_have_text(
         "Following Bob Builder"
     )
-    click_cell(bob, bob_cells.nth(near))
+    bob.bring_to_front()
+    bob_cells.nth(far).hover()
+    bob.mouse.wheel(0, -300)
     expect(bob.locator(".following")).to_be_hidden()
+    click_cell(bob, bob_cells.nth(near))
     expect(bob_on_alice.locator(".jp-CollabDocs-personWhere")).to_have_text(
         f"cell {near + 1} · code"
     )
     expect(alice_cells.nth(near)).to_be_in_viewport()
     expect(alice_cells.nth(near)).to_contain_class("jp-CollabDocs-followed")
-    web_people(bob)
-    screenshot(alice, "presence-people-jupyterlab")
-    screenshot(bob, "presence-people-webapp")
+    # Following moved her view, not her own place (nor her editor's focus).
+    expect(lab_person(alice, "alice").locator(".jp-CollabDocs-personWhere")).to_have_text(
+        f"cell {far + 1} · code"
+    )
+    screenshot(alice, "presence-follow-jupyterlab")
 
     # Alice scrolls herself: she stops following.
     alice.bring_to_front()
@@ -176,6 +185,9 @@ def test_a_web_user_follows_another_in_a_text_document(collab_server, user_page)
     last = bob.locator(".text-editor .cm-line", has_text="line 300")
     expect(last).to_be_in_viewport()
     expect(bob.locator(".text-editor .cm-ySelectionInfo")).to_be_in_viewport()
+    # The window, not the full page (a screenshot for docs/images/).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    bob.screenshot(path=str(ARTIFACTS / "presence-follow-webapp.png"))
 
     # Bob types: he stops following.
     bob.bring_to_front()

@@ -243,8 +243,10 @@ export class PresenceView {
     this.following.hidden = false;
     this.following.style.borderColor = person.color;
     const where = whereabouts(this.latestState(person, states), doc);
-    const key = `${where.cell ?? ""}:${where.head ? `${where.head.index}` : ""}`;
-    if (key === this.revealed) return;
+    // Their cell (notebook) or cursor (text); no place (they left the editor) keeps the
+    // view where it is, rather than jumping back.
+    const key = where.cell ?? (where.head ? `@${where.head.index}` : null);
+    if (key === null || key === this.revealed) return;
     this.revealed = key;
     target.reveal(where, person.color);
   }
