@@ -8,6 +8,7 @@ document name may hold anything, and the faces set them as text only.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -331,11 +332,9 @@ async def _names(
             usernames.update(m for m in mentions if isinstance(m, str))
         if kind_of(event) in ("version.restored", "document.exported") and not event.get("label"):
             unlabelled = unlabelled or bool(event.get("version_id"))
-    people = {}
-    for username in sorted(usernames):
-        shown = await display_name(username)
-        if shown:
-            people[username] = shown
+    ordered = sorted(usernames)
+    shown = await asyncio.gather(*(display_name(username) for username in ordered))
+    people = {username: name for username, name in zip(ordered, shown, strict=True) if name}
     versions = {}
     if unlabelled:  # events from before the label was recorded: the version's label today
         versions = {v.id: v.label for v in await store.list_versions(doc_id) if v.label}
