@@ -19,6 +19,8 @@ from typing import Any
 from pycrdt import Doc
 from traitlets import Bool, Unicode
 
+from ..comments.anchors import DocumentView
+from ..comments.service import thread_model
 from ..doctypes import ContentError, initial_state, read_content, validate_content
 from ..documents import model
 from ..stores import DocumentRecord, DocumentStore, store_from_url
@@ -159,7 +161,18 @@ class DocumentsExportApp(_StoreCommand):
     examples = "jupyter collab-docs documents export 9f1c... --output report.ipynb"
 
     output = Unicode("", help="File to write (default: standard output).").tag(config=True)
+    with_comments = Bool(
+        False,
+        help="""Write one JSON object instead: the document's id, name, type, format and
+        content, and its comment threads ("threads", docs/comments.md).""",
+    ).tag(config=True)
     aliases = {"output": "DocumentsExportApp.output", "o": "DocumentsExportApp.output"}
+    flags = {
+        "with-comments": (
+            {"DocumentsExportApp": {"with_comments": True}},
+            "Export the content and the comment threads as one JSON object.",
+        )
+    }
 
     def execute(self) -> None:
         (doc_id,) = self.arguments(1, "DOCUMENT_ID")
@@ -172,13 +185,28 @@ class DocumentsExportApp(_StoreCommand):
             doc: Doc[Any] = Doc()
             for update in ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates:
                 doc.apply_update(update.data)
-            return read_content(doc, record.type)
+            content = read_content(doc, record.type)
+            if self.with_comments:
+                view = DocumentView(doc, record.type)
+                threads = await store.list_comment_threads(doc_id)
+                content = {
+                    "id": record.id,
+                    "name": record.name,
+                    "type": record.type,
+                    **content,
+                    "threads": [thread_model(t, view) for t in threads],
+                }
+            return content
 
         content = self.run(work)
         if content is None:
             self.fail(f"no document {doc_id!r}")
-        body = content["content"]
-        text = json.dumps(body, indent=1) + "\n" if content["format"] == "json" else body
+        if self.with_comments:
+            text = json.dumps(content, indent=1) + "\n"
+        elif content["format"] == "json":
+            text = json.dumps(content["content"], indent=1) + "\n"
+        else:
+            text = content["content"]
         if self.output:
             Path(self.output).write_text(text, encoding="utf-8")
         else:

@@ -66,6 +66,23 @@ def _comment_model(comment: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def thread_model(thread: dict[str, Any], view: DocumentView) -> dict[str, Any]:
+    """The thread model of docs/openapi.yaml, with where its anchor is in ``view`` now."""
+    return {
+        "id": thread["id"],
+        "document_id": thread["doc_id"],
+        "anchor": thread["anchor"],
+        "quote": thread["quote"],
+        "author": thread["author"],
+        "created": thread["created"],
+        "resolved": thread["resolved"],
+        "resolved_by": thread["resolved_by"],
+        "resolved_at": thread["resolved_at"],
+        "position": resolve_anchor(thread["anchor"], view).to_json(),
+        "comments": [_comment_model(c) for c in thread["comments"]],
+    }
+
+
 class CommentService:
     def __init__(
         self,
@@ -109,14 +126,14 @@ class CommentService:
         if mentioning_me:
             threads = [t for t in threads if any(me in c["mentions"] for c in t["comments"])]
         view = await self._view(record)
-        return [self._model(t, view) for t in threads]
+        return [thread_model(t, view) for t in threads]
 
     async def get_thread(
         self, actor: Actor, doc_id: str, thread_id: str, link: str | None = None
     ) -> dict[str, Any]:
         record, _ = await self.documents.role(actor, doc_id, link)
         thread = await self._thread(doc_id, thread_id)
-        return self._model(thread, await self._view(record))
+        return thread_model(thread, await self._view(record))
 
     # -- writing -------------------------------------------------------------------------
 
@@ -270,7 +287,7 @@ class CommentService:
             kind = "comment.resolved" if resolved else "comment.reopened"
             self.audit.emit(kind, actor, doc_id, thread_id=thread_id)
             return self._changed(doc_id, "thread.updated", thread, await self._view(record))
-        return self._model(thread, await self._view(record))
+        return thread_model(thread, await self._view(record))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -344,26 +361,10 @@ class CommentService:
         room = await self.documents.live_room(record)
         return DocumentView(room.doc, record.type)
 
-    def _model(self, thread: dict[str, Any], view: DocumentView) -> dict[str, Any]:
-        """The thread model of docs/openapi.yaml, with where its anchor is now."""
-        return {
-            "id": thread["id"],
-            "document_id": thread["doc_id"],
-            "anchor": thread["anchor"],
-            "quote": thread["quote"],
-            "author": thread["author"],
-            "created": thread["created"],
-            "resolved": thread["resolved"],
-            "resolved_by": thread["resolved_by"],
-            "resolved_at": thread["resolved_at"],
-            "position": resolve_anchor(thread["anchor"], view).to_json(),
-            "comments": [_comment_model(c) for c in thread["comments"]],
-        }
-
     def _changed(
         self, doc_id: str, event: str, thread: dict[str, Any], view: DocumentView
     ) -> dict[str, Any]:
-        model = self._model(thread, view)
+        model = thread_model(thread, view)
         self.events.publish(
             doc_id,
             {
