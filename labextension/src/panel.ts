@@ -291,7 +291,7 @@ export class SharedDocumentsPanel extends Widget {
         el(
           'li',
           {
-            className: `jp-CollabDocs-doc jp-CollabDocs-trashed jp-mod-${doc.type}`,
+            className: `jp-CollabDocs-trashed jp-mod-${doc.type}`,
             attrs: { 'data-id': doc.id, 'data-name': doc.name }
           },
           el('span', {
