@@ -400,8 +400,10 @@ async def test_a_peer_that_never_answers_pings_is_closed(api, ws_url, collab, to
     pump = asyncio.create_task(alive.message(timeout=30))
     try:
         await eventually(lambda: len(room.clients) == 1, timeout=10, what="dead peer dropped")
+        # Well past the timeout, the live one is still pinged and still in the room.
+        seen = len(alive.pings)
+        await eventually(lambda: len(alive.pings) >= seen + 5, what="pings keep coming")
         assert [c.actor.username for c in room.clients] == ["carol"]
-        assert len(alive.pings) >= 3, "the server kept pinging the live peer"
     finally:
         pump.cancel()
     assert await dead.close_code() is not None

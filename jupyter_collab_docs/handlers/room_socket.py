@@ -130,6 +130,7 @@ class RoomSocket(WebSocketProtocol13):
         stream.io_loop.remove_handler(sock)  # the IOStream no longer watches it
         self._loop = loop = asyncio.get_running_loop()
         self._sock = sock
+        self.backlog_bytes = 0  # the IOStream has written everything
         self._done = loop.create_future()
         loop.add_reader(sock.fileno(), self._on_readable)
         try:
@@ -291,17 +292,30 @@ class RoomSocket(WebSocketProtocol13):
             self._write((frame_header(len(message)), message))
 
     def _write_to_stream(self, message: bytes) -> None:
-        """Before the socket is ours (during open()): through Tornado's IOStream."""
+        """Before the socket is ours (during open(), and while the IOStream flushes what
+        open() wrote): through Tornado's IOStream, under the same cap."""
         stream = self.stream
-        if stream is None or self.is_closing():
+        if stream is None or self._overflowed or self.is_closing():
             return
-        with contextlib.suppress(StreamClosedError):
-            # IOStream.write returns a future that consumes its own error.
-            if len(message) <= CACHED_FRAME_LIMIT:
-                stream.write(binary_frame(message))
+        if self.backlog_bytes > self.max_backlog:
+            self._overflow()
+            return
+        size = len(message)
+        self.backlog_bytes += size
+        try:
+            if size <= CACHED_FRAME_LIMIT:
+                written = stream.write(binary_frame(message))
             else:
-                stream.write(frame_header(len(message)))
-                stream.write(message)
+                stream.write(frame_header(size))
+                written = stream.write(message)
+        except StreamClosedError:
+            return
+        # (The future consumes its own error if the peer has gone.)
+        written.add_done_callback(lambda _: self._stream_wrote(size))
+
+    def _stream_wrote(self, size: int) -> None:
+        if self._sock is None:  # after the takeover the count starts over
+            self.backlog_bytes -= size
 
     def _write(self, buffers: Sequence[bytes], *, capped: bool = True) -> None:
         """Send one frame (its buffers): at once if nothing is queued, else queue it."""
@@ -387,8 +401,7 @@ class RoomSocket(WebSocketProtocol13):
             self.max_backlog,
         )
         # Not now: this runs inside a broadcast, which iterates the room's sockets.
-        assert self._loop is not None
-        self._loop.call_soon(self._close_slow_reader)
+        asyncio.get_running_loop().call_soon(self._close_slow_reader)
 
     def _close_slow_reader(self) -> None:
         self.owner.close(CLOSE_SLOW_READER, "too slow to read; reconnect")
