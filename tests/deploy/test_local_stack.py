@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -548,9 +549,21 @@ async def test_the_audit_topic_holds_the_session_in_order(nodes_up: Stack):
         )
     )
     events = [json.loads(v) for k, v in records if k == doc_id.encode()]
+    assert len({e["event_id"] for e in events}) == len(events), "no event twice"
+
+    # Each node's events reach the topic in the order it emitted them; between nodes,
+    # the topic's order is the order of arrival, so the session is read by timestamp
+    # (one clock here), the topic's order breaking ties.
+    def when(event: dict[str, Any]) -> datetime:
+        return datetime.fromisoformat(event["timestamp"].removesuffix("Z"))
+
+    for node in {e["node"] for e in events}:
+        stamps = [when(e) for e in events if e["node"] == node]
+        assert stamps == sorted(stamps), f"{node}'s events are out of order in the topic"
+    timeline = sorted(events, key=when)
     session = [
         (e["kind"], e["actor"])
-        for e in events
+        for e in timeline
         if e["kind"] not in ("document.edited", "version.created")
     ]
     assert session == [
