@@ -112,6 +112,7 @@ function choices(
   options: readonly (readonly [string, string, ...unknown[]])[]
 ): HTMLSelectElement {
   const node = el('select', { className, attrs: { 'aria-label': label } });
+  node.style.maxWidth = '100%'; // a long display name must not widen the panel
   for (const [value, text] of options) {
     node.appendChild(el('option', { text, attrs: { value } }));
   }
@@ -126,6 +127,7 @@ export class ActivityPanel extends Widget {
   ) {
     super();
     this.addClass('jp-CollabDocs-activity');
+    this.node.style.overflowWrap = 'anywhere'; // names may be one long word
     this.id = `jp-CollabDocs-activity-${_docId}`;
     this.title.label = 'Activity';
     this.title.closable = true;

@@ -144,5 +144,6 @@ def test_jupyterlab_shows_the_feed_in_sentences(story, collab_server, user_page,
         panel.locator("select.jp-CollabDocs-activityKind"),
         panel.locator("select.jp-CollabDocs-activitySince"),
     )
+    expect(events.filter(has_text="created the file “Q3 draft”")).to_have_count(1)  # everything
     screenshot(alice, "jupyterlab-activity-feed")
     expect_inert(alice, panel, pwned)
