@@ -39,7 +39,9 @@ The format, as written by Yjs (``UpdateEncoderV1``) and yrs::
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .close_codes import CLOSE_PROTOCOL_ERROR, CLOSE_TOO_LARGE
@@ -375,3 +377,40 @@ def count_structs(update: bytes) -> int:
 
 
 UNBOUNDED = UpdateLimits(max_depth=2**62, max_structs=None, max_chain=None)
+
+
+class VerifiedUpdates:
+    """The large updates that passed :func:`inspect_update` in this process, by digest.
+
+    A stored record is read by the guard every time a room loads it; the snapshot of a
+    large document (5 MB: ~50 ms of parsing) is the same bytes from one load to the next
+    until a compaction replaces it. Its SHA-256, with the limits it passed, is kept here
+    (with its shape), so a room that reopens it does not parse it again. Only exact
+    bytes that passed the same limits skip the parse: a poisoned record has other bytes
+    (a collision of SHA-256 aside), and a refusal is never remembered. Small updates are
+    parsed as before (hashing them would cost about as much).
+    """
+
+    MIN_SIZE = 64 * 1024  # bytes; below this the parse is cheap
+    CAPACITY = 256  # digests kept, least recently used dropped first
+
+    def __init__(self) -> None:
+        self._shapes: OrderedDict[bytes, UpdateShape] = OrderedDict()
+
+    def inspect(self, update: bytes, limits: UpdateLimits) -> UpdateShape:
+        """:func:`inspect_update`, or the shape it gave for the same bytes and limits."""
+        if len(update) < self.MIN_SIZE:
+            return inspect_update(update, limits)
+        digest = hashlib.sha256(repr(limits).encode())
+        digest.update(b"\0")
+        digest.update(update)
+        key = digest.digest()
+        shape = self._shapes.get(key)
+        if shape is not None:
+            self._shapes.move_to_end(key)
+            return shape
+        shape = inspect_update(update, limits)  # raises: nothing is remembered
+        self._shapes[key] = shape
+        if len(self._shapes) > self.CAPACITY:
+            self._shapes.popitem(last=False)
+        return shape

@@ -28,6 +28,7 @@ from ..cluster.local import LocalBus
 from ..identity import Actor
 from ..metrics import RoomStats
 from ..stores import DocumentStore
+from ..update_guard import VerifiedUpdates
 from .recheck import recheck_pass
 from .room import DocumentRoom
 from .state import Connection, RoomConfig
@@ -76,6 +77,7 @@ class RoomManager:
         self.bus: ClusterBus = bus if bus is not None else LocalBus(config.node)
         self.bus.attach(self._on_bus_message, self._on_bus_resync)
         self.stats = RoomStats()
+        self.verified = VerifiedUpdates()  # large stored records the guard passed
         self._rooms: dict[str, DocumentRoom] = {}
         self._opening: dict[str, DocumentRoom] = {}  # subscribed, still loading
         self._locks: dict[str, _LockEntry] = {}
@@ -175,6 +177,7 @@ class RoomManager:
                 self.on_edit,
                 bus=self.bus,
                 stats=self.stats,
+                verified=self.verified,
             )
             if not room.clustered:
                 await _detached(room.load())

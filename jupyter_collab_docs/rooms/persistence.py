@@ -31,7 +31,7 @@ from ..doctypes import TrustWatch
 from ..stores import LoadedDocument, PendingUpdate, StoredUpdate, StoreError
 from ..stores.containment import SnapshotContent
 from ..timeutil import utc_now
-from ..update_guard import inspect_update
+from ..update_guard import VerifiedUpdates
 from .exchange import ClusterExchange
 from .state import RoomLoadError
 from .updates import clocks, is_fatal
@@ -71,6 +71,8 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 class RoomPersistence(ClusterExchange):
     """The store's part of a room."""
+
+    verified: VerifiedUpdates  # large stored records the guard passed (room.py)
 
     def _init_persistence(self) -> None:
         self._pending: list[PendingUpdate] = []
@@ -122,7 +124,7 @@ class RoomPersistence(ClusterExchange):
                 watch = stack.enter_context(TrustWatch(doc)) if watched else None
                 for record in records:
                     try:
-                        structs += inspect_update(record.data, limits).structs
+                        structs += self.verified.inspect(record.data, limits).structs
                         doc.apply_update(record.data)
                     except BaseException as exc:
                         if is_fatal(exc):

@@ -30,7 +30,7 @@ from ..cluster import base as bus_kinds
 from ..cluster.base import ClusterBus
 from ..metrics import RoomStats
 from ..stores import DocumentStore
-from ..update_guard import inspect_update
+from ..update_guard import VerifiedUpdates, inspect_update
 from .exchange import REMOTE
 from .guard import UpdateGuard
 from .state import Connection, RoomConfig, RoomLoadError
@@ -52,8 +52,12 @@ class DocumentRoom(UpdateGuard):
         *,
         bus: ClusterBus | None = None,
         stats: RoomStats | None = None,
+        verified: VerifiedUpdates | None = None,
     ):
         self.doc_id = doc_id
+        # Large stored records the guard passed (shared by the manager's rooms): a room
+        # reopened on the same snapshot does not parse it again.
+        self.verified = verified if verified is not None else VerifiedUpdates()
         self.on_edit = on_edit
         self.bus = bus
         # Publish, exchange and heal only when other nodes may exist.
