@@ -12,6 +12,7 @@ import tornado.httpclient
 import tornado.websocket
 
 from jupyter_collab_docs.stores import StoreError
+from tests.test_openapi import checked, openapi  # noqa: F401  (fixtures)
 
 
 async def test_liveness_and_readiness_answer_without_a_token(api):
@@ -84,3 +85,13 @@ async def test_a_draining_node_refuses_new_room_sockets_before_the_upgrade(api, 
     socket = await tornado.websocket.websocket_connect(ws_url(doc["id"], "alice"))
     assert await socket.read_message() is not None  # served again once not draining
     socket.close()
+
+
+async def test_the_probes_answer_as_docs_openapi_says(checked, collab):  # noqa: F811
+    assert (await checked(None, "GET", "live")).status == 200
+    assert (await checked(None, "GET", "ready")).status == 200
+    collab.draining = True
+    try:
+        assert (await checked(None, "GET", "ready")).body == {"status": "draining"}
+    finally:
+        collab.draining = False
