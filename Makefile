@@ -13,6 +13,8 @@ lint:
 	.venv/bin/mypy
 
 deploy-local:  ## the reference deployment (deploy/) on this machine: nginx, 3 nodes, FerretDB, MariaDB, Redis + Sentinel, Kafka
+	./scripts/setup-venv.sh
+	./scripts/servers/install-all.sh
 	./scripts/deploy-local start
 
 deploy-local-stop:
