@@ -169,16 +169,21 @@ class DocumentView:
         self.doc = doc
         self.doc_type = doc_type
         self._known = state_vector(doc)
+        self._cells: dict[str, tuple[int, Map]] | None = None  # by id, made on first use
 
     def text(self) -> Text:
         return self.doc.get("source", type=Text)
 
     def cell(self, cell_id: str) -> tuple[int, Map] | None:
-        cells = self.doc.get("cells", type=Array)
-        for index, cell in enumerate(cells):
-            if isinstance(cell, Map) and cell.get("id") == cell_id:
-                return index, cell
-        return None
+        """The cell with that id and its index (the first, should ids repeat)."""
+        if self._cells is None:
+            self._cells = {}
+            for index, cell in enumerate(self.doc.get("cells", type=Array)):
+                if isinstance(cell, Map):
+                    cell_key = cell.get("id")
+                    if isinstance(cell_key, str):
+                        self._cells.setdefault(cell_key, (index, cell))
+        return self._cells.get(cell_id)
 
     def cell_source(self, cell: Map) -> Text | None:
         source = cell.get("source")
