@@ -12,10 +12,12 @@ import tornado.httpclient
 import tornado.websocket
 
 from jupyter_collab_docs.handlers import handlers
+from jupyter_collab_docs.handlers.health import LiveHandler, ProbeHandler, ReadyHandler
 from jupyter_collab_docs.handlers.rooms import RoomHandler
 from jupyter_collab_docs.handlers.webapp import PUBLIC_HANDLERS
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+PROBES = (LiveHandler, ReadyHandler)
 
 
 def decorators_of(handler: type) -> dict[str, list[str]]:
@@ -39,6 +41,8 @@ def test_every_handler_method_is_authenticated_and_authorized():
                 # write rights are checked per message.
                 assert decorators == ["ws_authenticated_with_close_code"], name
                 assert getattr(handler.get, "__allow_unauthenticated", True) is False
+            elif handler in PROBES:
+                raise AssertionError(f"{handler.__name__}: its methods are ProbeHandler's")
             elif handler in PUBLIC_HANDLERS:
                 # The web page's shell and assets (handlers/webapp.py): public like Jupyter's
                 # login page, holding no data; only GET/HEAD, never under the API.
@@ -49,6 +53,12 @@ def test_every_handler_method_is_authenticated_and_authorized():
                 assert decorators == ["web.authenticated", "authorized"], (handler, name)
             checked += 1
     assert checked == 23  # + principals (GET)
+    # The probes (issue #18): anonymous by design, GET and HEAD only, a status and no data.
+    assert decorators_of(ProbeHandler) == {
+        "get": ["allow_unauthenticated"],
+        "head": ["allow_unauthenticated"],
+    }
+    assert {h for _, h in handlers() if issubclass(h, ProbeHandler)} == set(PROBES)
 
 
 async def test_cross_origin_upgrade_with_a_cookie_is_refused(api, ws_url, tokens):

@@ -28,7 +28,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 
 from .. import __version__
-from .base import SETTINGS_KEY, CollabDocsHandler
+from .base import AUTH_RESOURCE, SETTINGS_KEY, CollabDocsHandler
 
 if TYPE_CHECKING:
     from ..app import CollabDocsApp
@@ -106,6 +106,7 @@ class ProbeHandler(JupyterHandler):
     """Anonymous, GET and HEAD only, never cached, a status and nothing more."""
 
     SUPPORTED_METHODS = ("GET", "HEAD")  # type: ignore[assignment]
+    auth_resource = AUTH_RESOURCE
 
     @property
     def collab(self) -> CollabDocsApp:
