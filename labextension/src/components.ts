@@ -130,8 +130,10 @@ export class CollaboratorAvatars extends Widget {
       : '';
     this._following.style.borderColor = followed?.color ?? '';
     this._list.textContent = '';
-    // Others first, then me (as the web page shows them).
-    for (const person of [...people.slice(1), people[0]]) {
+    // Others first, then me (as the web page shows them); alone, nothing: the toolbar
+    // keeps its room for the buttons (a narrow notebook moves them to its "…" menu).
+    const shown = people.length > 1 ? [...people.slice(1), people[0]] : [];
+    for (const person of shown) {
       const avatar = document.createElement('span');
       avatar.className = 'jp-CollabDocs-avatar';
       avatar.style.backgroundColor = person.color;

@@ -59,7 +59,7 @@ def web_person(page: Page, user: str) -> Any:
 def lab_people(page: Page) -> Any:
     people = page.locator(".jp-CollabDocs-people")
     if not people.is_visible():
-        current(page).locator(".jp-CollabDocs-avatars").click()
+        current(page).locator(".jp-CollabDocs-avatarList").click()
     expect(people).to_be_visible()
     return people
 
