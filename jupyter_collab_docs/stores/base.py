@@ -267,3 +267,26 @@ class DocumentStore(Backend):
         """The document's threads, oldest first, each with ``comments``: its comments,
         oldest first. (``delete`` forgets them with the document.)"""
         raise StoreError("this document store keeps no comments")
+
+    # -- the inbox (comments/mentions.py, docs/comments.md "Mentions and notifications") --
+    # A notification is a JSON object with ``id``, ``user`` (whose inbox), ``created`` and
+    # ``read``; the store keeps it as given. Kept in the document store because it is
+    # written with the comment that causes it and shared by every node like the comments.
+    # Not abstract: a plugged store without them keeps no inbox (mentions still reach the
+    # event stream and e-mail).
+
+    #: Notifications kept per user: the oldest beyond it are forgotten on each write.
+    max_notifications_per_user = 500
+
+    async def add_notifications(self, notes: list[dict[str, Any]]) -> None:
+        """Keep notifications (each in its ``user``'s inbox)."""
+        raise StoreError("this document store keeps no inbox")
+
+    async def list_notifications(self, user: str, limit: int = 200) -> list[dict[str, Any]]:
+        """One user's newest ``limit`` notifications, newest first."""
+        raise StoreError("this document store keeps no inbox")
+
+    async def mark_notifications_read(self, user: str, ids: list[str] | None) -> int:
+        """Mark the user's notifications ``ids`` (None: all of them) read; how many
+        changed. Ids of another user's notifications change nothing."""
+        raise StoreError("this document store keeps no inbox")

@@ -374,6 +374,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         await self._coll("comment_threads").create_index([("doc_id", ASCENDING)])
         await self._coll("comments").create_index([("doc_id", ASCENDING)])
         await self._coll("comments").create_index([("thread_id", ASCENDING)])
+        await self._coll("inbox").create_index([("user", ASCENDING), ("created", DESCENDING)])
 
     async def close(self) -> None:
         if self._appenders:
@@ -1045,6 +1046,42 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
             if row.get("thread_id") in by_id:
                 by_id[row["thread_id"]]["comments"].append(_without_id(row))
         return list(by_id.values())
+
+    # -- the inbox (comments/mentions.py): one collection, a document per notification ----
+
+    async def add_notifications(self, notes: list[dict[str, Any]]) -> None:
+        inbox = self._coll("inbox")
+        with _driver_errors("adding notifications"):
+            if notes:
+                await inbox.insert_many([{"_id": note["id"], **note} for note in notes])
+            for user in {note["user"] for note in notes}:
+                extra = (
+                    await inbox.find({"user": user}, {"_id": 1})
+                    .sort([("created", DESCENDING), ("_id", DESCENDING)])
+                    .skip(self.max_notifications_per_user)
+                    .to_list()
+                )
+                if extra:
+                    await inbox.delete_many({"_id": {"$in": [row["_id"] for row in extra]}})
+
+    async def list_notifications(self, user: str, limit: int = 200) -> list[dict[str, Any]]:
+        with _driver_errors(f"listing the inbox of {user}"):
+            rows = (
+                await self._coll("inbox")
+                .find({"user": user})
+                .sort([("created", DESCENDING), ("_id", DESCENDING)])
+                .limit(limit)
+                .to_list()
+            )
+        return [_without_id(row) for row in rows]
+
+    async def mark_notifications_read(self, user: str, ids: list[str] | None) -> int:
+        where: dict[str, Any] = {"user": user, "read": False}
+        if ids is not None:
+            where["_id"] = {"$in": list(ids)}
+        with _driver_errors(f"marking the inbox of {user} read"):
+            result = await self._coll("inbox").update_many(where, {"$set": {"read": True}})
+        return int(result.modified_count)
 
 
 def _comment_row(comment: dict[str, Any]) -> dict[str, Any]:

@@ -119,6 +119,14 @@ CREATE TABLE IF NOT EXISTS comments (
 );
 CREATE INDEX IF NOT EXISTS comments_doc ON comments (doc_id, seq);
 CREATE INDEX IF NOT EXISTS comments_thread ON comments (thread_id);
+CREATE TABLE IF NOT EXISTS inbox (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    created TEXT NOT NULL,
+    read INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inbox_user_created ON inbox (user, created);
 """
 
 #: The columns of a DocumentRecord: ``documents`` as ``d``, left-joined with ``trash``
@@ -664,6 +672,56 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 if comment["thread_id"] in by_id:
                     by_id[comment["thread_id"]]["comments"].append(comment)
             return threads
+
+        return await self._run(work)
+
+    # -- the inbox (comments/mentions.py) --------------------------------------------------
+
+    async def add_notifications(self, notes: list[dict[str, Any]]) -> None:
+        keep = self.max_notifications_per_user
+
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.executemany(
+                    "INSERT INTO inbox (id, user, created, read, data) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (n["id"], n["user"], n["created"], int(n["read"]), json.dumps(n))
+                        for n in notes
+                    ],
+                )
+                for user in {n["user"] for n in notes}:
+                    db.execute(
+                        "DELETE FROM inbox WHERE user = ? AND id NOT IN (SELECT id FROM inbox "
+                        "WHERE user = ? ORDER BY created DESC, id DESC LIMIT ?)",
+                        (user, user, keep),
+                    )
+
+        await self._run(work)
+
+    async def list_notifications(self, user: str, limit: int = 200) -> list[dict[str, Any]]:
+        def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            rows = db.execute(
+                "SELECT data, read FROM inbox WHERE user = ? ORDER BY created DESC, id DESC "
+                "LIMIT ?",
+                (user, limit),
+            )
+            return [{**json.loads(data), "read": bool(read)} for data, read in rows]
+
+        return await self._run(work)
+
+    async def mark_notifications_read(self, user: str, ids: list[str] | None) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            with db:
+                if ids is None:
+                    cur = db.execute(
+                        "UPDATE inbox SET read = 1 WHERE user = ? AND read = 0", (user,)
+                    )
+                else:
+                    cur = db.executemany(
+                        "UPDATE inbox SET read = 1 WHERE user = ? AND id = ? AND read = 0",
+                        [(user, i) for i in ids],
+                    )
+                return cur.rowcount
 
         return await self._run(work)
 
