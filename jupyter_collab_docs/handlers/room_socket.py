@@ -281,15 +281,27 @@ class RoomSocket(WebSocketProtocol13):
 
     def send_message(self, message: bytes) -> None:
         """Queue one binary message; never blocks, never raises for a closed socket."""
-        if self._sock is None:
+        sock = self._sock
+        if sock is None:
             self._write_to_stream(message)
         elif self._overflowed or self.server_terminated or self.client_terminated:
             return
-        elif len(message) <= CACHED_FRAME_LIMIT:
-            self._write((binary_frame(message),))
-        else:
+        elif len(message) > CACHED_FRAME_LIMIT:
             # No copy of a large message: its header and it go out together.
             self._write((frame_header(len(message)), message))
+        elif self._out:
+            self._write((binary_frame(message),))
+        else:  # the hot path: one frame, straight to the kernel
+            frame = binary_frame(message)
+            try:
+                sent = sock.send(frame)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._abort()
+                return
+            if sent < len(frame):
+                self._queue((frame,), sent)
 
     def _write_to_stream(self, message: bytes) -> None:
         """Before the socket is ours (during open(), and while the IOStream flushes what
