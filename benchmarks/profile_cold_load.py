@@ -142,13 +142,20 @@ def server_runs(args: argparse.Namespace) -> None:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
                 time.sleep(1.0)  # py-spy attaches
+            from .profile_join import cpu_seconds
+
+            cpu = cpu_seconds(server.pid)
             elapsed, size = asyncio.run(first_sync_ms(room["url"]))
+            cpu = cpu_seconds(server.pid) - cpu
             if spy is not None:
                 time.sleep(0.3)
                 spy.send_signal(2)
                 spy.wait(30)
                 print(f"py-spy stacks: {out}")
-            print(f"run {run + 1}: cold first sync {elapsed:.0f} ms ({size / 1024:.0f} KiB)")
+            print(
+                f"run {run + 1}: cold first sync {elapsed:.0f} ms, server CPU "
+                f"{1000 * cpu:.0f} ms ({size / 1024:.0f} KiB)"
+            )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ and a poisoned one is still quarantined."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 from pycrdt import Doc, Text
@@ -102,3 +104,23 @@ async def test_a_poisoned_large_record_is_quarantined_on_every_load(tmp_path):
     finally:
         await manager.close()
         await store.close()
+
+
+def test_the_first_room_of_a_process_pays_no_import():
+    """pycrdt's first Doc in a loop imports anyio's asyncio backend (~20 ms, inside the
+    first join after a start): the manager pays it when it starts."""
+    code = (
+        "import asyncio, sys\n"
+        "from jupyter_collab_docs.rooms import RoomConfig, RoomManager\n"
+        "async def main():\n"
+        "    manager = RoomManager(None, RoomConfig())\n"
+        "    loaded = 'anyio._backends._asyncio' in sys.modules\n"
+        "    manager.start()\n"
+        "    print(loaded, 'anyio._backends._asyncio' in sys.modules)\n"
+        "    await manager.close()\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == ["False", "True"]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from pycrdt import Doc
+
 from .. import metrics
 from ..close_codes import CLOSE_ACCESS_CHANGED, CLOSE_DELETED, CLOSE_GOING_AWAY
 from ..cluster import base as bus_kinds
@@ -92,6 +94,9 @@ class RoomManager:
         metrics.register(self)
 
     def start(self) -> None:
+        # pycrdt's first Doc in a running loop imports anyio's asyncio backend (~20 ms):
+        # paid here, not inside the first join after a start.
+        Doc()
         self._sweeper = asyncio.create_task(self._sweep(), name="collab-docs-room-sweeper")
         if self.bus.clustered:
             self._cluster_task = asyncio.create_task(
