@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import time
 from pathlib import Path
 
 from tornado.websocket import websocket_connect
