@@ -216,7 +216,7 @@ async def test_bad_input_writes_nothing(checked, collab, collab_config):  # noqa
     assert (await checked("alice", "POST", f"{one}/comments", {"body": "late"})).status == 404
 
 
-async def test_notebook_anchors(checked):  # noqa: F811
+async def test_notebook_anchors(checked, capfd):  # noqa: F811
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell("# Title", id="m1"),
@@ -254,6 +254,12 @@ async def test_notebook_anchors(checked):  # noqa: F811
         reply = await checked("alice", "POST", threads, {"anchor": anchor, "body": "x"})
         assert reply.status == 400, (anchor, reply.body)
 
+    # the cell's text is replaced under the same id: the range is gone, the cell is not
+    nb.cells[1] = nbformat.v4.new_code_cell("z = 3", id="c2")
+    await checked("alice", "PUT", f"documents/{doc['id']}/content", {"content": nb})
+    listed = (await checked("alice", "GET", threads)).body["threads"]
+    assert [t["position"]["attached"] for t in listed] == [True, False]
+
     # the cell goes: both threads stay, detached, with their quotes
     del nb.cells[1]
     await checked("alice", "PUT", f"documents/{doc['id']}/content", {"content": nb})
@@ -262,6 +268,8 @@ async def test_notebook_anchors(checked):  # noqa: F811
         ("x = 1\ny = 2", False),
         ("y = 2", False),
     ]
+    # resolving anchors into removed cells never reached a panic of yrs (caught or not)
+    assert "panicked" not in capfd.readouterr().err
 
 
 async def test_threads_outlive_a_version_restore(checked):  # noqa: F811

@@ -8,7 +8,8 @@ import base64
 import json
 from typing import Any
 
-from pycrdt import Assoc, StickyIndex
+import anyio
+from pycrdt import Array, Assoc, Map, StickyIndex, Text
 
 from jupyter_collab_docs.comments import MESSAGE_COMMENTS
 from jupyter_collab_docs.protocol import Reader, sync_step1
@@ -169,3 +170,72 @@ async def test_events_reach_other_sockets_at_once(api, ws_url, collab, tokens):
     finally:
         watcher.close()
         plain.close()
+
+
+async def test_a_cell_moved_by_a_client_detaches_its_ranges_quietly(api, ws_url, capfd):
+    """JupyterLab moves a cell by deleting it and inserting a copy under the same id: a
+    range in the old source is gone (detached), the cell thread follows the id, and
+    resolving never reaches into the collected cell (pycrdt panics there)."""
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": "# T"},
+            {
+                "cell_type": "code",
+                "id": "c2",
+                "metadata": {},
+                "source": "x = 1\ny = 2",
+                "outputs": [],
+                "execution_count": None,
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    reply = await api(
+        "alice", "POST", "documents", {"name": "N", "type": "notebook", "content": nb}
+    )
+    doc_id = reply.body["id"]
+    threads = f"documents/{doc_id}/threads"
+    cell_range = {"kind": "cell_range", "cell_id": "c2", "index": 6, "length": 5}
+    on_range = (await api("alice", "POST", threads, {"anchor": cell_range, "body": "r"})).body
+    on_cell = (
+        await api(
+            "alice", "POST", threads, {"anchor": {"kind": "cell", "cell_id": "c2"}, "body": "c"}
+        )
+    ).body
+    assert on_range["position"]["attached"] and on_cell["position"]["cell_index"] == 1
+
+    async with yclient(ws_url(doc_id, "alice")) as client:
+        cells = client.doc.get("cells", type=Array)
+        await eventually(lambda: len(cells) == 2, what="synced")
+        with client.doc.transaction():
+            old = cells[1]
+            copy = Map(
+                {
+                    "id": "c2",
+                    "cell_type": "code",
+                    "source": Text(str(old["source"])),
+                    "metadata": Map(),
+                    "outputs": Array(),
+                    "execution_count": None,
+                }
+            )
+            del cells[1]
+            cells.insert(0, copy)
+
+        async def moved() -> bool:
+            listed = (await api("alice", "GET", threads)).body["threads"]
+            return [t["position"]["cell_index"] for t in listed] == [None, 0]
+
+        for _ in range(100):  # until the server applied the move
+            if await moved():
+                break
+            await anyio.sleep(0.05)
+        listed = (await api("alice", "GET", threads)).body["threads"]
+    assert [(t["id"], t["position"]["attached"]) for t in listed] == [
+        (on_range["id"], False),
+        (on_cell["id"], True),
+    ]
+    assert listed[0]["quote"] == "y = 2"
+    assert "panicked" not in capfd.readouterr().err

@@ -28,7 +28,7 @@ from pycrdt import Array, Assoc, Doc, Map, StickyIndex, Text
 
 from ..errors import BadRequest
 from ..protocol import ProtocolError, Reader
-from ..stores.containment import is_fatal
+from ..stores.containment import DeleteSet, covers, delete_set, is_fatal
 
 KINDS = ("text", "cell", "cell_range")
 MAX_POSITION_BYTES = 64  # an item id is two varuints; a root name is "source"
@@ -170,6 +170,7 @@ class DocumentView:
         self.doc_type = doc_type
         self._known = state_vector(doc)
         self._cells: dict[str, tuple[int, Map]] | None = None  # by id, made on first use
+        self._deleted: DeleteSet | None = None  # made on first use
 
     def text(self) -> Text:
         return self.doc.get("source", type=Text)
@@ -190,23 +191,38 @@ class DocumentView:
         return source if isinstance(source, Text) else None
 
     def _knows(self, position: Position) -> bool:
-        for pair in (position.item, position.type_id):
-            if pair is not None and pair[1] >= self._known.get(pair[0], 0):
-                return False
-        return True
+        pair = position.item
+        return pair is None or pair[1] < self._known.get(pair[0], 0)
 
-    def resolve(self, position: Position, text: Text, root: bool) -> int | None:
+    def is_deleted(self, position: Position) -> bool:
+        """Whether the position's item is deleted (so is everything of a deleted cell)."""
+        if position.item is None:
+            return False
+        if self._deleted is None:
+            # A diff against the doc's own state vector holds no structs: the delete set.
+            self._deleted = delete_set(self.doc.get_update(self.doc.get_state())) or {}
+        client, clock = position.item
+        return covers(self._deleted, {client: [(clock, 1)]})
+
+    def resolve(
+        self, position: Position, text: Text, root: bool, *, parent_alive: bool = False
+    ) -> int | None:
         """The position's index in ``text``, or None when it names something the doc
-        does not hold (or, in a cell, a root type)."""
-        if position.tname is not None and (not root or position.tname != "source"):
+        does not hold, a type (only root names and items are taken), a root type in a
+        cell, or, in a cell, a deleted item whose cell may be gone (``parent_alive``: the
+        caller knows it is not). yrs resolves an item in whatever type holds it: the
+        caller checks that this is ``text`` (``_in_this_text``)."""
+        if position.type_id is not None:
             return None
-        if position.type_id is not None and root:
+        if position.tname is not None and (not root or position.tname != "source"):
             return None
         if not self._knows(position):
             return None
+        if not root and not parent_alive and self.is_deleted(position):
+            return None  # pycrdt panics on an item of a collected type
         try:
             return StickyIndex.from_json(position.to_json(), text).get_index()
-        except BaseException as exc:  # pycrdt panics on an item it cannot place
+        except BaseException as exc:  # a panic of pycrdt's, should a case be missed
             if is_fatal(exc):
                 raise
             return None
@@ -215,6 +231,9 @@ class DocumentView:
     def sticky(text: Text, index: int, assoc: Assoc) -> Position | None:
         """A relative position at ``index`` made by the server (None where pycrdt
         cannot make one: the end of a text, an empty text)."""
+        # An item after (before) the index must exist: pycrdt panics where there is none.
+        if not (0 <= index < len(text) if assoc == Assoc.AFTER else 0 < index <= len(text)):
+            return None
         try:
             made = StickyIndex.new(text, index, assoc).to_json()
         except BaseException as exc:
@@ -258,24 +277,33 @@ def _range_positions(
         decode_position(anchor.get("start"), "anchor.start"),
         decode_position(anchor.get("end"), "anchor.end"),
     )
+    if start.type_id is not None or end.type_id is not None:
+        # Yjs makes these only at the end of a nested text with assoc >= 0: ask for the
+        # item-based position (assoc -1) instead of trusting a type id we cannot check.
+        raise BadRequest(
+            "the anchor's positions must name characters: make the end with assoc -1 "
+            "(Y.createRelativePositionFromTypeIndex(text, to, -1))"
+        )
     at, to = view.resolve(start, text, root), view.resolve(end, text, root)
     if at is None or to is None:
-        raise BadRequest("the anchor names positions that are not in the document")
+        raise BadRequest("the anchor names positions that are not in the document, or deleted text")
     if not 0 <= at < to <= length:
         raise BadRequest("the anchor is an empty range, or outside the text")
-    if not root and not _in_this_text(view, text, start, at, end, to):
+    if not root and not _in_this_text(view, text, [(start, at), (end, to)], every=True):
         raise BadRequest("the anchor's positions are not in that cell's source")
     return start, end, at, to
 
 
 def _in_this_text(
-    view: DocumentView, text: Text, start: Position, at: int, end: Position, to: int
+    view: DocumentView, text: Text, ends: list[tuple[Position, int]], every: bool = False
 ) -> bool:
-    """Whether a live range's positions belong to ``text`` (yrs resolves an item in
-    whatever type holds it): one of its ends, made again here, names the same item."""
-    return any(
+    """Whether positions resolved at these indices belong to ``text`` (yrs resolves an
+    item in whatever type holds it): one of them (``every``: each), made again here,
+    names the same item."""
+    test = all if every else any
+    return test(
         position.item is not None and view.sticky(text, index, _assoc(position)) == position
-        for position, index in ((start, at), (end, to))
+        for position, index in ends
     )
 
 
@@ -343,11 +371,20 @@ def resolve_anchor(anchor: dict[str, Any], view: DocumentView) -> Resolved:
             decode_position(anchor["start"], "start"),
             decode_position(anchor["end"], "end"),
         )
-        at, to = view.resolve(start, source, False), view.resolve(end, source, False)
+        # Only the live ends are resolved first: a deleted one may lie in a cell that is
+        # gone (replaced under the same id, moved). Once a live end proves the text is
+        # this cell's source, the deleted one (in the same text) resolves safely.
+        live = [p for p in (start, end) if not view.is_deleted(p)]
+        found_at = {p: view.resolve(p, source, False) for p in live}
+        ends = [(p, i) for p, i in found_at.items() if i is not None]
+        if not ends or not _in_this_text(view, source, ends):
+            return Resolved(False)  # all its text is gone, or went with its cell
+        at, to = (
+            found_at[p] if p in found_at else view.resolve(p, source, False, parent_alive=True)
+            for p in (start, end)
+        )
         if at is None or to is None or at >= to:
             return Resolved(False)
-        if not _in_this_text(view, source, start, at, end, to):
-            return Resolved(False)  # its text went with a cell replaced under the same id
         return Resolved(True, at, to, index)
     except (BadRequest, KeyError, TypeError):
         return Resolved(False)  # not reached for what make_anchor stored
