@@ -25,6 +25,6 @@ SUBCOMMANDS = {
     ),
     "documents": (
         "jupyter_collab_docs.cli.documents.DocumentsApp",
-        "List, import and export documents of the configured store.",
+        "List, import and export documents of the configured store; list and restore its trash.",
     ),
 }

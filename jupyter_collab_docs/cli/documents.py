@@ -25,7 +25,7 @@ from ..doctypes import ContentError, initial_state, read_content, validate_conte
 from ..documents import model
 from ..stores import DocumentRecord, DocumentStore, store_from_url
 from ..stores.base import StoreError
-from ..timeutil import utc_now
+from ..timeutil import iso_time, utc_now
 from ..users import USERNAME_PATTERN
 from . import SUBCOMMANDS
 from .base import CollabDocsCommand, CommandGroup
@@ -213,6 +213,51 @@ class DocumentsExportApp(_StoreCommand):
             sys.stdout.write(text)
 
 
+class DocumentsTrashApp(_StoreCommand):
+    name = "jupyter-collab-docs-documents-trash"
+    description = "List every deleted document (in its owner's trash): id, type, owner, when, name."
+
+    def execute(self) -> None:
+        async def work(app: Any, store: DocumentStore) -> list[DocumentRecord]:
+            return await store.list_trash()
+
+        for record in self.run(work):
+            assert record.trashed is not None
+            when = iso_time(record.trashed)
+            print(f"{record.id}  {record.type:8}  {record.owner:16}  {when}  {record.name}")
+
+
+class DocumentsRestoreApp(_StoreCommand):
+    name = "jupyter-collab-docs-documents-restore"
+    description = "Take a deleted document out of its owner's trash, as it was (shares too)."
+    examples = "jupyter collab-docs documents restore 9f1c..."
+
+    def execute(self) -> None:
+        (doc_id,) = self.arguments(1, "DOCUMENT_ID")
+
+        async def work(app: Any, store: DocumentStore) -> dict[str, Any] | None:
+            from ..audit import AuditTrail
+
+            record = await store.get(doc_id)
+            if record is None or record.trashed is None or not await store.restore(doc_id):
+                return None
+            audit = AuditTrail(
+                app.node_id, sinks=app.audit_sinks, store=store, data_dir=app.data_dir, parent=app
+            )
+            await audit.start()
+            try:
+                audit.emit("document.restored", None, doc_id)  # the administrator's CLI
+            finally:
+                await audit.close()
+            record.trashed = None
+            return model(record, "owner")
+
+        restored = self.run(work)
+        if restored is None:
+            self.fail(f"document {doc_id!r} is not in the trash")
+        print(json.dumps(restored))
+
+
 class DocumentsApp(CommandGroup):
     name = "jupyter-collab-docs-documents"
     description = SUBCOMMANDS["documents"][1]
@@ -221,5 +266,7 @@ class DocumentsApp(CommandGroup):
             "list": DocumentsListApp,
             "import": DocumentsImportApp,
             "export": DocumentsExportApp,
+            "trash": DocumentsTrashApp,
+            "restore": DocumentsRestoreApp,
         }
     )
