@@ -60,6 +60,7 @@ def markdown(results: dict) -> str:
                 "compare rows of two runs of the same workload):", ""]
         out += [f"- {r['started']}: {r['workloads']} on {r['servers'] or 'all servers'}" for r in runs] + [""]
     out += [f"> {n}" for n in meta.get("notes") or []] + ([""] if meta.get("notes") else [])
+    out += server_lines(meta)
     for name, why in meta.get("skipped", {}).items():
         out.append(f"- **{name} not measured**: {why}")
     out.append("")
@@ -87,6 +88,22 @@ def markdown(results: dict) -> str:
             continue
         out += ["", *(cpu_fit(wrows) if workload == "text" else []), *ratio_table(wrows, cols, subject), ""]
     return "\n".join(out)
+
+
+def server_lines(meta: dict) -> list[str]:
+    """Which servers ran, with or without a store, and the start-up persistence check of those with one."""
+    checks = meta.get("persistence") or {}
+    lines = []
+    for name, version in (meta.get("servers") or {}).items():
+        cls = ALL.get(name)
+        store = "in memory" if cls is not None and not cls.has_store else "with a store"
+        check = checks.get(name)
+        if check:
+            store += (f"; persistence check passed (written, restarted, read back in {check.get('ms', 0):.0f} ms"
+                      f"{'' if check.get('in_first_sync') else ', after the first sync'})" if check.get("ok")
+                      else f"; **persistence check failed**: {check.get('error')}")
+        lines.append(f"- `{name}`: {version}, {store}")
+    return lines
 
 
 def cpu_fit(wrows) -> list[str]:

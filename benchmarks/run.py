@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from . import report
-from .servers import ALL, BENCH, make_workdir
+from .servers import ALL, BENCH, make_workdir, persistence_check
 from . import workloads as wl
 from .workloads import GEN_CORE, PROFILES, WORKLOADS
 
@@ -34,6 +34,21 @@ def machine() -> dict:
             "node": node, "python": platform.python_version()}
 
 
+def check_stores(servers, skipped: dict) -> dict:
+    """Every server that claims a store must give back, after a restart, what a client wrote;
+    one that does not is skipped (its rows would be labelled persistent without being so)."""
+    checks = {}
+    for cls in servers:
+        if not cls.has_store:
+            continue
+        print(f"[bench] persistence check of {cls.name} (write, restart, read back) ...", file=sys.stderr, flush=True)
+        checks[cls.name] = check = persistence_check(cls, make_workdir(f"persist-{cls.name}"))
+        print(f"[bench]   {check}", file=sys.stderr, flush=True)
+        if not check.get("ok"):
+            skipped[cls.name] = f"persistence check failed: {check.get('error')}"
+    return checks
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt  # unwinds through the `with server` blocks, which stop the servers
 
@@ -44,6 +59,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workloads", default="text,rooms,join,trace,cluster")
     ap.add_argument("--servers", default=",".join(ALL), help=f"subset of {','.join(ALL)}")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--skip-persistence-check", action="store_true",
+                    help="do not check (write, restart, read back) that the servers with a store persist")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
 
@@ -64,6 +81,9 @@ def main(argv=None) -> int:
             print(f"[bench] skipping {name}: {why}", file=sys.stderr)
         else:
             servers.append(ALL[name])
+
+    persistence = {} if args.skip_persistence_check else check_stores(servers, skipped)
+    servers = [c for c in servers if c.name not in skipped]
 
     old = {}
     if (outdir / "results.json").exists():
@@ -98,7 +118,7 @@ def main(argv=None) -> int:
     results = {"meta": {"profile": profile_name, "started": started, "seconds": round(time.time() - t0), "runs": runs,
                         **({"notes": notes} if notes else {}),
                         "machine": machine(), "servers": {c.name: c.version for c in servers},
-                        "skipped": skipped, "profile_sizes": profile}, "rows": rows}
+                        "skipped": skipped, "persistence": persistence, "profile_sizes": profile}, "rows": rows}
     md = report.write(results, outdir)
     print(md.read_text())
     print(f"[bench] wrote {md} in {time.time() - t0:.0f}s", file=sys.stderr)

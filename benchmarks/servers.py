@@ -176,6 +176,75 @@ class Hocuspocus(Server):
         return {"url": f"ws://127.0.0.1:{self.port}", "docName": name}
 
 
+# -- persistent Node peers ---------------------------------------------------
+HELPER_CORE = "1"  # the generator's core: helper clients stay off the server's core
+STORE_SETTLE_S = 3.0  # after the last client left, time for a store's pending write (as workloads.cold_load)
+
+
+def persist_helper(mode: str, room: dict, protocol: str, arg: str, workdir: Path, timeout=300) -> dict:
+    """Run generator/persist-check.js (write, seed or read one room); returns its JSON answer."""
+    room_path = Path(workdir) / f"persist-{mode}-room.json"
+    room_path.write_text(json.dumps(room))
+    done = subprocess.run(["taskset", "-c", HELPER_CORE, "node", str(BENCH / "generator/persist-check.js"), mode,
+                           str(room_path), protocol, arg], capture_output=True, text=True, timeout=timeout)
+    lines = done.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"ok": False, "error": f"persist-check.js {mode} exited {done.returncode}: {done.stderr.strip()[-300:]}"}
+
+
+class SeededStore:
+    """Mixin of peers whose store is filled through the protocol (no upload API): the
+    notebook is written by a client, then given time to reach the store, so that the
+    join workload's restart makes the anchor's join a real cold load."""
+
+    def notebook_room(self, name, nb_path):
+        room = self.text_room(name)
+        seeded = persist_helper("seed", room, self.protocol, str(nb_path), self.workdir)
+        if not seeded.get("ok"):
+            raise RuntimeError(f"{self.name}: seeding the notebook failed: {seeded.get('error')}")
+        time.sleep(STORE_SETTLE_S)
+        return room, False
+
+
+class YWebsocketLevelDB(SeededStore, YWebsocket):
+    """y-websocket@1.5.4 bin/server.js with its own LevelDB persistence (YPERSISTENCE=<dir>,
+    y-leveldb 0.1.2): every update is appended to LevelDB as it arrives."""
+
+    name = "y-websocket-leveldb"
+    has_store = True
+    version = "y-websocket 1.5.4 + y-leveldb 0.1.2, YPERSISTENCE (node)"
+
+    @classmethod
+    def available(cls):
+        return YWebsocket.available() or (None if (BENCH / "node_modules/y-leveldb").exists() else "run `make -C benchmarks setup`")
+
+    def env(self):
+        return {**super().env(), "YPERSISTENCE": str(self.workdir / "leveldb")}
+
+
+class HocuspocusSQLite(SeededStore, Hocuspocus):
+    """@hocuspocus/server 3.4.4 with @hocuspocus/extension-sqlite 3.4.4 on a file: the whole
+    document state is written on Hocuspocus's debounced store (2 s, at most 10 s, and when
+    the last client leaves)."""
+
+    name = "hocuspocus-sqlite"
+    has_store = True
+    version = "@hocuspocus/server 3.4.4 + @hocuspocus/extension-sqlite 3.4.4 (node)"
+
+    @classmethod
+    def available(cls):
+        ok = (BENCH / "node_modules/@hocuspocus/extension-sqlite").exists() and Hocuspocus.available() is None
+        return None if ok else "run `make -C benchmarks setup`"
+
+    def command(self):
+        return ["node", str(BENCH / "generator/hocuspocus-sqlite-server.js")]
+
+    def env(self):
+        return {**super().env(), "SQLITE_DB": str(self.workdir / "hocuspocus.sqlite")}
+
+
 class JupyterServerYdoc(Server):
     """jupyter-server-ydoc 3.0.4 (the jupyter-collaboration backend) on a temp root dir.
 
@@ -431,8 +500,29 @@ class CollabDocsCluster:
         return {"url": url, "urls": [n.room_url(doc_id) for n in self.nodes]}
 
 
-ALL = {cls.name: cls for cls in (CollabDocs, YWebsocket, JupyterServerYdoc, Hocuspocus)}
+ALL = {cls.name: cls for cls in (CollabDocs, YWebsocket, JupyterServerYdoc, Hocuspocus, YWebsocketLevelDB, HocuspocusSQLite)}
 OURS = CollabDocs.name
+
+
+def persistence_check(cls, workdir: Path) -> dict:
+    """Start-up sanity of a server with a store: a client writes a token, the server is
+    restarted on the same data, a client must read the token back.  {"ok": bool, ...};
+    ``in_first_sync`` says whether the token was already in the server's first full sync."""
+    token = f"persisted-{os.getpid()}-{time.time_ns()}"
+    try:
+        with cls(workdir) as srv:
+            room = srv.text_room("persist-check")
+            wrote = persist_helper("write", room, srv.protocol, token, srv.workdir, timeout=60)
+            if not wrote.get("ok"):
+                return {"ok": False, "error": f"write: {wrote.get('error')}"}
+            time.sleep(STORE_SETTLE_S)
+            srv.restart()
+            got = persist_helper("read", srv.reopen(room), srv.protocol, token, srv.workdir, timeout=60)
+    except Exception as e:  # a server that cannot start or provision fails the check
+        return {"ok": False, "error": f"{type(e).__name__}: {e}"}
+    if not got.get("ok"):
+        got.setdefault("error", f"token not found after a restart (read {got.get('text', '')[:60]!r})")
+    return got
 
 
 def make_workdir(prefix: str) -> Path:
