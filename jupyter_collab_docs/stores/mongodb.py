@@ -362,6 +362,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         # the next acquire, never reaped by the server.
         await self._documents.create_index([("owner", ASCENDING), ("modified", DESCENDING)])
         await self._documents.create_index([("modified", DESCENDING)])
+        await self._documents.create_index([("trashed", DESCENDING)])  # the hourly purge
         await self._updates.create_index([("doc_id", ASCENDING), ("seq", ASCENDING)], unique=True)
         await self._versions.create_index([("doc_id", ASCENDING), ("id", ASCENDING)], unique=True)
         await self._versions.create_index([("doc_id", ASCENDING), ("created", DESCENDING)])
