@@ -34,6 +34,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
         "comment.deleted",
         "comment.resolved",
         "comment.reopened",
+        "comment.mentioned",
     ),
     "access": ("access.denied",),
 }
@@ -187,6 +188,8 @@ def _comment(kind: str, who: str, event: dict[str, Any], names: Names) -> str:
         return text
     if kind == "comment.edited":
         return f"{who} edited a comment"
+    if kind == "comment.mentioned":
+        return f"{who} mentioned {names.person(str(event.get('recipient')))} in a comment"
     if kind == "comment.deleted":
         if event.get("thread_deleted"):
             count = int(event.get("comments") or 0)

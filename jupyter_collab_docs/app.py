@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, User
-from traitlets import Dict, Float, Instance, Int, List, Type, Unicode, default, validate
+from traitlets import Dict, Enum, Float, Instance, Int, List, Type, Unicode, default, validate
 
 from . import __version__, log_through_server
 from .acl import ShareAccess
@@ -32,6 +32,7 @@ from .authorizer import CollabDocsAuthorizer
 from .cli import SUBCOMMANDS
 from .cluster import BUSES, ClusterBus, bus_from_url
 from .comments import CommentEvents, CommentService
+from .comments.mentions import MentionNotifier, people_for
 from .documents import DocumentService
 from .errors import StartError
 from .fail_fast import FailFastApp, describe, without_credentials
@@ -39,6 +40,7 @@ from .handlers import handlers
 from .handlers.base import SETTINGS_KEY
 from .identity import USERS_SETTING, Actor, CollabDocsIdentityProvider
 from .lab_page import hide_server_token, own_workspaces
+from .notify import Mailer, SmtpSettings
 from .principals import principals_for
 from .rooms import RoomConfig, RoomManager
 from .server_limits import limit_request_sizes, scrub_link_tokens, set_timeouts
@@ -401,6 +403,49 @@ class CollabDocsApp(FailFastApp):
         10.0, help="Seconds in which an emptied write budget fills up again."
     ).tag(config=True)
 
+    # Mentions by e-mail (docs/comments.md, "Mentions and notifications"; notify/mail.py).
+    # Off until smtp_host and mail_address_template are set.
+
+    smtp_host = Unicode(
+        "", help="SMTP server that mails mentions (empty: no e-mail; the inbox still works)."
+    ).tag(config=True)
+
+    smtp_port = Int(25, min=1, max=65535, help="The SMTP server's port.").tag(config=True)
+
+    smtp_security = Enum(
+        ["", "starttls", "ssl"],
+        "",
+        help="""How the SMTP connection is protected: "starttls" (upgrade a plain
+        connection, usually port 587), "ssl" (TLS from the start, usually 465) or ""
+        (none: a relay on the same host or network).""",
+    ).tag(config=True)
+
+    smtp_username = Unicode("", help="SMTP login (empty: no login).").tag(config=True)
+
+    smtp_password = Unicode("", help="SMTP password, with smtp_username.").tag(config=True)
+
+    smtp_timeout = Float(
+        10.0, min=0.1, help="Seconds one SMTP exchange may take before it counts as failed."
+    ).tag(config=True)
+
+    mail_from = Unicode(
+        "", help="""The From address of mention mail, e.g. "Docs <docs@example.org>"."""
+    ).tag(config=True)
+
+    mail_address_template = Unicode(
+        "",
+        help="""A user's e-mail address from their username: "{username}@example.org", or
+        "{username}" where usernames are addresses (JupyterHub with an e-mail login).
+        Empty: no e-mail.""",
+    ).tag(config=True)
+
+    public_url = Unicode(
+        "",
+        help="""The server's address as people reach it, base path included
+        ("https://docs.example.org/" or "https://hub.example.org/user/alice/"): the
+        links in mention mail. Empty: the server's own connection URL.""",
+    ).tag(config=True)
+
     store: DocumentStore
     access_db: AccessDatabase
     users: AccessDirectory
@@ -410,6 +455,7 @@ class CollabDocsApp(FailFastApp):
     sharing: SharingService
     versions: VersionService
     comments: CommentService
+    mentions: MentionNotifier
     trash_purger: TrashPurger
     audit: AuditTrail
 
@@ -486,12 +532,41 @@ class CollabDocsApp(FailFastApp):
         self.comments = CommentService(
             self.documents, self.store, self.audit, CommentEvents(self.rooms)
         )
+        self.mentions = self._mention_notifier()
+        self.comments.mentions = self.mentions
         self.settings.update({SETTINGS_KEY: self, USERS_SETTING: self.users})
         self.log.info(
             "collab-docs node %s, documents in %s, cluster bus %s",
             self.node_id,
             without_credentials(self.store_url),
             self.cluster.status().get("url", self.cluster.backend),
+        )
+
+    def _mention_notifier(self) -> MentionNotifier:
+        mailer = None
+        if self.smtp_host and self.mail_address_template:
+            settings = SmtpSettings(
+                self.smtp_host,
+                self.smtp_port,
+                self.mail_from,
+                self.smtp_security,
+                self.smtp_username,
+                self.smtp_password,
+                self.smtp_timeout,
+            )
+            mailer = Mailer(settings)
+        link_base = self.public_url or getattr(self.serverapp, "connection_url", "")
+        people = people_for(
+            getattr(self.serverapp, "identity_provider", None), self.users, self.admin_users
+        )
+        return MentionNotifier(
+            self.documents,
+            self.store,
+            self.audit,
+            people,
+            mailer=mailer,
+            address_template=self.mail_address_template,
+            link_base=link_base if link_base.endswith("/") else link_base + "/",
         )
 
     def initialize_handlers(self) -> None:

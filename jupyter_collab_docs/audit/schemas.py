@@ -41,6 +41,7 @@ KINDS: dict[str, int] = {
     "comment.deleted": 1,
     "comment.resolved": 1,
     "comment.reopened": 1,
+    "comment.mentioned": 1,
 }
 
 #: The fields every audit event carries (the envelope of docs/audit.md).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..acl import Permission, can
 from ..audit import AuditTrail
@@ -23,6 +23,9 @@ from ..stores import DocumentRecord, DocumentStore
 from ..timeutil import iso_time, utc_now
 from .anchors import DocumentView, make_anchor, resolve_anchor
 from .live import CommentEvents
+
+if TYPE_CHECKING:
+    from .mentions import MentionNotifier
 
 MAX_BODY = 10_000  # characters of one comment
 MAX_THREADS = 2_000  # per document (a list resolves every anchor: ~0.1 s per 1,000)
@@ -95,6 +98,8 @@ class CommentService:
         self.store = store
         self.audit = audit
         self.events = events
+        #: Tells the people a comment mentions (comments/mentions.py); set by the app.
+        self.mentions: MentionNotifier | None = None
 
     # -- reading -------------------------------------------------------------------------
 
@@ -140,7 +145,7 @@ class CommentService:
     async def create_thread(
         self, actor: Actor, doc_id: str, anchor: Any, body: Any, link: str | None = None
     ) -> dict[str, Any]:
-        record, _ = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
+        record, role = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
         text = validate_body(body)
         view = await self._view(record)
         stored_anchor, quote = make_anchor(anchor, view)
@@ -171,12 +176,13 @@ class CommentService:
             new_thread=True,
             mentions=comment["mentions"],
         )
-        return self._changed(doc_id, "thread.created", {**thread, "comments": [comment]}, view)
+        model = self._changed(doc_id, "thread.created", {**thread, "comments": [comment]}, view)
+        return await self._mentioned(actor, record, role, model, comment)
 
     async def reply(
         self, actor: Actor, doc_id: str, thread_id: str, body: Any, link: str | None = None
     ) -> dict[str, Any]:
-        record, _ = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
+        record, role = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
         text = validate_body(body)
         thread = await self._thread(doc_id, thread_id)
         if len(thread["comments"]) >= MAX_COMMENTS:
@@ -194,7 +200,8 @@ class CommentService:
             mentions=comment["mentions"],
         )
         thread["comments"].append(comment)
-        return self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        model = self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        return await self._mentioned(actor, record, role, model, comment)
 
     async def edit_comment(
         self,
@@ -214,6 +221,7 @@ class CommentService:
         fields = {"body": text, "mentions": parse_mentions(text), "edited": iso_time(utc_now())}
         if not await self.store.update_comment(doc_id, comment_id, fields):
             raise NotFound("comment not found")
+        told = list(comment.get("mentions") or ())  # told before: not again
         comment.update(fields)
         self.audit.emit(
             "comment.edited",
@@ -223,7 +231,8 @@ class CommentService:
             comment_id=comment_id,
             mentions=fields["mentions"],
         )
-        return self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        model = self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        return await self._mentioned(actor, record, role, model, comment, told)
 
     async def delete_comment(
         self, actor: Actor, doc_id: str, thread_id: str, comment_id: str, link: str | None = None
@@ -290,6 +299,21 @@ class CommentService:
         return thread_model(thread, await self._view(record))
 
     # -- helpers -------------------------------------------------------------------------
+
+    async def _mentioned(
+        self,
+        actor: Actor,
+        record: DocumentRecord,
+        role: str,
+        model: dict[str, Any],
+        comment: dict[str, Any],
+        told: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """The answer to a write: the thread, and whom its mentions told (mentions.py)."""
+        if self.mentions is None:
+            return model
+        report = await self.mentions.notify(actor, record, role, model["id"], comment, told or ())
+        return {**model, "notifications": report}
 
     def _new_comment(
         self, actor: Actor, thread_id: str, doc_id: str, text: str, now: str

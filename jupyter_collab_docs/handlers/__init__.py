@@ -14,6 +14,7 @@ from .comments import (
 from .content import ContentHandler
 from .documents import DocumentHandler, DocumentsHandler
 from .health import HealthHandler, LiveHandler, ReadyHandler
+from .inbox import InboxHandler, InboxReadAllHandler, InboxReadHandler, ReadersHandler
 from .me import MeHandler
 from .principals import PrincipalsHandler
 from .rooms import RoomHandler
@@ -55,7 +56,11 @@ def handlers() -> list[tuple[str, Any]]:
             rf"{api}/documents/{DOC_ID}/threads/{THREAD_ID}/comments/(?P<comment_id>[^/]+)",
             ThreadCommentHandler,
         ),
+        (rf"{api}/documents/{DOC_ID}/readers", ReadersHandler),
         (rf"{api}/principals", PrincipalsHandler),
+        (rf"{api}/inbox/?", InboxHandler),
+        (rf"{api}/inbox/read", InboxReadAllHandler),
+        (rf"{api}/inbox/(?P<note_id>[^/]+)/read", InboxReadHandler),
         (rf"{api}/trash/?", TrashHandler),
         (rf"{api}/trash/{DOC_ID}", TrashedDocumentHandler),
         (rf"{api}/trash/{DOC_ID}/restore", TrashRestoreHandler),
@@ -74,9 +79,13 @@ __all__ = [
     "ContentHandler",
     "DocumentHandler",
     "DocumentsHandler",
+    "InboxHandler",
+    "InboxReadAllHandler",
+    "InboxReadHandler",
     "LiveHandler",
     "MeHandler",
     "PrincipalsHandler",
+    "ReadersHandler",
     "ReadyHandler",
     "RestoreHandler",
     "RoomHandler",
