@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from jupyter_collab_docs.notify import Mailer, SmtpSettings
 from jupyter_collab_docs.testing import eventually, free_port
 from tests.test_openapi import checked, new_doc, openapi  # noqa: F401  (fixtures)
 
@@ -207,3 +208,18 @@ async def test_readers_completion(checked, collab, tokens):  # noqa: F811
     assert by_name.body["readers"] == [{"username": "alice", "display_name": "Alice Liddell"}]
     assert (await checked("erin", "GET", readers)).status == 403  # a viewer mentions nobody
     assert (await checked("gina", "GET", readers)).status == 404
+
+
+async def test_a_mail_server_that_is_down_costs_the_commenter_nothing(
+    checked,  # noqa: F811
+    collab,
+    tokens,
+):
+    # a real connection to a port nobody listens on: refused, logged and counted
+    collab.mentions.mailer = Mailer(SmtpSettings("127.0.0.1", free_port(), "docs@example.test"))
+    doc_id = await shared_doc(checked, collab, tokens)
+    created = await comment(checked, "bob", doc_id, "@alice look")
+    assert created.status == 201
+    assert created.body["notifications"]["notified"] == ["alice"]
+    await eventually(lambda: collab.mentions.mailer.counts == {"sent": 0, "failed": 1})
+    assert (await checked("alice", "GET", "inbox")).body["unread"] == 1
