@@ -30,6 +30,8 @@ export interface EditorOptions {
   lineNumbers?: boolean;
   placeholder?: string;
   label?: string;
+  /** More extensions (comment markers, comments/marks.ts). */
+  extensions?: Extension;
 }
 
 export interface BoundEditor {
@@ -102,6 +104,7 @@ export function createEditor(options: EditorOptions): BoundEditor {
     options.awareness ? publishCell(options.awareness, cellIdOf(options.text)) : [],
     firstLineLabels,
     readOnly.of(readOnlyExtension(options.readOnly)),
+    options.extensions ?? [],
   ];
   const view = new EditorView({
     parent: options.parent,

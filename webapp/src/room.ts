@@ -1,5 +1,6 @@
 /** A document's live room: a Y.Doc synced over y-websocket, with the page's states. */
 
+import * as decoding from "lib0/decoding";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 
@@ -17,7 +18,12 @@ export interface RoomOptions {
   me: Me;
   /** 4403: access changed. The room is stopped; the page re-reads the role and reopens. */
   onAccessChanged: () => void;
+  /** Comment events (docs/comments.md, "Live"): asks for them with `?comments=1`. */
+  onCommentEvent?: (json: string) => void;
 }
+
+/** The frame type of comment events (a varstring of JSON). */
+const COMMENT_FRAME = 100;
 
 /** How long a live, flushed socket must stay up before edits count as sent. */
 const SENT_SETTLE_MS = 1000;
@@ -37,11 +43,15 @@ export class Room {
   constructor(options: RoomOptions) {
     this.readOnly = options.readOnly;
     this.provider = new WebsocketProvider(options.roomsUrl, options.docId, this.doc, {
-      params: roomParams(options.auth, options.link),
+      params: { ...roomParams(options.auth, options.link), ...(options.onCommentEvent ? { comments: "1" } : {}) },
       // Tabs of one browser sync through the server, never around it (roles differ).
       disableBc: true,
       shouldReconnect: (event: CloseEvent) => shouldReconnect(event.code),
     });
+    const { onCommentEvent } = options;
+    if (onCommentEvent) {
+      this.provider.messageHandlers[COMMENT_FRAME] = (_encoder, decoder) => onCommentEvent(decoding.readVarString(decoder));
+    }
     const { me } = options;
     // The server overwrites this with the authenticated identity; set it for symmetry.
     this.provider.awareness.setLocalStateField("user", {

@@ -17,6 +17,7 @@ import { downloadDocument } from "../download";
 import { openHistory } from "./history";
 import { canReadActivity, openActivityDialog } from "./activity";
 import { type FollowTarget, PresenceView } from "./presence";
+import { DocumentComments } from "../comments/document";
 
 /** How often an open document re-reads its name (one small GET, only while visible). */
 const DOCUMENT_POLL_MS = 10_000;
@@ -43,6 +44,9 @@ export function documentView(context: AppContext, docId: string): { element: HTM
   let room: Room | null = null;
   let textEditor: BoundEditor | null = null;
   let notebook: NotebookView | null = null;
+  let comments: DocumentComments | null = null;
+  // The Comments button of the open document (comments/document.ts).
+  const commentsSlot = h("span", { class: "comments-slot" });
   let destroyed = false;
 
   function showState(state: ConnectionState): void {
@@ -99,6 +103,9 @@ export function documentView(context: AppContext, docId: string): { element: HTM
     textEditor = null;
     notebook?.destroy();
     notebook = null;
+    comments?.destroy();
+    comments = null;
+    clear(commentsSlot);
     room?.destroy();
     room = null;
     clear(surface);
@@ -120,6 +127,8 @@ export function documentView(context: AppContext, docId: string): { element: HTM
     if (destroyed) return;
     renderHeader(model);
     const readOnly = !canWrite(model.role);
+    const docComments = new DocumentComments(context, docId, link, model.role, element);
+    comments = docComments;
     room = new Room({
       roomsUrl: roomsUrl(context.config.baseUrl, location),
       docId,
@@ -132,11 +141,15 @@ export function documentView(context: AppContext, docId: string): { element: HTM
         // and reconnect with it (a fresh doc, so no edit made without the right is kept).
         setTimeout(() => void open(), 300);
       },
+      onCommentEvent: (json) => docComments.onEvent(json),
     });
     room.onState(showState);
+    docComments.attach(room, { textView: () => textEditor?.view ?? null, notebook: () => notebook });
+    commentsSlot.appendChild(docComments.button);
     downloadButton.hidden = false;
     if (model.type === "notebook") {
       notebook = new NotebookView(room.doc, room.awareness, readOnly);
+      notebook.comments = docComments.notebookHooks();
       surface.appendChild(notebook.element);
     } else {
       const host = h("div", { class: "text-editor" });
@@ -149,6 +162,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
         language: languageFor(model.name),
         lineNumbers: true,
         label: "Document text",
+        extensions: docComments.textExtension(room.doc.getText("source")),
       });
     }
     presence.attach(room.awareness, room.doc, followTarget());
@@ -194,7 +208,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
       { class: "doc-header" },
       h("a", { class: "back", text: "← Documents", attrs: { href: "#/" } }),
       h("div", { class: "doc-title-row" }, title, renameButton, roleBadge),
-      h("div", { class: "doc-header-end" }, status, people, activityButton, historyButton, downloadButton, shareButton),
+      h("div", { class: "doc-header-end" }, status, people, commentsSlot, activityButton, historyButton, downloadButton, shareButton),
     ),
     banner,
     surface,

@@ -28,6 +28,7 @@ import {
   type CellType,
 } from "../notebook";
 import { renderOutput, sanitizeHtml } from "./outputs";
+import type { NotebookComments } from "../comments/cells";
 
 const CELL_TYPE_NAMES: Record<CellType, string> = { code: "Code", markdown: "Markdown", raw: "Raw" };
 
@@ -113,7 +114,7 @@ class CellComponent {
     this.editorHost = h("div", { class: "cell-editor" });
     this.toolbar = h("div", { class: "cell-toolbar" });
     this.outputs = h("div", { class: "cell-outputs", attrs: { "aria-label": "Outputs", "aria-readonly": "true" } });
-    this.element.append(h("div", { class: "cell-input" }, this.prompt, this.editorHost, this.toolbar), this.outputs);
+    this.element.append(h("div", { class: "cell-input" }, this.prompt, this.editorHost, this.toolbar, this.notebook.comments?.cellBadge(this.cell)), this.outputs);
     this.cell.observe(this.onCell);
     this.mountSource();
     this.watchOutputs();
@@ -174,6 +175,7 @@ class CellComponent {
       language: this.type === "code" ? "python" : "plain",
       placeholder: this.type === "markdown" ? "Markdown text" : this.type === "code" ? "Code" : "",
       label: `${this.type === "code" ? "Code" : this.type === "markdown" ? "Markdown" : "Raw"} cell source`,
+      extensions: this.notebook.comments?.extension(this.cell, source),
     });
   }
 
@@ -307,6 +309,8 @@ export class NotebookView {
   private readonly cells: Y.Array<Y.Map<unknown>>;
   private readonly visibility: IntersectionObserver;
   private readonly onCells = (): void => this.reconcile();
+  /** Comment markers and badges (comments/cells.ts), set before cells are drawn. */
+  comments: NotebookComments | null = null;
 
   constructor(
     private readonly doc: Y.Doc,

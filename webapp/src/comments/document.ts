@@ -1,0 +1,106 @@
+/**
+ * Comments on an open document (views/document.ts): the store, the side panel, the
+ * header's Comments button, markers for the text editor and the notebook's cells, and
+ * the live events of the room (`?comments=1`). The list is read again after every
+ * (re)connection, since live delivery is at most once (docs/comments.md, "Live").
+ */
+
+import type { Extension } from "@codemirror/state";
+import { EditorView } from "@codemirror/view";
+import type * as Y from "yjs";
+
+import type { Role } from "../api";
+import { h, toast } from "../dom";
+import type { Room } from "../room";
+import type { AppContext } from "../views/context";
+import type { NotebookView } from "../views/notebook";
+import { notebookComments, type NotebookComments } from "./cells";
+import { CommentsClient } from "./client";
+import { commentMarks } from "./marks";
+import { decodeCommentEvent, type Thread } from "./model";
+import { CommentsPanel } from "./panel";
+import { CommentsStore } from "./store";
+
+export interface CommentSurfaces {
+  textView(): EditorView | null;
+  notebook(): NotebookView | null;
+}
+
+export class DocumentComments {
+  readonly button: HTMLButtonElement;
+  private store: CommentsStore | null = null;
+  private panel: CommentsPanel | null = null;
+  private stops: Array<() => void> = [];
+
+  constructor(
+    private readonly context: AppContext,
+    private readonly docId: string,
+    private readonly link: string | null,
+    private readonly role: Role,
+    private readonly page: HTMLElement,
+  ) {
+    this.button = h("button", { class: "button comments-button", text: "Comments", attrs: { type: "button", "aria-expanded": "false" } });
+    this.button.addEventListener("click", () => this.panel?.toggle());
+  }
+
+  /** A comment event frame from the room. */
+  onEvent(json: string): void {
+    const event = decodeCommentEvent(json);
+    if (event) this.store?.apply(event);
+  }
+
+  attach(room: Room, surfaces: CommentSurfaces): void {
+    const client = new CommentsClient(this.context.api, this.docId, this.link);
+    const store = new CommentsStore(client, room.doc, this.context.me, this.role, room.awareness);
+    this.store = store;
+    const panel = new CommentsPanel(store, (thread) => this.reveal(thread, room.doc, surfaces), (shown) => {
+      this.button.setAttribute("aria-expanded", String(shown));
+      this.page.classList.toggle("with-comments", shown);
+    });
+    this.panel = panel;
+    this.page.appendChild(panel.element);
+    this.stops.push(
+      store.subscribe(() => {
+        const open = store.threads.filter((t) => !t.resolved).length;
+        this.button.textContent = open ? `Comments (${open})` : "Comments";
+      }),
+      room.onState((state) => {
+        if (state.kind !== "connected") return;
+        store.refresh().catch((failure) => toast(failure instanceof Error ? failure.message : "Could not read the comments.", "error"));
+      }),
+    );
+  }
+
+  textExtension(text: Y.Text): Extension {
+    return this.store ? commentMarks(this.store, text, null) : [];
+  }
+
+  notebookHooks(): NotebookComments | null {
+    return this.store && this.panel ? notebookComments(this.store, () => this.panel?.startComment()) : null;
+  }
+
+  private reveal(thread: Thread, doc: Y.Doc, surfaces: CommentSurfaces): void {
+    const store = this.store;
+    if (!store) return;
+    const anchor = thread.anchor;
+    if (anchor.kind === "text") {
+      const view = surfaces.textView();
+      const where = store.rangeIn(thread, doc.getText("source"));
+      if (view && where && where.to <= view.state.doc.length) {
+        view.dispatch({ effects: EditorView.scrollIntoView(where.from, { y: "center" }) });
+      }
+      return;
+    }
+    surfaces.notebook()?.revealCell(anchor.cell_id, "var(--comment-mark, #e2b100)");
+  }
+
+  destroy(): void {
+    for (const stop of this.stops) stop();
+    this.stops = [];
+    this.panel?.destroy();
+    this.store?.destroy();
+    this.page.classList.remove("with-comments");
+    this.panel = null;
+    this.store = null;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Comment markers in a CodeMirror editor bound to a Y.Text: each open thread anchored in
+ * that text is a highlighted range, resolved from its relative positions. Between two
+ * resolutions the ranges map through the editor's changes; after every change (and every
+ * change of the threads) they are resolved again from the Y.Text, once the editor and
+ * the Y.Text agree. Clicking a marker opens its thread; the editor's selection is what
+ * the next comment is anchored to.
+ */
+
+import { type Extension, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
+import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate } from "@codemirror/view";
+import type * as Y from "yjs";
+
+import type { CommentsStore } from "./store";
+
+const setMarks = StateEffect.define<DecorationSet>();
+
+const marksField = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(marks, transaction) {
+    for (const effect of transaction.effects) if (effect.is(setMarks)) return effect.value;
+    return marks.map(transaction.changes);
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
+function resolveMarks(store: CommentsStore, text: Y.Text, length: number): DecorationSet {
+  const ranges: { from: number; to: number; id: string }[] = [];
+  for (const thread of store.threads) {
+    if (thread.resolved || thread.anchor.kind === "cell") continue;
+    const where = store.rangeIn(thread, text);
+    if (where && where.to <= length) ranges.push({ ...where, id: thread.id });
+  }
+  ranges.sort((a, b) => a.from - b.from || a.to - b.to);
+  const builder = new RangeSetBuilder<Decoration>();
+  for (const range of ranges) {
+    const active = range.id === store.activeId ? " cm-comment-mark-active" : "";
+    builder.add(range.from, range.to, Decoration.mark({ class: `cm-comment-mark${active}`, attributes: { "data-thread": range.id } }));
+  }
+  return builder.finish();
+}
+
+export function commentMarks(store: CommentsStore, text: Y.Text, cellId: string | null): Extension {
+  const plugin = ViewPlugin.fromClass(
+    class {
+      private scheduled = false;
+      private dead = false;
+      private readonly unsubscribe: () => void;
+
+      constructor(private readonly view: EditorView) {
+        this.unsubscribe = store.subscribe(() => this.schedule());
+        this.schedule();
+      }
+
+      /** After the current update (the Y.Text and the editor agree by then). */
+      schedule(): void {
+        if (this.scheduled) return;
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          if (this.dead) return; // a resolution must not dispatch to a destroyed view
+          const marks = resolveMarks(store, text, this.view.state.doc.length);
+          this.view.dispatch({ effects: setMarks.of(marks) });
+        });
+      }
+
+      update(update: ViewUpdate): void {
+        if (update.docChanged) this.schedule();
+        if (!update.view.hasFocus || !(update.selectionSet || update.focusChanged)) return;
+        const { from, to } = update.state.selection.main;
+        if (from === to) store.clearTargetIn(text);
+        else store.setTarget({ kind: "range", text, cellId, from, to });
+      }
+
+      destroy(): void {
+        this.dead = true;
+        this.unsubscribe();
+      }
+    },
+  );
+  const clicks = EditorView.domEventHandlers({
+    click(event, view) {
+      if (!view.state.selection.main.empty) return false; // selecting, not opening
+      const mark = (event.target as Element | null)?.closest?.(".cm-comment-mark");
+      const id = mark instanceof HTMLElement ? mark.dataset.thread : undefined;
+      if (id) store.open(id);
+      return false;
+    },
+  });
+  return [marksField, plugin, clicks];
+}

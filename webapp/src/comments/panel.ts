@@ -1,0 +1,338 @@
+/**
+ * The comments side panel: the document's threads with filters (open, resolved, mine,
+ * mentioning me), each with its quote ("detached" once its text is gone), its comments,
+ * replies, edit and delete of one's own comments, resolve and reopen where the role
+ * allows. Viewers read. Everything people wrote is set as text, never parsed as HTML.
+ */
+
+import { clear, confirmDialog, h, relativeTime, toast } from "../dom";
+import { canComment, canDelete, canResolve, filterThreads, type Thread, type ThreadComment, type ThreadFilter } from "./model";
+import type { CommentsStore } from "./store";
+
+const QUOTE_SHOWN = 160;
+
+function failed(failure: unknown, fallback: string): void {
+  toast(failure instanceof Error ? failure.message : fallback, "error");
+}
+
+export class CommentsPanel {
+  readonly element: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly composer: HTMLFormElement;
+  private readonly targetLine: HTMLElement;
+  private readonly newBody: HTMLTextAreaElement;
+  private readonly submit: HTMLButtonElement;
+  private readonly readOnlyNote: HTMLElement;
+  private filter: ThreadFilter = { status: "open", mine: false, mentioningMe: false };
+  /** Unsent text of replies and edits, by field, kept across redraws. */
+  private drafts = new Map<string, string>();
+  private editing: string | null = null;
+  private signature = "";
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly store: CommentsStore,
+    private readonly reveal: (thread: Thread) => void,
+    private readonly onVisibility: (shown: boolean) => void = () => undefined,
+  ) {
+    const close = h("button", { class: "icon-button", text: "×", title: "Close comments", attrs: { type: "button", "aria-label": "Close comments" } });
+    close.addEventListener("click", () => this.hide());
+    const status = h(
+      "select",
+      { class: "comments-status", attrs: { "aria-label": "Show threads" } },
+      h("option", { text: "Open", attrs: { value: "open" } }),
+      h("option", { text: "Resolved", attrs: { value: "resolved" } }),
+      h("option", { text: "All", attrs: { value: "all" } }),
+    );
+    status.addEventListener("change", () => {
+      this.filter = { ...this.filter, status: status.value as ThreadFilter["status"] };
+      this.render();
+    });
+    const checkbox = (label: string, key: "mine" | "mentioningMe"): HTMLElement => {
+      const input = h("input", { attrs: { type: "checkbox", "aria-label": label } });
+      input.addEventListener("change", () => {
+        this.filter = { ...this.filter, [key]: input.checked };
+        this.render();
+      });
+      return h("label", { class: "comments-check" }, input, h("span", { text: label }));
+    };
+    this.targetLine = h("p", { class: "comments-target" });
+    this.newBody = h("textarea", { class: "comment-input", attrs: { "aria-label": "New comment", rows: "3", placeholder: "Comment… (@name to mention)" } });
+    this.submit = h("button", { class: "button primary small", text: "Comment", attrs: { type: "submit" } });
+    this.composer = h("form", { class: "comments-new" }, this.targetLine, this.newBody, h("div", { class: "comment-form-actions" }, this.submit));
+    this.composer.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.createThread();
+    });
+    this.readOnlyNote = h("p", { class: "comments-note", text: "You can read the comments; your role does not allow commenting." });
+    this.list = h("ul", { class: "comments-list" });
+    this.element = h(
+      "aside",
+      { class: "comments-panel", attrs: { "aria-label": "Comments" } },
+      h("header", { class: "comments-header" }, h("h2", { text: "Comments" }), close),
+      h("div", { class: "comments-filters" }, status, checkbox("Mine", "mine"), checkbox("Mentioning me", "mentioningMe")),
+      this.composer,
+      this.readOnlyNote,
+      this.list,
+    );
+    this.element.hidden = true;
+    this.unsubscribe.push(
+      store.subscribe(() => this.render()),
+      store.onOpen((thread) => this.openThread(thread)),
+    );
+    this.render();
+  }
+
+  get shown(): boolean {
+    return !this.element.hidden;
+  }
+
+  show(): void {
+    if (this.shown) return;
+    this.element.hidden = false;
+    this.onVisibility(true);
+    this.render(true);
+  }
+
+  hide(): void {
+    if (!this.shown) return;
+    this.element.hidden = true;
+    this.onVisibility(false);
+  }
+
+  toggle(): void {
+    if (this.shown) this.hide();
+    else this.show();
+  }
+
+  /** Starts a thread on the current target: shows the panel with the composer focused. */
+  startComment(): void {
+    this.show();
+    this.newBody.focus();
+  }
+
+  private openThread(thread: Thread): void {
+    // A filter that hides the opened thread would make the click look dead.
+    if ((this.filter.status === "open" && thread.resolved) || (this.filter.status === "resolved" && !thread.resolved)) {
+      this.filter = { ...this.filter, status: "all" };
+      const status = this.element.querySelector<HTMLSelectElement>(".comments-status");
+      if (status) status.value = "all";
+    }
+    this.show();
+    this.render(true);
+    this.list.querySelector<HTMLElement>(`li.thread[data-thread="${CSS.escape(thread.id)}"]`)?.scrollIntoView({ block: "nearest" });
+  }
+
+  private async createThread(): Promise<void> {
+    const body = this.newBody.value.trim();
+    if (!body) return;
+    this.submit.disabled = true;
+    try {
+      await this.store.create(body);
+      this.newBody.value = "";
+    } catch (failure) {
+      failed(failure, "Could not comment.");
+    } finally {
+      this.renderComposer();
+    }
+  }
+
+  private renderComposer(): void {
+    const may = canComment(this.store.role);
+    this.composer.hidden = !may;
+    this.readOnlyNote.hidden = may;
+    const target = this.store.targetAnchor();
+    const targetKind = this.store.target?.kind;
+    if (!target) this.targetLine.textContent = "Select text in the document, or use a cell's Comment button, to comment on it.";
+    else if (targetKind === "cell") this.targetLine.textContent = "On the whole cell";
+    else this.targetLine.textContent = `On “${shorten(target.quote)}”`;
+    this.targetLine.classList.toggle("has-target", target !== null);
+    this.submit.disabled = target === null;
+  }
+
+  /** Redraws what changed (threads, where anchors are, filters); drafts and focus stay. */
+  render(force = false): void {
+    this.renderComposer();
+    if (!this.shown && !force) return;
+    const shown = filterThreads(this.store.threads, this.filter, this.store.me.username);
+    const signature = JSON.stringify([
+      shown,
+      shown.map((t) => this.store.isDetached(t)),
+      this.store.activeId,
+      this.editing,
+      this.store.role,
+      this.store.loaded,
+    ]);
+    if (signature === this.signature && !force) return;
+    this.signature = signature;
+    const focused = document.activeElement instanceof HTMLTextAreaElement && this.list.contains(document.activeElement) ? document.activeElement : null;
+    const focusKey = focused?.dataset.draft ?? null;
+    const caret = focused ? [focused.selectionStart, focused.selectionEnd] : null;
+    clear(this.list);
+    for (const thread of shown) this.list.appendChild(this.renderThread(thread));
+    if (shown.length === 0) {
+      const what = this.store.loaded ? (this.store.threads.length === 0 ? "No comments yet." : "No threads match these filters.") : "Loading comments…";
+      this.list.appendChild(h("li", { class: "comments-empty", text: what }));
+    }
+    if (focusKey) {
+      const again = this.list.querySelector<HTMLTextAreaElement>(`textarea[data-draft="${CSS.escape(focusKey)}"]`);
+      if (again) {
+        again.focus();
+        if (caret) again.setSelectionRange(caret[0], caret[1]);
+      }
+    }
+  }
+
+  private draftField(key: string, label: string, initial = ""): HTMLTextAreaElement {
+    const field = h("textarea", { class: "comment-input", attrs: { "aria-label": label, rows: "2" }, dataset: { draft: key } });
+    field.value = this.drafts.get(key) ?? initial;
+    field.addEventListener("input", () => this.drafts.set(key, field.value));
+    return field;
+  }
+
+  private renderThread(thread: Thread): HTMLElement {
+    const store = this.store;
+    const detached = store.isDetached(thread);
+    const classes = ["thread", thread.resolved ? "resolved" : "", detached ? "detached" : "", thread.id === store.activeId ? "active" : ""];
+    const quoteText = thread.anchor.kind === "cell" ? "Whole cell" : thread.quote ? `“${shorten(thread.quote)}”` : "(no text)";
+    const quote = h("button", { class: "thread-quote", text: quoteText, title: detached ? "Its text was deleted" : "Show in the document", attrs: { type: "button" } });
+    quote.addEventListener("click", () => {
+      store.open(thread.id);
+      if (!detached) this.reveal(thread);
+    });
+    const head = h(
+      "div",
+      { class: "thread-head" },
+      quote,
+      detached ? h("span", { class: "thread-flag thread-detached", text: "Detached" }) : null,
+      thread.resolved ? h("span", { class: "thread-flag thread-resolved", text: "Resolved" }) : null,
+    );
+    const comments = h("ol", { class: "thread-comments" }, ...thread.comments.map((comment) => this.renderComment(thread, comment)));
+    const actions = h("div", { class: "thread-actions" });
+    if (canResolve(thread, store.role, store.me.username)) {
+      const resolve = h("button", { class: "button small", text: thread.resolved ? "Reopen" : "Resolve", attrs: { type: "button" } });
+      resolve.addEventListener("click", () => {
+        resolve.disabled = true;
+        store.setResolved(thread.id, !thread.resolved).catch((failure) => {
+          resolve.disabled = false;
+          failed(failure, "Could not change the thread.");
+        });
+      });
+      actions.appendChild(resolve);
+    }
+    let reply: HTMLElement | null = null;
+    if (canComment(store.role)) {
+      const key = `reply:${thread.id}`;
+      const field = this.draftField(key, "Reply");
+      const send = h("button", { class: "button small", text: "Reply", attrs: { type: "submit" } });
+      reply = h("form", { class: "thread-reply" }, field, h("div", { class: "comment-form-actions" }, send));
+      reply.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const body = field.value.trim();
+        if (!body) return;
+        send.disabled = true;
+        store
+          .reply(thread.id, body)
+          .then(() => this.drafts.delete(key))
+          .then(() => this.render(true))
+          .catch((failure) => {
+            send.disabled = false;
+            failed(failure, "Could not reply.");
+          });
+      });
+    }
+    return h("li", { class: classes.filter(Boolean).join(" "), dataset: { thread: thread.id } }, head, comments, actions.childElementCount ? actions : null, reply);
+  }
+
+  private renderComment(thread: Thread, comment: ThreadComment): HTMLElement {
+    const store = this.store;
+    const me = store.me.username;
+    const meta = h(
+      "div",
+      { class: "comment-meta" },
+      h("span", { class: "comment-author", text: store.nameOf(comment.author), title: comment.author }),
+      h("span", { class: "comment-time", text: relativeTime(comment.created), title: comment.created }),
+      comment.edited ? h("span", { class: "comment-edited", text: "edited", title: comment.edited }) : null,
+    );
+    const item = h("li", { class: "comment", dataset: { comment: comment.id } }, meta);
+    const mine = comment.author === me && canComment(store.role);
+    if (this.editing === comment.id && mine) {
+      const key = `edit:${comment.id}`;
+      const field = this.draftField(key, "Edit comment", comment.body);
+      const save = h("button", { class: "button small primary", text: "Save", attrs: { type: "submit" } });
+      const cancel = h("button", { class: "button small", text: "Cancel", attrs: { type: "button" } });
+      const form = h("form", { class: "comment-edit" }, field, h("div", { class: "comment-form-actions" }, cancel, save));
+      cancel.addEventListener("click", () => {
+        this.drafts.delete(key);
+        this.editing = null;
+        this.render(true);
+      });
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const body = field.value.trim();
+        if (!body) return;
+        save.disabled = true;
+        store
+          .edit(thread.id, comment.id, body)
+          .then(() => {
+            this.drafts.delete(key);
+            this.editing = null;
+            this.render(true);
+          })
+          .catch((failure) => {
+            save.disabled = false;
+            failed(failure, "Could not save the comment.");
+          });
+      });
+      item.appendChild(form);
+      return item;
+    }
+    item.appendChild(h("div", { class: "comment-body", text: comment.body }));
+    const controls = h("div", { class: "comment-actions" });
+    if (mine) {
+      controls.appendChild(
+        h("button", {
+          class: "link-button",
+          text: "Edit",
+          attrs: { type: "button" },
+          on: {
+            click: () => {
+              this.editing = comment.id;
+              this.render(true);
+              this.list.querySelector<HTMLTextAreaElement>(`textarea[data-draft="edit:${CSS.escape(comment.id)}"]`)?.focus();
+            },
+          },
+        }),
+      );
+    }
+    if (canDelete(comment, store.role, me)) {
+      const first = thread.comments[0]?.id === comment.id;
+      controls.appendChild(
+        h("button", {
+          class: "link-button danger",
+          text: "Delete",
+          title: first ? "Deletes the whole thread" : "Delete this comment",
+          attrs: { type: "button" },
+          on: {
+            click: async () => {
+              if (first && !(await confirmDialog("Delete thread", "Delete this thread and all its replies?", "Delete"))) return;
+              store.removeComment(thread.id, comment.id).catch((failure) => failed(failure, "Could not delete the comment."));
+            },
+          },
+        }),
+      );
+    }
+    if (controls.childElementCount) item.appendChild(controls);
+    return item;
+  }
+
+  destroy(): void {
+    for (const stop of this.unsubscribe) stop();
+    this.element.remove();
+  }
+}
+
+function shorten(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > QUOTE_SHOWN ? `${line.slice(0, QUOTE_SHOWN - 1)}…` : line;
+}

@@ -1,0 +1,193 @@
+/**
+ * A document's comment threads on the page: the list (read after every connect, then
+ * kept by live events), what the next comment would be anchored to (the last selection
+ * in an editor, or a cell), which thread is open, and the writes.
+ */
+
+import type { Awareness } from "y-protocols/awareness";
+import * as Y from "yjs";
+
+import type { Me, Role } from "../api";
+import type { CommentsClient } from "./client";
+import { type Anchor, anchorFromSelection, applyCommentEvent, type CommentEvent, resolveAnchor, type Thread } from "./model";
+
+/** What a new thread would be anchored to. */
+export type CommentTarget =
+  | { kind: "range"; text: Y.Text; cellId: string | null; from: number; to: number }
+  | { kind: "cell"; cellId: string };
+
+export class CommentsStore {
+  threads: Thread[] = [];
+  target: CommentTarget | null = null;
+  activeId: string | null = null;
+  loaded = false;
+  private listeners = new Set<() => void>();
+  private openListeners = new Set<(thread: Thread) => void>();
+  private frame: number | null = null;
+
+  constructor(
+    readonly client: CommentsClient,
+    readonly doc: Y.Doc,
+    readonly me: Me,
+    public role: Role,
+    private readonly awareness: Awareness | null,
+  ) {
+    // Edits move and detach anchors: listeners redraw once per frame.
+    doc.on("update", this.onDocUpdate);
+  }
+
+  private readonly onDocUpdate = (): void => {
+    if (this.frame !== null) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = null;
+      this.emit();
+    });
+  };
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called when a thread is opened (a marker or badge clicked). */
+  onOpen(listener: (thread: Thread) => void): () => void {
+    this.openListeners.add(listener);
+    return () => this.openListeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  async refresh(): Promise<void> {
+    this.threads = await this.client.list();
+    this.loaded = true;
+    this.emit();
+  }
+
+  apply(event: CommentEvent): void {
+    this.threads = applyCommentEvent(this.threads, event);
+    if (event.event === "thread.deleted" && this.activeId === event.thread_id) this.activeId = null;
+    this.emit();
+  }
+
+  private replace(thread: Thread): void {
+    this.apply({ event: "thread.updated", thread_id: thread.id, thread });
+  }
+
+  thread(id: string): Thread | undefined {
+    return this.threads.find((thread) => thread.id === id);
+  }
+
+  open(id: string): void {
+    const thread = this.thread(id);
+    if (!thread) return;
+    this.activeId = id;
+    this.emit();
+    for (const listener of [...this.openListeners]) listener(thread);
+  }
+
+  setTarget(target: CommentTarget | null): void {
+    const same =
+      target === this.target ||
+      (target?.kind === "range" && this.target?.kind === "range" && target.text === this.target.text && target.from === this.target.from && target.to === this.target.to);
+    if (same) return;
+    this.target = target;
+    this.emit();
+  }
+
+  /** A selection collapsed in `text`: a range there is no longer the target. */
+  clearTargetIn(text: Y.Text): void {
+    if (this.target?.kind === "range" && this.target.text === text) this.setTarget(null);
+  }
+
+  /** The target as the server takes it, with the text it quotes. */
+  targetAnchor(): { anchor: Anchor; quote: string } | null {
+    const target = this.target;
+    if (!target) return null;
+    if (target.kind === "cell") {
+      const source = this.cellSource(target.cellId);
+      return { anchor: { kind: "cell", cell_id: target.cellId }, quote: source?.toString() ?? "" };
+    }
+    const length = target.text.length;
+    if (target.from >= target.to || target.to > length) return null;
+    return anchorFromSelection(target.text, target.from, target.to, target.cellId);
+  }
+
+  cellSource(cellId: string): Y.Text | null {
+    for (const cell of this.doc.getArray<unknown>("cells").toArray()) {
+      if (cell instanceof Y.Map && cell.get("id") === cellId) {
+        const source = cell.get("source");
+        return source instanceof Y.Text ? source : null;
+      }
+    }
+    return null;
+  }
+
+  private cellExists(cellId: string): boolean {
+    return this.doc.getArray<unknown>("cells").toArray().some((cell) => cell instanceof Y.Map && cell.get("id") === cellId);
+  }
+
+  /** Where a range thread is now in `text`, or null (elsewhere, detached, not synced). */
+  rangeIn(thread: Thread, text: Y.Text): { from: number; to: number } | null {
+    return resolveAnchor(this.doc, thread.anchor, text) ?? null;
+  }
+
+  /** Whether the thread's text (or cell) is gone, as this page's document has it. */
+  isDetached(thread: Thread): boolean {
+    const anchor = thread.anchor;
+    const synced = this.doc.store.clients.size > 0;
+    if (anchor.kind === "cell") return synced ? !this.cellExists(anchor.cell_id) : !thread.position.attached;
+    const text = anchor.kind === "text" ? this.doc.getText("source") : this.cellSource(anchor.cell_id);
+    if (!text) return synced || !thread.position.attached;
+    const where = resolveAnchor(this.doc, anchor, text);
+    // Positions this document does not hold yet: the server's word.
+    if (where === undefined) return !thread.position.attached;
+    return where === null;
+  }
+
+  /** A username as people know it: the display name of someone present, or the name. */
+  nameOf(username: string): string {
+    if (username === this.me.username) return this.me.display_name || username;
+    for (const state of this.awareness?.getStates().values() ?? []) {
+      const user = (state as { user?: { name?: unknown; display_name?: unknown } }).user;
+      if (user?.name === username && typeof user.display_name === "string" && user.display_name) return user.display_name;
+    }
+    return username;
+  }
+
+  async create(body: string): Promise<Thread> {
+    const made = this.targetAnchor();
+    if (!made) throw new Error("Select some text, or a cell, to comment on.");
+    const thread = await this.client.create(made.anchor, body);
+    this.target = null;
+    this.replace(thread);
+    this.open(thread.id);
+    return thread;
+  }
+
+  async reply(threadId: string, body: string): Promise<void> {
+    this.replace(await this.client.reply(threadId, body));
+  }
+
+  async edit(threadId: string, commentId: string, body: string): Promise<void> {
+    this.replace(await this.client.edit(threadId, commentId, body));
+  }
+
+  async removeComment(threadId: string, commentId: string): Promise<void> {
+    const thread = await this.client.removeComment(threadId, commentId);
+    if (thread) this.replace(thread);
+    else this.apply({ event: "thread.deleted", thread_id: threadId, thread: null });
+  }
+
+  async setResolved(threadId: string, resolved: boolean): Promise<void> {
+    this.replace(await this.client.setResolved(threadId, resolved));
+  }
+
+  destroy(): void {
+    this.doc.off("update", this.onDocUpdate);
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    this.listeners.clear();
+    this.openListeners.clear();
+  }
+}
