@@ -25,6 +25,7 @@ import { isDrivePath } from './paths';
 import { permissions } from './roles';
 import { ConnectionState } from './states';
 import { untrustNotebookModel } from './trust';
+import { saveOpenDocument } from './download';
 
 /** Keys a read-only notebook still accepts in command mode. */
 const NAVIGATION_KEYS = new Set([
@@ -138,6 +139,15 @@ export class SharedDocumentExtension
     widget.toolbar.addItem('collab-docs-history', history);
     widget.toolbar.addItem('collab-docs-activity', activity);
     activity.hide();
+    // Deleted while open: the server gives it no more; save what this page holds.
+    const download = new ToolbarButton({
+      label: 'Download',
+      className: 'jp-CollabDocs-downloadButton',
+      tooltip: 'Save what this page holds of the deleted document',
+      onClick: () => saveOpenDocument(context)
+    });
+    widget.toolbar.addItem('collab-docs-download', download);
+    download.hide();
 
     const banner = new DocumentBanner();
     const header = (widget as any).contentHeader;
@@ -156,6 +166,7 @@ export class SharedDocumentExtension
       activity.setHidden(!perms.activity);
       history.setHidden(!perms.read);
       share.setHidden(!perms.read || state === 'deleted');
+      download.setHidden(state !== 'deleted');
       if (state === 'deleted') {
         banner.show_(
           'This document was deleted. It can no longer be edited.',

@@ -1,7 +1,8 @@
 """The trash and downloads in a real browser against a real ``jupyter collab-docs``
 (issue #15): on the web page, delete into the trash, restore, delete forever, download a
 document, and download one deleted while the page had it open (from the page's Y.Doc);
-in JupyterLab's Shared documents panel, the same trash."""
+in JupyterLab's Shared documents panel, the same trash, and a document deleted while
+open saved from JupyterLab's own model."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_jupyterlab import create, open_lab, share
+from tests.browser.test_jupyterlab import create, current, open_from_panel, open_lab, share, status
+from tests.browser.test_jupyterlab import editor as lab_editor
 from tests.browser.test_webapp import editor, open_document, sign_in, type_at_end
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
@@ -158,3 +160,20 @@ def test_jupyterlab_panel_trash_restore_and_delete_forever(user_page, collab_ser
     expect(trashed).to_have_count(0, timeout=SLOW)
     expect(panel.locator(".jp-CollabDocs-trashTitle")).to_have_text("Trash (0)", timeout=SLOW)
     assert trash_ids(collab_server, "alice") == []
+
+
+def test_jupyterlab_saves_a_document_deleted_while_open(user_page, collab_server, tmp_path):
+    doc = create(collab_server, "alice", "Lab notes.md", "file", "# Kept\n")
+    share(collab_server, doc["id"], "user:bob", "editor")
+    bob = user_page("bob")
+    open_lab(bob, collab_server, "bob")
+    open_from_panel(bob, doc)
+    expect(lab_editor(bob)).to_contain_text("# Kept", timeout=SLOW)
+    download = current(bob).locator(".jp-CollabDocs-downloadButton")
+    expect(download).to_be_hidden()  # File > Download serves a live document
+
+    collab_server.as_user("alice")("DELETE", f"documents/{doc['id']}")
+    expect(status(bob)).to_have_attribute("data-state", "deleted", timeout=SLOW)
+    expect(download).to_be_visible(timeout=SLOW)
+    assert downloaded(bob, download, tmp_path) == ("Lab notes.md", "# Kept\n")
+    collab_server.as_user("alice")("DELETE", f"trash/{doc['id']}")
