@@ -404,6 +404,56 @@ export class ApiClient {
       { link },
     );
   }
+
+  /** The caller's inbox of mentions, newest first, with the unread count. */
+  inbox(): Promise<Inbox> {
+    return this.request<Inbox>("GET", "inbox");
+  }
+
+  /** Mark one notification read (`null`: all of them); the unread count after. */
+  markRead(id: string | null): Promise<{ unread: number }> {
+    const path = id === null ? "inbox/read" : `inbox/${encodeURIComponent(id)}/read`;
+    return this.request<{ unread: number }>("POST", path);
+  }
+
+  /** People who can read a document, for @-completion (commenters and up). */
+  async readers(id: string, query: string, link?: string | null): Promise<Reader[]> {
+    const q = encodeURIComponent(query);
+    const answer = await this.request<{ readers: Reader[] }>(
+      "GET",
+      `documents/${encodeURIComponent(id)}/readers?q=${q}`,
+      undefined,
+      { link },
+    );
+    return answer.readers;
+  }
+}
+
+/** One mention in the caller's inbox (docs/openapi.yaml `Notification`). */
+export interface InboxNotification {
+  id: string;
+  kind: "mention";
+  document_id: string;
+  document_name: string;
+  document_type: DocType;
+  thread_id: string;
+  comment_id: string;
+  author: string;
+  author_name: string;
+  /** The start of the comment: text, never markup. */
+  excerpt: string;
+  created: string;
+  read: boolean;
+}
+
+export interface Inbox {
+  notifications: InboxNotification[];
+  unread: number;
+}
+
+export interface Reader {
+  username: string;
+  display_name: string;
 }
 
 /** What a role may do, as in docs/sharing.md. */

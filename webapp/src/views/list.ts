@@ -6,6 +6,7 @@ import { clear, confirmDialog, h, promptDialog, relativeTime, toast } from "../d
 import { type AppContext, documentHash } from "./context";
 import { VisiblePoller } from "../poll";
 import { openShareDialog } from "./share";
+import { inboxView } from "./inbox";
 
 /** How often an open list re-reads the documents (one small GET, only while visible). */
 const LIST_POLL_MS = 10_000;
@@ -279,6 +280,7 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
   }
 
   search.addEventListener("input", render);
+  const inbox = inboxView(context); // mentions: a button with the unread count, a panel
   const element = h(
     "main",
     { class: "page list-page" },
@@ -291,8 +293,10 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
         { class: "list-actions" },
         h("button", { class: "button primary", text: "New notebook", attrs: { type: "button" }, on: { click: () => void create("notebook") } }),
         h("button", { class: "button primary", text: "New text document", attrs: { type: "button" }, on: { click: () => void create("file") } }),
+        inbox.button,
       ),
     ),
+    inbox.panel,
     h("div", { class: "list-toolbar" }, tabs, search),
     body,
   );
@@ -300,5 +304,11 @@ export function listView(context: AppContext): { element: HTMLElement; destroy()
   void load();
   // Renames, new shares and deletions by others: re-read while the page is visible.
   const poller = new VisiblePoller(refresh, { intervalMs: LIST_POLL_MS });
-  return { element, destroy: () => poller.stop() };
+  return {
+    element,
+    destroy: () => {
+      poller.stop();
+      inbox.destroy();
+    },
+  };
 }
