@@ -68,7 +68,8 @@ def test_comment_on_a_text_range_live_anchored_and_detached(user_page, collab_se
 
     # She selects a line and comments on it (a hostile body).
     select_line(mallory, mallory.locator(".text-editor .cm-line", has_text="The budget"))
-    open_panel(mallory)
+    mallory.locator(".comment-selection").click()
+    expect(panel(mallory).locator("textarea[aria-label='New comment']")).to_be_focused()
     expect(panel(mallory).locator(".comments-target")).to_have_text("On “The budget is final.”")
     panel(mallory).locator("textarea[aria-label='New comment']").fill(f"Is this agreed? {HOSTILE}")
     panel(mallory).locator(".comments-new button[type=submit]").click()
@@ -218,6 +219,8 @@ def test_comments_on_notebook_cells_reply_resolve_and_a_viewer(user_page, collab
     expect(panel(carol).locator("textarea:visible")).to_have_count(0)
     expect(panel(carol).locator("li.thread button", has_text="Resolve")).to_have_count(0)
     expect(carol.locator(".cell-comment-add")).to_have_count(0)
+    select_line(carol, carol.locator(".notebook .cell").nth(0).locator(".cm-line").first)
+    expect(carol.locator(".comment-selection")).to_be_hidden()
     expect(carol.locator(".notebook .cell").nth(1).locator(".cell-comment-count")).to_have_text(
         "1 comment"
     )

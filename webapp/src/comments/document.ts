@@ -17,7 +17,7 @@ import type { NotebookView } from "../views/notebook";
 import { notebookComments, type NotebookComments } from "./cells";
 import { CommentsClient } from "./client";
 import { commentMarks } from "./marks";
-import { decodeCommentEvent, type Thread } from "./model";
+import { canComment, decodeCommentEvent, type Thread } from "./model";
 import { CommentsPanel } from "./panel";
 import { CommentsStore } from "./store";
 
@@ -27,7 +27,10 @@ export interface CommentSurfaces {
 }
 
 export class DocumentComments {
-  readonly button: HTMLButtonElement;
+  /** The header's controls: Comments (the panel) and Comment on the selection. */
+  readonly element: HTMLElement;
+  private readonly button: HTMLButtonElement;
+  private readonly commentSelection: HTMLButtonElement;
   private store: CommentsStore | null = null;
   private panel: CommentsPanel | null = null;
   private stops: Array<() => void> = [];
@@ -41,6 +44,11 @@ export class DocumentComments {
   ) {
     this.button = h("button", { class: "button comments-button", text: "Comments", attrs: { type: "button", "aria-expanded": "false" } });
     this.button.addEventListener("click", () => this.panel?.toggle());
+    this.commentSelection = h("button", { class: "button primary comment-selection", text: "Comment", title: "Comment on the selected text", attrs: { type: "button" } });
+    this.commentSelection.hidden = true;
+    // mousedown would move the focus, and with it nothing: the selection stays the target.
+    this.commentSelection.addEventListener("click", () => this.panel?.startComment());
+    this.element = h("span", { class: "comments-controls" }, this.commentSelection, this.button);
   }
 
   /** A comment event frame from the room. */
@@ -63,6 +71,7 @@ export class DocumentComments {
       store.subscribe(() => {
         const open = store.threads.filter((t) => !t.resolved).length;
         this.button.textContent = open ? `Comments (${open})` : "Comments";
+        this.commentSelection.hidden = !(canComment(this.role) && store.target?.kind === "range");
       }),
       room.onState((state) => {
         if (state.kind !== "connected") return;

@@ -145,7 +145,7 @@ export function documentView(context: AppContext, docId: string): { element: HTM
     });
     room.onState(showState);
     docComments.attach(room, { textView: () => textEditor?.view ?? null, notebook: () => notebook });
-    commentsSlot.appendChild(docComments.button);
+    commentsSlot.appendChild(docComments.element);
     downloadButton.hidden = false;
     if (model.type === "notebook") {
       notebook = new NotebookView(room.doc, room.awareness, readOnly);
