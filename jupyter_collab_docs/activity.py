@@ -34,6 +34,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
         "comment.deleted",
         "comment.resolved",
         "comment.reopened",
+        "suggestion.accepted",
+        "suggestion.rejected",
         "comment.mentioned",
     ),
     "access": ("access.denied",),
@@ -60,6 +62,8 @@ _REFUSED = {
     "edit_comment": "editing a comment",
     "delete_comment": "deleting a comment",
     "delete_thread": "deleting a comment thread",
+    "accept_suggestion": "accepting a suggestion",
+    "reject_suggestion": "rejecting a suggestion",
 }
 
 
@@ -169,6 +173,12 @@ def describe(event: dict[str, Any], names: Names) -> str:
         )
     if kind.startswith("comment."):
         return _comment(kind, who, event, names)
+    if kind in ("suggestion.accepted", "suggestion.rejected"):
+        suggester = get("suggested_by")
+        if kind == "suggestion.rejected" and suggester == get("actor"):
+            return f"{who} withdrew a suggestion"
+        verb = "accepted" if kind == "suggestion.accepted" else "rejected"
+        return f"{who} {verb} {names.person(suggester, nobody='someone')}'s suggestion"
     if kind == "access.denied":
         attempted = str(get("attempted"))
         return f"{who} was refused {_REFUSED.get(attempted, attempted)}"
@@ -330,6 +340,8 @@ async def _names(
         principal = event.get("principal")
         if isinstance(principal, str) and principal.startswith("user:"):
             usernames.add(principal[5:])
+        if isinstance(event.get("suggested_by"), str):
+            usernames.add(event["suggested_by"])
         mentions = event.get("mentions")
         if isinstance(mentions, list):
             usernames.update(m for m in mentions if isinstance(m, str))

@@ -53,7 +53,8 @@ def test_every_handler_method_is_authenticated_and_authorized():
                 assert decorators == ["web.authenticated", "authorized"], (handler, name)
             checked += 1
     # A new handler method changes this count: review its decorators, then update it.
-    assert checked == 38  # + trash (3), comment threads (8), inbox and readers (4)
+    assert checked == 40  # + trash (3), comment threads (8), inbox and readers (4),
+    # suggestions: accept and reject (2)
     # The probes (issue #18): anonymous by design, GET and HEAD only, a status and no data.
     assert decorators_of(ProbeHandler) == {
         "get": ["allow_unauthenticated"],

@@ -41,6 +41,8 @@ KINDS: dict[str, int] = {
     "comment.deleted": 1,
     "comment.resolved": 1,
     "comment.reopened": 1,
+    "suggestion.accepted": 1,
+    "suggestion.rejected": 1,
     "comment.mentioned": 1,
 }
 

@@ -23,6 +23,7 @@ from ..stores import DocumentRecord, DocumentStore
 from ..timeutil import iso_time, utc_now
 from .anchors import DocumentView, make_anchor, resolve_anchor
 from .live import CommentEvents
+from .suggestions import make_suggestion, suggestion_model
 
 if TYPE_CHECKING:
     from .mentions import MentionNotifier
@@ -83,6 +84,8 @@ def thread_model(thread: dict[str, Any], view: DocumentView) -> dict[str, Any]:
         "resolved_at": thread["resolved_at"],
         "position": resolve_anchor(thread["anchor"], view).to_json(),
         "comments": [_comment_model(c) for c in thread["comments"]],
+        # A thread proposing a change (suggestions.py) says so, and whether it applies.
+        **({"suggestion": suggestion_model(thread, view)} if "suggestion" in thread else {}),
     }
 
 
@@ -143,12 +146,21 @@ class CommentService:
     # -- writing -------------------------------------------------------------------------
 
     async def create_thread(
-        self, actor: Actor, doc_id: str, anchor: Any, body: Any, link: str | None = None
+        self,
+        actor: Actor,
+        doc_id: str,
+        anchor: Any,
+        body: Any,
+        link: str | None = None,
+        suggestion: Any = None,
     ) -> dict[str, Any]:
+        """A new thread; with ``suggestion`` (``{"text"}``) it proposes that text in place
+        of the anchored one (suggestions.py)."""
         record, role = await self.documents.authorize(actor, doc_id, Permission.COMMENT, link)
         text = validate_body(body)
         view = await self._view(record)
         stored_anchor, quote = make_anchor(anchor, view)
+        proposal = None if suggestion is None else make_suggestion(suggestion, stored_anchor, view)
         if len(await self.store.list_comment_threads(doc_id)) >= MAX_THREADS:
             raise BadRequest(f"the document has {MAX_THREADS} threads, the most allowed")
         now = iso_time(utc_now())
@@ -164,6 +176,8 @@ class CommentService:
             "resolved_by": None,
             "resolved_at": None,
         }
+        if proposal is not None:
+            thread["suggestion"] = proposal
         comment = self._new_comment(actor, thread_id, doc_id, text, now)
         if not await self.store.create_comment_thread(thread, comment):
             raise NotFound()  # deleted meanwhile: nothing was written

@@ -19,6 +19,7 @@ from .me import MeHandler
 from .principals import PrincipalsHandler
 from .rooms import RoomHandler
 from .shares import ShareHandler, SharesHandler
+from .suggestions import SuggestionAcceptHandler, SuggestionRejectHandler
 from .trash import TrashedDocumentHandler, TrashHandler, TrashRestoreHandler
 from .versions import CompareHandler, RestoreHandler, VersionsHandler
 from .webapp import (
@@ -56,6 +57,8 @@ def handlers() -> list[tuple[str, Any]]:
             rf"{api}/documents/{DOC_ID}/threads/{THREAD_ID}/comments/(?P<comment_id>[^/]+)",
             ThreadCommentHandler,
         ),
+        (rf"{api}/documents/{DOC_ID}/threads/{THREAD_ID}/accept", SuggestionAcceptHandler),
+        (rf"{api}/documents/{DOC_ID}/threads/{THREAD_ID}/reject", SuggestionRejectHandler),
         (rf"{api}/documents/{DOC_ID}/readers", ReadersHandler),
         (rf"{api}/principals", PrincipalsHandler),
         (rf"{api}/inbox/?", InboxHandler),
@@ -91,6 +94,8 @@ __all__ = [
     "RoomHandler",
     "ShareHandler",
     "SharesHandler",
+    "SuggestionAcceptHandler",
+    "SuggestionRejectHandler",
     "ThreadCommentHandler",
     "ThreadCommentsHandler",
     "ThreadHandler",

@@ -29,7 +29,12 @@ class ThreadsHandler(CollabDocsHandler):
     async def post(self, doc_id: str) -> None:
         body = self.json_object("anchor", "body")
         thread = await self.collab.comments.create_thread(
-            await self.actor(), doc_id, body["anchor"], body["body"], self.link_token
+            await self.actor(),
+            doc_id,
+            body["anchor"],
+            body["body"],
+            self.link_token,
+            suggestion=body.get("suggestion"),  # a proposed change (suggestions.py)
         )
         self.reply(thread, 201)
 

@@ -246,9 +246,15 @@ class DocumentStore(Backend):
         raise StoreError("this document store keeps no comments")
 
     async def update_comment_thread(
-        self, doc_id: str, thread_id: str, fields: dict[str, Any]
+        self,
+        doc_id: str,
+        thread_id: str,
+        fields: dict[str, Any],
+        expect: dict[str, Any] | None = None,
     ) -> bool:
-        """Set fields of a thread; False when it is gone."""
+        """Set fields of a thread; False when it is gone, or when one of ``expect``'s
+        fields (dotted paths: ``suggestion.status``) does not hold its value (a
+        compare-and-set across nodes: suggestions are decided once)."""
         raise StoreError("this document store keeps no comments")
 
     async def update_comment(self, doc_id: str, comment_id: str, fields: dict[str, Any]) -> bool:

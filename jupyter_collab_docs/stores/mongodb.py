@@ -1007,11 +1007,15 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         return True
 
     async def update_comment_thread(
-        self, doc_id: str, thread_id: str, fields: dict[str, Any]
+        self,
+        doc_id: str,
+        thread_id: str,
+        fields: dict[str, Any],
+        expect: dict[str, Any] | None = None,
     ) -> bool:
         with _driver_errors(f"changing a comment thread of {doc_id}"):
             result = await self._coll("comment_threads").update_one(
-                {"_id": thread_id, "doc_id": doc_id}, {"$set": fields}
+                {"_id": thread_id, "doc_id": doc_id, **(expect or {})}, {"$set": fields}
             )
         return result.matched_count > 0
 

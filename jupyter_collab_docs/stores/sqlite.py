@@ -608,15 +608,24 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
         return await self._run(work)
 
     async def update_comment_thread(
-        self, doc_id: str, thread_id: str, fields: dict[str, Any]
+        self,
+        doc_id: str,
+        thread_id: str,
+        fields: dict[str, Any],
+        expect: dict[str, Any] | None = None,
     ) -> bool:
-        return await self._update_comment_row("comment_threads", doc_id, thread_id, fields)
+        return await self._update_comment_row("comment_threads", doc_id, thread_id, fields, expect)
 
     async def update_comment(self, doc_id: str, comment_id: str, fields: dict[str, Any]) -> bool:
         return await self._update_comment_row("comments", doc_id, comment_id, fields)
 
     async def _update_comment_row(
-        self, table: str, doc_id: str, row_id: str, fields: dict[str, Any]
+        self,
+        table: str,
+        doc_id: str,
+        row_id: str,
+        fields: dict[str, Any],
+        expect: dict[str, Any] | None = None,
     ) -> bool:
         def work(db: sqlite3.Connection) -> bool:
             with db:
@@ -626,7 +635,10 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 ).fetchone()
                 if row is None:
                     return False
-                data = {**json.loads(row[0]), **fields}
+                stored = json.loads(row[0])
+                if expect and any(_at_path(stored, k) != v for k, v in expect.items()):
+                    return False  # decided meanwhile (a compare-and-set)
+                data = {**stored, **fields}
                 db.execute(f"UPDATE {table} SET data = ? WHERE id = ?", (json.dumps(data), row_id))
                 return True
 
@@ -724,6 +736,13 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 return cur.rowcount
 
         return await self._run(work)
+
+
+def _at_path(data: Any, path: str) -> Any:
+    """The value at a dotted path of a JSON object (None where there is none)."""
+    for key in path.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def _insert_comment(db: sqlite3.Connection, comment: dict[str, Any]) -> None:
