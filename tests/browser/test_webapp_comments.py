@@ -116,6 +116,14 @@ def test_comment_on_a_text_range_live_anchored_and_detached(user_page, collab_se
         alice_api("GET", f"documents/{doc['id']}/threads")["threads"][0]["position"]["attached"]
         is False
     )
+    # Mallory deletes her thread (its first comment, after a confirmation): gone live.
+    expect(thread_in(alice, "The budget").locator("button", has_text="Edit")).to_have_count(0)
+    mallory.bring_to_front()
+    thread_in(mallory, "The budget").locator("li.comment button", has_text="Delete").click()
+    mallory.locator("dialog button.danger", has_text="Delete").click()
+    expect(panel(alice).locator("li.thread")).to_have_count(0)
+    expect(alice.locator(".comments-button")).to_have_text("Comments")
+    assert alice_api("GET", f"documents/{doc['id']}/threads")["threads"] == []
     assert alice.evaluate("window.__pwned") is None
     assert mallory.evaluate("window.__pwned") is None
     assert pwned == []

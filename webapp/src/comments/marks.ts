@@ -24,10 +24,13 @@ const marksField = StateField.define<DecorationSet>({
   provide: (field) => EditorView.decorations.from(field),
 });
 
-function resolveMarks(store: CommentsStore, text: Y.Text, length: number): DecorationSet {
+function resolveMarks(store: CommentsStore, text: Y.Text, cellId: string | null, length: number): DecorationSet {
   const ranges: { from: number; to: number; id: string }[] = [];
   for (const thread of store.threads) {
-    if (thread.resolved || thread.anchor.kind === "cell") continue;
+    const anchor = thread.anchor;
+    if (thread.resolved || anchor.kind === "cell") continue;
+    // Only this text's threads are resolved (a notebook may have many).
+    if (anchor.kind === "text" ? cellId !== null : anchor.cell_id !== cellId) continue;
     const where = store.rangeIn(thread, text);
     if (where && where.to <= length) ranges.push({ ...where, id: thread.id });
   }
@@ -48,7 +51,7 @@ export function commentMarks(store: CommentsStore, text: Y.Text, cellId: string 
       private readonly unsubscribe: () => void;
 
       constructor(private readonly view: EditorView) {
-        this.unsubscribe = store.subscribe(() => this.schedule());
+        this.unsubscribe = store.onThreads(() => this.schedule());
         this.schedule();
       }
 
@@ -59,7 +62,7 @@ export function commentMarks(store: CommentsStore, text: Y.Text, cellId: string 
         queueMicrotask(() => {
           this.scheduled = false;
           if (this.dead) return; // a resolution must not dispatch to a destroyed view
-          const marks = resolveMarks(store, text, this.view.state.doc.length);
+          const marks = resolveMarks(store, text, cellId, this.view.state.doc.length);
           this.view.dispatch({ effects: setMarks.of(marks) });
         });
       }

@@ -11,6 +11,9 @@ import type { Me, Role } from "../api";
 import type { CommentsClient } from "./client";
 import { type Anchor, anchorFromSelection, applyCommentEvent, type CommentEvent, resolveAnchor, type Thread } from "./model";
 
+/** How often document edits redraw the panel and badges (detached threads). */
+const DOC_REDRAW_MS = 200;
+
 /** What a new thread would be anchored to. */
 export type CommentTarget =
   | { kind: "range"; text: Y.Text; cellId: string | null; from: number; to: number }
@@ -22,8 +25,9 @@ export class CommentsStore {
   activeId: string | null = null;
   loaded = false;
   private listeners = new Set<() => void>();
+  private threadListeners = new Set<() => void>();
   private openListeners = new Set<(thread: Thread) => void>();
-  private frame: number | null = null;
+  private docTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     readonly client: CommentsClient,
@@ -32,21 +36,29 @@ export class CommentsStore {
     public role: Role,
     private readonly awareness: Awareness | null,
   ) {
-    // Edits move and detach anchors: listeners redraw once per frame.
+    // Edits detach anchors: the panel and badges look again, at most every DOC_REDRAW_MS
+    // while someone types (markers follow their own editor's changes at once).
     doc.on("update", this.onDocUpdate);
   }
 
   private readonly onDocUpdate = (): void => {
-    if (this.frame !== null) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = null;
-      this.emit();
-    });
+    if (this.docTimer !== null) return;
+    this.docTimer = setTimeout(() => {
+      this.docTimer = null;
+      for (const listener of [...this.listeners]) listener();
+    }, DOC_REDRAW_MS);
   };
 
+  /** Any change: threads, the target, the open thread, or the document (throttled). */
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Changes of the threads or the open thread only (what markers show). */
+  onThreads(listener: () => void): () => void {
+    this.threadListeners.add(listener);
+    return () => this.threadListeners.delete(listener);
   }
 
   /** Called when a thread is opened (a marker or badge clicked). */
@@ -55,7 +67,8 @@ export class CommentsStore {
     return () => this.openListeners.delete(listener);
   }
 
-  private emit(): void {
+  private emit(threads = true): void {
+    if (threads) for (const listener of [...this.threadListeners]) listener();
     for (const listener of [...this.listeners]) listener();
   }
 
@@ -93,7 +106,7 @@ export class CommentsStore {
       (target?.kind === "range" && this.target?.kind === "range" && target.text === this.target.text && target.from === this.target.from && target.to === this.target.to);
     if (same) return;
     this.target = target;
-    this.emit();
+    this.emit(false);
   }
 
   /** A selection collapsed in `text`: a range there is no longer the target. */
@@ -186,8 +199,9 @@ export class CommentsStore {
 
   destroy(): void {
     this.doc.off("update", this.onDocUpdate);
-    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    if (this.docTimer !== null) clearTimeout(this.docTimer);
     this.listeners.clear();
+    this.threadListeners.clear();
     this.openListeners.clear();
   }
 }
