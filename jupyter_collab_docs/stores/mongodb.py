@@ -375,6 +375,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         await self._coll("comment_threads").create_index([("doc_id", ASCENDING)])
         await self._coll("comments").create_index([("doc_id", ASCENDING)])
         await self._coll("comments").create_index([("thread_id", ASCENDING)])
+        await self._coll("comment_claims").create_index([("doc_id", ASCENDING)])
         await self._coll("inbox").create_index([("user", ASCENDING), ("created", DESCENDING)])
 
     async def close(self) -> None:
@@ -498,6 +499,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         await self._chunks.delete_many({"doc_id": doc_id, "kind": {"$ne": "quarantine"}})
         await self._coll("comments").delete_many({"doc_id": doc_id})
         await self._coll("comment_threads").delete_many({"doc_id": doc_id})
+        await self._coll("comment_claims").delete_many({"doc_id": doc_id})
 
     # -- the trash: one field of the record, changed by single-document writes, so a
     # -- restore and the purges of several nodes cannot interleave -----------------------
@@ -1013,11 +1015,32 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         fields: dict[str, Any],
         expect: dict[str, Any] | None = None,
     ) -> bool:
+        where = {"_id": thread_id, "doc_id": doc_id}
         with _driver_errors(f"changing a comment thread of {doc_id}"):
-            result = await self._coll("comment_threads").update_one(
-                {"_id": thread_id, "doc_id": doc_id, **(expect or {})}, {"$set": fields}
-            )
+            if expect and not await self._claim_thread(doc_id, thread_id, expect):
+                return False
+            result = await self._coll("comment_threads").update_one(where, {"$set": fields})
         return result.matched_count > 0
+
+    async def _claim_thread(self, doc_id: str, thread_id: str, expect: dict[str, Any]) -> bool:
+        """Whether this caller may change the thread from the state ``expect`` names.
+
+        A filtered update alone is not enough: FerretDB's updates are not atomic across
+        connections, and two deciders both matched. The claim is an insert under a unique
+        ``_id``, the thread and its revision (``_rev``, raised by each claim), which
+        exactly one caller gets."""
+        threads = self._coll("comment_threads")
+        row = await threads.find_one({"_id": thread_id, "doc_id": doc_id})
+        if row is None or any(_at_path(row, key) != value for key, value in expect.items()):
+            return False
+        revision = int(row.get("_rev") or 0)
+        claim = {"_id": f"{thread_id}:{revision}", "doc_id": doc_id, "thread_id": thread_id}
+        try:
+            await self._coll("comment_claims").insert_one(claim)
+        except DuplicateKeyError:
+            return False  # another caller changed it from this revision
+        await threads.update_one({"_id": thread_id}, {"$set": {"_rev": revision + 1}})
+        return True
 
     async def update_comment(self, doc_id: str, comment_id: str, fields: dict[str, Any]) -> bool:
         with _driver_errors(f"changing a comment of {doc_id}"):
@@ -1037,6 +1060,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
                 {"_id": thread_id, "doc_id": doc_id}
             )
             await self._coll("comments").delete_many({"thread_id": thread_id, "doc_id": doc_id})
+            await self._coll("comment_claims").delete_many({"thread_id": thread_id})
         return result.deleted_count > 0
 
     async def list_comment_threads(self, doc_id: str) -> list[dict[str, Any]]:
@@ -1095,6 +1119,13 @@ def _comment_row(comment: dict[str, Any]) -> dict[str, Any]:
 
 def _without_id(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key != "_id"}
+
+
+def _at_path(data: Any, path: str) -> Any:
+    """The value at a dotted path of a document (None where there is none)."""
+    for key in path.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def _sortable_timestamp(value: Any) -> str:
