@@ -396,7 +396,56 @@ export class CollabDocsClient {
     );
   }
 
+  /** The caller's inbox of mentions, newest first, with the unread count. */
+  inbox(): Promise<IInbox> {
+    return this.request<IInbox>('GET', 'inbox');
+  }
+
+  /** Mark one notification read (`null`: all); the unread count after. */
+  markRead(id: string | null): Promise<{ unread: number }> {
+    return this.request(
+      'POST',
+      id === null ? 'inbox/read' : `inbox/${enc(id)}/read`
+    );
+  }
+
+  /** People who can read a document, for @-completion (commenters and up). */
+  async readers(id: string, query: string): Promise<IReader[]> {
+    const answer = await this.request<{ readers: IReader[] }>(
+      'GET',
+      `documents/${enc(id)}/readers?q=${enc(query)}`
+    );
+    return answer.readers;
+  }
+
   private _request: RequestFunction;
+}
+
+/** One mention in the caller's inbox (docs/openapi.yaml `Notification`). */
+export interface INotification {
+  id: string;
+  kind: 'mention';
+  document_id: string;
+  document_name: string;
+  document_type: DocumentType;
+  thread_id: string;
+  comment_id: string;
+  author: string;
+  author_name: string;
+  /** The start of the comment: text, never markup. */
+  excerpt: string;
+  created: string;
+  read: boolean;
+}
+
+export interface IInbox {
+  notifications: INotification[];
+  unread: number;
+}
+
+export interface IReader {
+  username: string;
+  display_name: string;
 }
 
 export namespace CollabDocsClient {

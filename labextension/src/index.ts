@@ -30,6 +30,7 @@ import { remoteCursors } from './cursors';
 import { SharedDocumentExtension } from './docwidget';
 import { CollabDocsDrive } from './drive';
 import { HistoryPanel } from './history';
+import { inboxPlugin } from './inbox';
 import { installCommandPolicy } from './commandpolicy';
 import { connectionLost } from './connectionlost';
 import { SharedDocumentsPanel } from './panel';
@@ -240,4 +241,4 @@ const panel: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [core, cursors, documents, panel, connectionLost];
+export default [core, cursors, documents, panel, connectionLost, inboxPlugin];
