@@ -92,6 +92,7 @@ def main(argv=None) -> int:
     names = {c.name for c in servers} | set(skipped)
     rows = [r for r in old.get("rows", []) if r["workload"] not in workloads or r["server"] not in names]
     kept = len(rows)  # rows of the previous results that this run does not replace
+    kept_servers = {r["server"] for r in rows}
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     t0 = time.time()
     for w in workloads:
@@ -115,9 +116,13 @@ def main(argv=None) -> int:
     runs = [] if not kept else om.get("runs") or ([{"started": om["started"], "workloads": "(earlier run)", "servers": ""}] if om else [])
     runs.append({"started": started, "workloads": ",".join(workloads), "servers": ",".join(c.name for c in servers)})
     notes = om.get("notes") if kept else None  # hand-written remarks about the machine, kept with its rows
+    # versions and persistence checks of the servers whose rows are kept, updated by this run's
+    versions = {k: v for k, v in (om.get("servers") or {}).items() if k in kept_servers}
+    versions.update({c.name: c.version for c in servers})
+    persistence = {**{k: v for k, v in (om.get("persistence") or {}).items() if k in kept_servers}, **persistence}
     results = {"meta": {"profile": profile_name, "started": started, "seconds": round(time.time() - t0), "runs": runs,
                         **({"notes": notes} if notes else {}),
-                        "machine": machine(), "servers": {c.name: c.version for c in servers},
+                        "machine": machine(), "servers": versions,
                         "skipped": skipped, "persistence": persistence, "profile_sizes": profile}, "rows": rows}
     md = report.write(results, outdir)
     print(md.read_text())
