@@ -45,9 +45,7 @@ export interface IThread {
 }
 
 export type CommentEventKind =
-  | 'thread.created'
-  | 'thread.updated'
-  | 'thread.deleted';
+  'thread.created' | 'thread.updated' | 'thread.deleted';
 
 export interface ICommentEvent {
   event: CommentEventKind;

@@ -9,9 +9,11 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { PromiseDelegate } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
+import * as decoding from 'lib0/decoding';
 import { WebsocketProvider } from 'y-websocket';
 
 import { ApiError, CollabDocsClient, IDocumentModel } from './api';
+import { COMMENT_FRAME } from './comments';
 import { browserStore, PendingEdits, pendingKey } from './pending';
 import { permissions, Role } from './roles';
 import {
@@ -35,6 +37,8 @@ export class DocumentConnection implements IDisposable {
     if (token) {
       params.token = token;
     }
+    // Comment events (frame type 100) come on the room socket (docs/comments.md).
+    params.comments = '1';
     this._provider = new WebsocketProvider(
       this._client.roomsUrl,
       options.id,
@@ -47,6 +51,9 @@ export class DocumentConnection implements IDisposable {
         maxBackoffTime: 5000
       }
     );
+    this._provider.messageHandlers[COMMENT_FRAME] = (_encoder, decoder) => {
+      this._commentFrame.emit(decoding.readVarString(decoder));
+    };
     this._provider.on('status', this._onStatus);
     this._provider.on('sync', this._onSync);
     this._provider.on('connection-close', this._onClose);
@@ -73,6 +80,11 @@ export class DocumentConnection implements IDisposable {
 
   get stateChanged(): ISignal<this, ConnectionState> {
     return this._stateChanged;
+  }
+
+  /** The JSON of each live comment event (see comments.ts), as it arrives. */
+  get commentFrame(): ISignal<this, string> {
+    return this._commentFrame;
   }
 
   /** The caller's role, once known. */
@@ -297,6 +309,7 @@ export class DocumentConnection implements IDisposable {
   private _provider: WebsocketProvider;
   private _state: ConnectionState = 'connecting';
   private _stateChanged = new Signal<this, ConnectionState>(this);
+  private _commentFrame = new Signal<this, string>(this);
   private _model: IDocumentModel | null = null;
   private _modelChanged = new Signal<this, IDocumentModel>(this);
   private _synced = new PromiseDelegate<void>();

@@ -24,6 +24,7 @@ import { Widget } from '@lumino/widgets';
 import type { Awareness } from 'y-protocols/awareness';
 
 import { ActivityPanel } from './activity';
+import { commentsPlugin } from './commentsplugin';
 import { CollabDocsClient, IDocumentModel, IMe, canRunCode } from './api';
 import type { DocumentConnection } from './connection';
 import { remoteCursors } from './cursors';
@@ -241,4 +242,12 @@ const panel: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [core, cursors, documents, panel, connectionLost, inboxPlugin];
+export default [
+  core,
+  cursors,
+  documents,
+  panel,
+  connectionLost,
+  commentsPlugin,
+  inboxPlugin
+];

@@ -1,2 +1,3 @@
 import './base.css';
 import './presence.css';
+import './comments.css';

@@ -133,9 +133,9 @@ describe('thread lists', () => {
       open,
       mentioned
     ]);
-    expect(filterThreads(all, { ...f, status: 'resolved' }, 'alice')).toEqual(
-      [resolved]
-    );
+    expect(filterThreads(all, { ...f, status: 'resolved' }, 'alice')).toEqual([
+      resolved
+    ]);
     expect(filterThreads(all, { ...f, mine: true }, 'alice')).toEqual([
       resolved
     ]);

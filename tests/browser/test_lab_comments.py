@@ -1,0 +1,261 @@
+"""Comments in JupyterLab, in a real browser against a real ``jupyter collab-docs``.
+
+A commenter (whose display name is an HTML payload) comments on a range of a text
+document and on a notebook cell, with a hostile body; the editor sees the thread live,
+with the highlight and the cell badge, replies and resolves; the commenter's editor stays
+read-only; a highlight follows the editor's concurrent insert before it; deleting the
+commented text shows the thread detached, with its quote. Nothing user-written runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_jupyterlab import (
+    create,
+    current,
+    dismiss_news,
+    editor,
+    expect_eventually,
+    notebook,
+    open_from_panel,
+    open_lab,
+    share,
+    status,
+)
+
+# One worker runs the whole module: its browser and server are per module (xdist_group).
+pytestmark = pytest.mark.xdist_group("browser-lab-comments")
+
+HOSTILE = "<img src=x onerror=window.__pwned=1>"
+
+
+@pytest.fixture(scope="module")
+def mallory(collab_server) -> Iterator[str]:
+    """A user whose display name is an HTML payload (a commenter in the tests)."""
+    out = collab_server.server.cli("users", "add", "mallory", "--display-name", HOSTILE)
+    collab_server.tokens["mallory"] = out.splitlines()[-1].strip()
+    yield "mallory"
+
+
+def comments_panel(page: Page):
+    """Open the Comments sidebar (if it is not already) and return it."""
+    tab = page.locator('.jp-SideBar [data-id="jp-CollabDocs-comments"]')
+    panel = page.locator("#jp-CollabDocs-comments")
+    if not panel.is_visible():
+        tab.click()
+    expect(panel).to_be_visible()
+    return panel
+
+
+def select_chars(page: Page, target, start: int, length: int) -> None:
+    """Select ``length`` characters from ``start`` of an editor's first line."""
+    target.click()
+    page.keyboard.press("Control+Home")
+    for _ in range(start):
+        page.keyboard.press("ArrowRight")
+    for _ in range(length):
+        page.keyboard.press("Shift+ArrowRight")
+
+
+def thread_of(panel, quote: str):
+    return panel.locator(".jp-CollabDocs-thread").filter(
+        has=panel.page.locator(".jp-CollabDocs-threadQuote", has_text=quote)
+    )
+
+
+def expect_not_pwned(*pages: Page) -> None:
+    for page in pages:
+        assert page.evaluate("window.__pwned") is None
+
+
+def stored_text(collab_server, doc_id: str) -> Any:
+    """A document's content as the server has it (bob's caret label is in his editor)."""
+    return collab_server.request("GET", f"documents/{doc_id}/content")["content"]
+
+
+def threads(collab_server, doc_id: str) -> list[dict[str, Any]]:
+    return collab_server.request("GET", f"documents/{doc_id}/threads")["threads"]
+
+
+def test_a_commenter_comments_on_text_the_editor_replies_and_resolves_live(
+    collab_server, user_page, mallory
+) -> None:
+    text = "The quick brown fox jumps over the lazy dog.\n"
+    doc = create(collab_server, "alice", "Review notes.md", "file", text)
+    share(collab_server, doc["id"], "user:bob", "editor")
+    share(collab_server, doc["id"], f"user:{mallory}", "commenter")
+
+    bob, mal = user_page("bob"), user_page(mallory)
+    for page, user in ((bob, "bob"), (mal, mallory)):
+        open_lab(page, collab_server, user)
+        open_from_panel(page, doc)
+        dismiss_news(page)
+    expect(status(mal)).to_have_attribute("data-state", "read-only")
+    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
+    expect(bob_panel.locator(".jp-CollabDocs-commentsNotice")).to_have_text("No comments yet.")
+
+    # The commenter selects "brown fox" and comments from the editor's context menu.
+    select_chars(mal, editor(mal), 10, 9)
+    editor(mal).click(button="right", position={"x": 5, "y": 5})
+    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Add Comment$")).click()
+    draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
+    expect(draft.locator(".jp-CollabDocs-threadQuote")).to_have_text("brown fox")
+    draft.locator("textarea").fill(f"Too cliché? {HOSTILE}")
+    draft.locator(".jp-CollabDocs-commentPost").click()
+    expect(thread_of(mal_panel, "brown fox")).to_have_count(1)
+
+    # The editor sees it at once: the thread (names and bodies as text) and a highlight.
+    thread = thread_of(bob_panel, "brown fox")
+    expect(thread.locator(".jp-CollabDocs-commentText")).to_have_text(f"Too cliché? {HOSTILE}")
+    expect(thread.locator(".jp-CollabDocs-commentAuthor")).to_have_text(HOSTILE)
+    expect(current(bob).locator(".jp-CollabDocs-commentMark")).to_have_text("brown fox")
+    # The commenter may not resolve another's thread nor edit others' comments; bob
+    # (editor) may resolve but not edit mallory's comment.
+    expect(thread.locator(".jp-CollabDocs-resolveButton")).to_have_text("Resolve")
+    expect(thread.locator(".jp-CollabDocs-commentEdit")).to_have_count(0)
+
+    # The commenter cannot edit the document (typing does nothing, the server has none).
+    editor(mal).click()
+    mal.keyboard.type("sneaky")
+    expect(editor(mal)).not_to_contain_text("sneaky")
+
+    # The editor inserts before the range: both highlights follow it.
+    editor(bob).click()
+    bob.keyboard.press("Control+Home")
+    bob.keyboard.type("Look: ")
+    expect_eventually(lambda: stored_text(collab_server, doc["id"]).startswith("Look: The"))
+    expect(current(mal).locator(".jp-CollabDocs-commentMark")).to_have_text("brown fox")
+    expect(current(bob).locator(".jp-CollabDocs-commentMark")).to_have_text("brown fox")
+    expect_eventually(
+        lambda: threads(collab_server, doc["id"])[0]["position"]["start"] == len("Look: ") + 10
+    )
+
+    # Bob replies; mallory sees the reply live.
+    thread.locator(".jp-CollabDocs-replyBody").fill("Keep it, it is a pangram.")
+    thread.locator(".jp-CollabDocs-replyButton").click()
+    mal_thread = thread_of(mal_panel, "brown fox")
+    expect(mal_thread.locator(".jp-CollabDocs-commentText")).to_have_count(2)
+    expect(mal_thread.locator(".jp-CollabDocs-commentText").nth(1)).to_have_text(
+        "Keep it, it is a pangram."
+    )
+    # Mallory edits her own comment (and only hers).
+    mal_comments = mal_thread.locator(".jp-CollabDocs-comment")
+    expect(mal_comments.nth(1).locator(".jp-CollabDocs-commentEdit")).to_have_count(0)
+    mal_comments.nth(0).locator(".jp-CollabDocs-commentEdit").click()
+    mal_thread.locator(".jp-CollabDocs-commentEditBody").fill("Too cliché, maybe.")
+    mal_thread.locator(".jp-CollabDocs-commentSave").click()
+    expect(thread.locator(".jp-CollabDocs-commentText").first).to_have_text("Too cliché, maybe.")
+
+    # Bob deletes the commented text: the thread stays, detached, with its quote.
+    select_chars(bob, editor(bob), len("Look: ") + 10, 9)
+    bob.keyboard.press("Backspace")
+    expect_eventually(lambda: "The quick  jumps" in stored_text(collab_server, doc["id"]))
+    for panel in (bob_panel, mal_panel):
+        detached = thread_of(panel, "brown fox")
+        expect(detached).to_have_class(re.compile("jp-mod-detached"))
+        expect(detached.locator(".jp-CollabDocs-detached")).to_have_text("detached")
+    expect(current(mal).locator(".jp-CollabDocs-commentMark")).to_have_count(0)
+
+    # Bob resolves: it leaves mallory's list of open threads, and shows under "resolved".
+    thread.locator(".jp-CollabDocs-resolveButton").click()
+    expect(thread_of(mal_panel, "brown fox")).to_have_count(0)
+    mal_panel.locator(".jp-CollabDocs-commentsStatus").select_option("resolved")
+    resolved = thread_of(mal_panel, "brown fox")
+    expect(resolved.locator(".jp-CollabDocs-resolvedTag")).to_have_text("resolved by Bob Builder")
+    # Reopening is for editors and the thread's author: mallory started it.
+    expect(resolved.locator(".jp-CollabDocs-resolveButton")).to_have_text("Reopen")
+
+    stored = collab_server.request("GET", f"documents/{doc['id']}/content")["content"]
+    assert "sneaky" not in stored
+    assert stored.startswith("Look: The quick  jumps")
+    expect_not_pwned(bob, mal)
+
+
+def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
+    collab_server, user_page, mallory
+) -> None:
+    doc = create(
+        collab_server,
+        "alice",
+        "Analysis",
+        "notebook",
+        notebook("total = price * quantity", "print(total)"),
+    )
+    share(collab_server, doc["id"], "user:bob", "editor")
+    share(collab_server, doc["id"], f"user:{mallory}", "commenter")
+    bob, mal = user_page("bob"), user_page(mallory)
+    for page, user in ((bob, "bob"), (mal, mallory)):
+        open_lab(page, collab_server, user)
+        open_from_panel(page, doc)
+        dismiss_news(page)
+    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
+
+    # A whole cell, from the cell's context menu.
+    editor(mal, 1).click()
+    editor(mal, 1).click(button="right")
+    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Comment on Cell$")).click()
+    draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
+    expect(draft.locator(".jp-CollabDocs-threadQuote")).to_have_text("print(total)")
+    draft.locator("textarea").fill("Print it with a label?")
+    draft.locator(".jp-CollabDocs-commentPost").click()
+
+    # A range of the first cell's source, with the panel's button.
+    select_chars(mal, editor(mal, 0), 8, 5)
+    mal_panel.locator(".jp-CollabDocs-addComment").click()
+    expect(draft.locator(".jp-CollabDocs-threadQuote")).to_have_text("price")
+    draft.locator("textarea").fill(HOSTILE)
+    draft.locator(".jp-CollabDocs-commentPost").click()
+    expect(mal_panel.locator(".jp-CollabDocs-thread")).to_have_count(2)
+
+    # Bob sees a badge on each commented cell and the highlight, live.
+    cells = current(bob).locator(".jp-Cell")
+    expect(cells.nth(1).locator(".jp-CollabDocs-commentBadge")).to_have_text("1")
+    expect(cells.nth(0).locator(".jp-CollabDocs-commentBadge")).to_have_text("1")
+    expect(editor(bob, 0).locator(".jp-CollabDocs-commentMark")).to_have_text("price")
+
+    # The badge opens the cell's thread in the panel; bob replies, mallory sees it.
+    cells.nth(1).locator(".jp-CollabDocs-commentBadge").click()
+    active = bob_panel.locator(".jp-CollabDocs-thread.jp-mod-active")
+    expect(active.locator(".jp-CollabDocs-threadQuote")).to_have_text("print(total)")
+    active.locator(".jp-CollabDocs-replyBody").fill("Yes: print('total', total)")
+    active.locator(".jp-CollabDocs-replyButton").click()
+    expect(thread_of(mal_panel, "print(total)").locator(".jp-CollabDocs-commentText")).to_have_count(
+        2
+    )
+
+    # Bob types before the commented range: the highlights follow.
+    editor(bob, 0).click()
+    bob.keyboard.press("Control+Home")
+    bob.keyboard.type("grand_")
+    expect_eventually(
+        lambda: stored_text(collab_server, doc["id"])["cells"][0]["source"].startswith("grand_")
+    )
+    expect(editor(mal, 0).locator(".jp-CollabDocs-commentMark")).to_have_text("price")
+    expect(editor(bob, 0).locator(".jp-CollabDocs-commentMark")).to_have_text("price")
+
+    # The commenter cannot edit the cell.
+    editor(mal, 1).click()
+    mal.keyboard.type("# sneaky")
+    expect(editor(mal, 1)).not_to_contain_text("sneaky")
+
+    # The range's thread, shown active, for the README's picture.
+    editor(bob, 0).locator(".jp-CollabDocs-commentMark").click()
+    expect(bob_panel.locator(".jp-CollabDocs-thread.jp-mod-active .jp-CollabDocs-threadQuote")).to_have_text(
+        "price"
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    bob.screenshot(path=str(ARTIFACTS / "jupyterlab-comments.png"))
+
+    content = collab_server.request("GET", f"documents/{doc['id']}/content")["content"]
+    assert [cell["source"] for cell in content["cells"]] == [
+        "grand_total = price * quantity",
+        "print(total)",
+    ]
+    expect_not_pwned(bob, mal)
