@@ -1017,30 +1017,34 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
     ) -> bool:
         where = {"_id": thread_id, "doc_id": doc_id}
         with _driver_errors(f"changing a comment thread of {doc_id}"):
-            if expect and not await self._claim_thread(doc_id, thread_id, expect):
-                return False
+            if expect:
+                revision = await self._claim_thread(doc_id, thread_id, expect)
+                if revision is None:
+                    return False
+                fields = {**fields, "_rev": revision + 1}  # in the same write as the change
             result = await self._coll("comment_threads").update_one(where, {"$set": fields})
         return result.matched_count > 0
 
-    async def _claim_thread(self, doc_id: str, thread_id: str, expect: dict[str, Any]) -> bool:
-        """Whether this caller may change the thread from the state ``expect`` names.
+    async def _claim_thread(
+        self, doc_id: str, thread_id: str, expect: dict[str, Any]
+    ) -> int | None:
+        """The thread's revision, claimed by this caller, if it is in the state ``expect``
+        names; None when it is not, or another caller claimed it first.
 
         A filtered update alone is not enough: FerretDB's updates are not atomic across
         connections, and two deciders both matched. The claim is an insert under a unique
-        ``_id``, the thread and its revision (``_rev``, raised by each claim), which
-        exactly one caller gets."""
-        threads = self._coll("comment_threads")
-        row = await threads.find_one({"_id": thread_id, "doc_id": doc_id})
+        ``_id``, the thread and its revision (``_rev``, raised with each claimed change),
+        which exactly one caller gets."""
+        row = await self._coll("comment_threads").find_one({"_id": thread_id, "doc_id": doc_id})
         if row is None or any(_at_path(row, key) != value for key, value in expect.items()):
-            return False
+            return None
         revision = int(row.get("_rev") or 0)
         claim = {"_id": f"{thread_id}:{revision}", "doc_id": doc_id, "thread_id": thread_id}
         try:
             await self._coll("comment_claims").insert_one(claim)
         except DuplicateKeyError:
-            return False  # another caller changed it from this revision
-        await threads.update_one({"_id": thread_id}, {"$set": {"_rev": revision + 1}})
-        return True
+            return None  # another caller changes it from this revision
+        return revision
 
     async def update_comment(self, doc_id: str, comment_id: str, fields: dict[str, Any]) -> bool:
         with _driver_errors(f"changing a comment of {doc_id}"):

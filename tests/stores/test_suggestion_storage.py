@@ -24,20 +24,26 @@ def decided(status: str, by: str) -> dict[str, Any]:
 
 
 async def test_a_suggestion_is_decided_once(make_store):  # noqa: F811
-    async with make_store() as store:
+    # two stores on one database: two nodes
+    async with make_store() as store, make_store() as other:
         store: DocumentStore
         await store.create(record("d1"), None)
         assert await store.create_comment_thread(suggested(), comment("c1", "t1"))
         pending = {"suggestion.status": "pending"}
 
-        # two deciders at once: exactly one wins
+        # eight deciders at once, on both nodes: exactly one wins
+        deciders = [f"user{i}" for i in range(8)]
         wins = await asyncio.gather(
-            store.update_comment_thread("d1", "t1", decided("accepted", "erin"), expect=pending),
-            store.update_comment_thread("d1", "t1", decided("rejected", "alice"), expect=pending),
+            *(
+                (store, other)[i % 2].update_comment_thread(
+                    "d1", "t1", decided("accepted", who), expect=pending
+                )
+                for i, who in enumerate(deciders)
+            )
         )
-        assert sorted(wins) == [False, True]
-        [kept] = await store.list_comment_threads("d1")
-        winner = "erin" if wins[0] else "alice"
+        assert wins.count(True) == 1, wins
+        [kept] = await other.list_comment_threads("d1")
+        winner = deciders[wins.index(True)]
         assert (kept["suggestion"]["decided_by"], kept["resolved_by"]) == (winner, winner)
         assert kept["suggestion"]["text"] == "y"  # the rest of the thread as it was
         assert kept["comments"][0]["id"] == "c1"
