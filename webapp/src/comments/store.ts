@@ -12,7 +12,7 @@ import type { CommentsClient } from "./client";
 import { type Anchor, anchorFromSelection, applyCommentEvent, type CommentEvent, resolveAnchor, type Thread } from "./model";
 
 /** How often document edits redraw the panel and badges (detached threads). */
-const DOC_REDRAW_MS = 200;
+const DOC_REDRAW_MS = 500;
 
 /** What a new thread would be anchored to. */
 export type CommentTarget =
