@@ -7,7 +7,6 @@ Handlers call this and nothing below it. A document the caller may not read rais
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -34,11 +33,7 @@ from .stores import DocumentRecord, DocumentStore
 from .timeutil import iso_time, utc_now
 from .update_guard import UpdateRefused, UpdateTooLarge, inspect_update
 
-log = logging.getLogger(__name__)
-
 MAX_NAME_LENGTH = 255
-#: Seconds a delete waits for the live room's unwritten edits to be written.
-TRASH_FLUSH_TIMEOUT = 10.0
 
 #: The id of a document as the server makes them (``new_document_id``). Anything else
 #: names no document: it is answered "not found" before it is looked up or recorded.
@@ -284,20 +279,14 @@ class DocumentService:
         """Move a document to its owner's trash, shares and history kept."""
         await self._authorize(actor, doc_id, Permission.DELETE, link)
         now = self.clock()
-        # Into the trash first, so no socket can load the room again; then what the live
-        # room here has not written yet is written (a restore brings it back), then the
-        # rooms close, here and on every other node (4410).
+        # Into the trash first, so no socket can load the room again; then the rooms
+        # close, here and on every other node (4410), each writing first what it has not
+        # written yet (a restore brings it back).
         if not await self.store.trash(doc_id, now):
             raise NotFound()  # deleted meanwhile by another request
         self.audit.emit(
             "document.deleted", actor, doc_id, purge_after=iso_time(now + self.trash_retention)
         )
-        room = self.rooms.open_rooms.get(doc_id)
-        if room is not None:
-            try:
-                await asyncio.wait_for(room.flush(), TRASH_FLUSH_TIMEOUT)
-            except Exception:
-                log.exception("document %s: edits not written before the trash", doc_id)
         await self.rooms.document_deleted(doc_id)
 
     def trashed_model(self, record: DocumentRecord) -> dict[str, Any]:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 
 SHUTDOWN_CONCURRENCY = 8  # rooms closing at once at shutdown
+DISCARD_FLUSH_TIMEOUT = 10.0  # seconds a deleted document's room may take to write
 
 
 @dataclass(frozen=True)
@@ -227,11 +228,16 @@ class RoomManager:
                 await self.bus.unsubscribe(doc_id)
 
     async def discard(self, doc_id: str, code: int, reason: str) -> None:
-        """Close a deleted document's room without writing anything more."""
+        """Close a deleted document's room. What this node has not written yet is
+        written first (within ``DISCARD_FLUSH_TIMEOUT``): a document in the trash keeps
+        it for a restore; a purged one takes nothing (no append reaches it)."""
         async with self._locked(doc_id):
             room = self._rooms.pop(doc_id, None)
             if room is not None:
-                await room.close(code, reason, persist=False)
+                try:
+                    await asyncio.wait_for(room.close(code, reason), DISCARD_FLUSH_TIMEOUT)
+                except Exception:  # the store is away: the room is closed all the same
+                    log.exception("document %s: unwritten edits lost on deletion", doc_id)
                 if room.clustered:
                     await self.bus.unsubscribe(doc_id)
 
