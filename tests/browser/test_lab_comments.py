@@ -226,9 +226,9 @@ def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
     expect(active.locator(".jp-CollabDocs-threadQuote")).to_have_text("print(total)")
     active.locator(".jp-CollabDocs-replyBody").fill("Yes: print('total', total)")
     active.locator(".jp-CollabDocs-replyButton").click()
-    expect(thread_of(mal_panel, "print(total)").locator(".jp-CollabDocs-commentText")).to_have_count(
-        2
-    )
+    expect(
+        thread_of(mal_panel, "print(total)").locator(".jp-CollabDocs-commentText")
+    ).to_have_count(2)
 
     # Bob types before the commented range: the highlights follow.
     editor(bob, 0).click()
@@ -247,9 +247,9 @@ def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
 
     # The range's thread, shown active, for the README's picture.
     editor(bob, 0).locator(".jp-CollabDocs-commentMark").click()
-    expect(bob_panel.locator(".jp-CollabDocs-thread.jp-mod-active .jp-CollabDocs-threadQuote")).to_have_text(
-        "price"
-    )
+    expect(
+        bob_panel.locator(".jp-CollabDocs-thread.jp-mod-active .jp-CollabDocs-threadQuote")
+    ).to_have_text("price")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     bob.screenshot(path=str(ARTIFACTS / "jupyterlab-comments.png"))
 
@@ -259,3 +259,40 @@ def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
         "print(total)",
     ]
     expect_not_pwned(bob, mal)
+
+
+def test_open_thread_from_the_inbox_opens_the_document_at_the_thread(
+    collab_server, user_page, mallory
+) -> None:
+    doc = create(collab_server, "alice", "Plan.txt", "file", "Step one.\nStep two.\n")
+    share(collab_server, doc["id"], "user:bob", "editor")
+    share(collab_server, doc["id"], f"user:{mallory}", "commenter")
+    as_mallory = collab_server.as_user(mallory)
+    as_mallory(
+        "POST",
+        f"documents/{doc['id']}/threads",
+        {"anchor": {"kind": "text", "index": 10, "length": 9}, "body": "Earlier thread"},
+    )
+    thread = as_mallory(
+        "POST",
+        f"documents/{doc['id']}/threads",
+        {"anchor": {"kind": "text", "index": 0, "length": 8}, "body": "@bob which step?"},
+    )
+
+    # Bob has not opened the document: the inbox's Open runs collab-docs:open-thread.
+    bob = user_page("bob")
+    open_lab(bob, collab_server, "bob")
+    dismiss_news(bob)
+    bob.locator(".jp-CollabDocs-inboxButton").click()
+    bob.locator(".jp-CollabDocs-inboxOpen").first.click()
+    expect(bob.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+        "Plan.txt"
+    )
+    panel = bob.locator("#jp-CollabDocs-comments")
+    expect(panel).to_be_visible()
+    active = panel.locator(".jp-CollabDocs-thread.jp-mod-active")
+    expect(active).to_have_attribute("data-thread-id", thread["id"])
+    expect(active.locator(".jp-CollabDocs-threadQuote")).to_have_text("Step one")
+    expect(current(bob).locator(".jp-CollabDocs-commentMark.jp-mod-active")).to_have_text(
+        "Step one"
+    )
