@@ -10,6 +10,8 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,25 @@ async def test_a_mail_server_that_is_down_costs_the_commenter_nothing(
     assert created.body["notifications"]["notified"] == ["alice"]
     await eventually(lambda: collab.mentions.mailer.counts == {"sent": 0, "failed": 1})
     assert (await checked("alice", "GET", "inbox")).body["unread"] == 1
+
+
+async def test_a_stalled_mail_server_does_not_hold_up_the_comment(
+    checked,  # noqa: F811
+    collab,
+    tokens,
+):
+    # A real server that accepts the connection and never says a word: smtplib waits
+    # for its greeting until smtp_timeout. The comment must not wait with it.
+    stalled = socket.create_server(("127.0.0.1", 0))
+    try:
+        port = stalled.getsockname()[1]
+        collab.mentions.mailer = Mailer(SmtpSettings("127.0.0.1", port, timeout=4.0))
+        doc_id = await shared_doc(checked, collab, tokens)
+        started = time.monotonic()
+        created = await comment(checked, "bob", doc_id, "@alice look")
+        took = time.monotonic() - started
+        assert created.status == 201
+        assert took < 3.5, f"the comment waited {took:.1f} s for the mail server"
+        await eventually(lambda: collab.mentions.mailer.counts["failed"] == 1, timeout=30)
+    finally:
+        stalled.close()
