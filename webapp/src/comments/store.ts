@@ -28,6 +28,8 @@ export class CommentsStore {
   private threadListeners = new Set<() => void>();
   private openListeners = new Set<(thread: Thread) => void>();
   private docTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Events seen by each list read in flight. */
+  private refreshing: CommentEvent[][] = [];
 
   constructor(
     readonly client: CommentsClient,
@@ -72,13 +74,27 @@ export class CommentsStore {
     for (const listener of [...this.listeners]) listener();
   }
 
+  /**
+   * Reads the list. Events that arrive while it is read are applied again on top of it:
+   * the list may have been read before their change (a thread created meanwhile would
+   * vanish until its next event); one read after it is corrected by the later events.
+   */
   async refresh(): Promise<void> {
-    this.threads = await this.client.list();
+    const during: CommentEvent[] = [];
+    this.refreshing.push(during);
+    try {
+      let threads = await this.client.list();
+      for (const event of during) threads = applyCommentEvent(threads, event);
+      this.threads = threads;
+    } finally {
+      this.refreshing.splice(this.refreshing.indexOf(during), 1);
+    }
     this.loaded = true;
     this.emit();
   }
 
   apply(event: CommentEvent): void {
+    for (const during of this.refreshing) during.push(event);
     this.threads = applyCommentEvent(this.threads, event);
     if (event.event === "thread.deleted" && this.activeId === event.thread_id) this.activeId = null;
     this.emit();
