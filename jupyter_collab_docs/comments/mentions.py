@@ -20,6 +20,7 @@ the comment is stored: a store or mail failure is logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Collection, Iterable
@@ -155,19 +156,14 @@ class MentionNotifier:
         already: Collection[str] = (),
     ) -> dict[str, Any]:
         """Tell the people ``comment`` newly mentions; what the commenter is answered."""
-        readers: list[Actor] = []
-        cannot_read: list[str] = []
-        unknown: list[str] = []
-        for name in comment["mentions"]:
-            if name == actor.username or name in already:
-                continue
-            person = await self.people.actor(name)
-            if person is None:
-                unknown.append(name)
-            elif await self.access.role_of(person, record) is None:
-                cannot_read.append(name)
-            else:
-                readers.append(person)
+        names = [n for n in comment["mentions"] if n != actor.username and n not in already]
+        # Up to 50 names, each a few access-database look-ups: at once, not one by one.
+        found = await asyncio.gather(*(self._reader(name, record) for name in names))
+        readers = [person for person, _ in found if person is not None]
+        cannot_read = [
+            name for name, (_, why) in zip(names, found, strict=True) if why == "cannot_read"
+        ]
+        unknown = [name for name, (_, why) in zip(names, found, strict=True) if why == "unknown"]
         if readers:
             await self._deliver(actor, record, thread_id, comment, readers)
         return {
@@ -176,6 +172,15 @@ class MentionNotifier:
             "unknown": unknown,
             "may_share": can(role, Permission.SHARE),
         }
+
+    async def _reader(self, name: str, record: DocumentRecord) -> tuple[Actor | None, str]:
+        """The person named if they can read the document, else why not."""
+        person = await self.people.actor(name)
+        if person is None:
+            return None, "unknown"
+        if await self.access.role_of(person, record) is None:
+            return None, "cannot_read"
+        return person, ""
 
     async def _deliver(
         self,
