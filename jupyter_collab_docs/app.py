@@ -657,7 +657,7 @@ class CollabDocsApp(FailFastApp):
                 )
             except asyncio.TimeoutError:
                 self.log.error("collab-docs: the %s did not close in time; stopping anyway", name)
-        for name in ("users", "access_db"):
+        for name in ("mentions", "users", "access_db"):  # mentions: mail not yet sent goes
             service = getattr(self, name, None)
             if service is not None:
                 service.close()

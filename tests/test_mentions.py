@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from jupyter_collab_docs.comments.mentions import ExternalPeople, people_for
 from jupyter_collab_docs.notify import Mailer, SmtpSettings
 from jupyter_collab_docs.testing import eventually, free_port
 from tests.test_openapi import checked, new_doc, openapi  # noqa: F401  (fixtures)
@@ -247,3 +248,19 @@ async def test_a_stalled_mail_server_does_not_hold_up_the_comment(
         await eventually(lambda: collab.mentions.mailer.counts["failed"] == 1, timeout=30)
     finally:
         stalled.close()
+
+
+async def test_under_jupyterhub_a_mention_is_checked_by_name():
+    # No directory of ours: anyone may exist; administrators are admin_users; hub groups
+    # are unknown here, so only shares by name (and the creator) make a reader.
+    people = people_for(object(), None, ["root"])  # type: ignore[arg-type]
+    assert isinstance(people, ExternalPeople)
+    alice = await people.actor("alice")
+    assert alice is not None and (alice.username, alice.is_admin, alice.groups) == (
+        "alice",
+        False,
+        frozenset(),
+    )
+    root = await people.actor("root")
+    assert root is not None and root.is_admin
+    assert await people.members(["team"]) == set()

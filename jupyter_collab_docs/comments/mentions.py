@@ -144,6 +144,11 @@ class MentionNotifier:
         #: The server's public URL with its base path, ending in "/": links in mail.
         self.link_base = link_base
 
+    def close(self) -> None:
+        """Stop the mail thread; messages not yet sent are dropped (the inbox has them)."""
+        if self.mailer is not None:
+            self.mailer.close()
+
     # -- a comment was written ----------------------------------------------------------
 
     async def notify(
