@@ -7,6 +7,7 @@ docs/openapi.yaml (the ``checked`` fixture)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -111,6 +112,17 @@ async def test_a_commenter_suggests_and_an_editor_accepts(checked, collab, token
     again = await checked("alice", "POST", f"{thread_path}/accept")
     assert again.status == 409, again.body
     assert "already accepted" in again.body["message"]
+    # two deciders at once: one of them decides, the text changes once
+    racing = await suggest(checked, "bob", doc_id, "Hello", index=0, length=5)
+    racing_path = f"documents/{doc_id}/threads/{racing.body['id']}"
+    answers = await asyncio.gather(
+        checked("alice", "POST", f"{racing_path}/accept"),
+        checked("erin", "POST", f"{racing_path}/accept"),
+        checked("erin", "POST", f"{racing_path}/reject"),
+    )
+    assert sorted(a.status for a in answers) == [200, 409, 409], [a.body for a in answers]
+    won = next(a for a in answers if a.status == 200).body["suggestion"]["status"]
+    assert await content(checked, doc_id) == ("Hello there" if won == "accepted" else "hello there")
 
     # attributed to the suggester, not to whoever accepted it
     compare = await checked(
@@ -122,14 +134,19 @@ async def test_a_commenter_suggests_and_an_editor_accepts(checked, collab, token
     assert compare.status == 200, compare.body
     # (alice's client counts too: pycrdt's provider sends back what it received)
     contributors = compare.body["contributors"]
-    assert contributors["bob"]["updates"] == 1 and "erin" not in contributors
+    accepts = 2 if won == "accepted" else 1
+    assert contributors["bob"]["updates"] == accepts and "erin" not in contributors
     assert "bob" in [a["username"] for a in compare.body["authors"]]
     saved = await checked("erin", "POST", f"documents/{doc_id}/versions", {"label": "after"})
-    assert saved.body["contributors"]["bob"]["updates"] == 1
+    assert saved.body["contributors"]["bob"]["updates"] == accepts
     assert "erin" not in saved.body["contributors"]
 
     events_seen = await kinds_of_activity(checked, doc_id)
-    accepted_events = [e for e in events_seen if e["kind"] == "suggestion.accepted"]
+    accepted_events = [
+        e
+        for e in events_seen
+        if e["kind"] == "suggestion.accepted" and e["thread_id"] == thread["id"]
+    ]
     assert len(accepted_events) == 1
     assert accepted_events[0]["actor"] == "erin"
     assert accepted_events[0]["suggested_by"] == "bob"
