@@ -158,6 +158,14 @@ def _record(row: Mapping[str, Any]) -> DocumentRecord:
     )
 
 
+#: The lease a restore or a purge holds (see "the trash" below); a holder that dies
+#: leaves it to expire after TRASH_LEASE_TTL seconds.
+TRASH_LEASE = "trash"
+TRASH_LEASE_TTL = 60.0
+TRASH_LEASE_TRIES = 40
+TRASH_LEASE_WAIT = 0.05
+
+
 def _trash_time(value: datetime) -> str:
     """The trash's text form of a time (field ``trashed``): fixed width, so text order is
     time order (the purge compares it in the query)."""
@@ -501,8 +509,10 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         await self._coll("comment_threads").delete_many({"doc_id": doc_id})
         await self._coll("comment_claims").delete_many({"doc_id": doc_id})
 
-    # -- the trash: one field of the record, changed by single-document writes, so a
-    # -- restore and the purges of several nodes cannot interleave -----------------------
+    # -- the trash: one field of the record. A restore and a purge each hold the
+    # -- document's "trash" lease while they write: FerretDB applies a filtered write as
+    # -- a read and then a write, so without it a restore and another node's purge could
+    # -- both match (the restored document then purged), or two purges both delete ------
 
     async def trash(self, doc_id: str, at: datetime) -> bool:
         with _driver_errors(f"moving document {doc_id} to the trash"):
@@ -512,10 +522,22 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         return result.modified_count > 0
 
     async def restore(self, doc_id: str) -> bool:
-        with _driver_errors(f"restoring document {doc_id}"):
-            result = await self._documents.update_one(
-                {"_id": doc_id, "trashed": {"$type": "string"}}, {"$unset": {"trashed": ""}}
-            )
+        # A purge holding the lease is done within moments: wait for it rather than fail.
+        for _ in range(TRASH_LEASE_TRIES):
+            token = await self.acquire_lease(doc_id, TRASH_LEASE, TRASH_LEASE_TTL)
+            if token is not None:
+                break
+            await asyncio.sleep(TRASH_LEASE_WAIT)
+        else:
+            return False
+        try:
+            with _driver_errors(f"restoring document {doc_id}"):
+                result = await self._documents.update_one(
+                    {"_id": doc_id, "trashed": {"$type": "string"}},
+                    {"$unset": {"trashed": ""}},
+                )
+        finally:
+            await self.release_lease(doc_id, token, TRASH_LEASE)
         return result.modified_count > 0
 
     async def list_trash(
@@ -533,15 +555,22 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         return [_record(r) for r in rows]
 
     async def purge(self, doc_id: str, trashed_before: datetime) -> bool:
+        token = await self.acquire_lease(doc_id, TRASH_LEASE, TRASH_LEASE_TTL)
+        if token is None:
+            return False  # another node purges or restores it right now
+        try:
+            with _driver_errors(f"purging document {doc_id}"):
+                result = await self._documents.delete_one(
+                    {"_id": doc_id, "trashed": {"$lte": _trash_time(trashed_before)}}
+                )
+        except BaseException:
+            await self.release_lease(doc_id, token, TRASH_LEASE)
+            raise
+        if result.deleted_count == 0:
+            await self.release_lease(doc_id, token, TRASH_LEASE)
+            return False
         with _driver_errors(f"purging document {doc_id}"):
-            # One conditional delete of the record: of two nodes purging at once, and of a
-            # purge and a restore, exactly one matches.
-            result = await self._documents.delete_one(
-                {"_id": doc_id, "trashed": {"$lte": _trash_time(trashed_before)}}
-            )
-            if result.deleted_count == 0:
-                return False
-            await self._delete_contents(doc_id)
+            await self._delete_contents(doc_id)  # the lease goes with the rest
         return True
 
     # -- the log -------------------------------------------------------------------------

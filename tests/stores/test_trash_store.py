@@ -96,3 +96,23 @@ async def test_two_nodes_purging_at_once_purge_once(make_store):
         )
         assert sum(results) == 6
         assert await one.list_trash() == [] and await other.list_trash() == []
+
+
+async def test_a_restore_and_a_purge_at_once_do_one_thing(make_store):
+    """Two nodes: the owner restores as the retention purge runs. One of the two wins,
+    and a document whose restore succeeded is never purged after it."""
+    async with make_store() as one, make_store() as other:
+        ids = [f"d{n}" for n in range(30)]
+        for doc_id in ids:
+            await one.create(record(doc_id), None)
+            await one.trash(doc_id, NOW)
+        results = await asyncio.gather(
+            *(asyncio.gather(one.restore(doc_id), other.purge(doc_id, LATER)) for doc_id in ids)
+        )
+        for doc_id, (restored, purged) in zip(ids, results, strict=True):
+            assert restored != purged, (doc_id, restored, purged)
+            kept = await one.get(doc_id)
+            if restored:
+                assert kept is not None and kept.trashed is None, doc_id
+            else:
+                assert kept is None, doc_id
