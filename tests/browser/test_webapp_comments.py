@@ -213,7 +213,12 @@ def test_comments_on_notebook_cells_reply_resolve_and_a_viewer(user_page, collab
     resolved = thread_in(bob, "1 + 1")
     expect(resolved.locator(".thread-resolved")).to_have_text("Resolved")
     # He started it, so he may reopen it (a commenter's own thread).
-    expect(resolved.locator("button", has_text="Reopen")).to_be_visible()
+    resolved.locator("button", has_text="Reopen").click()
+    # Reopened: back in Alice's open list, its marker back, live.
+    expect(thread_in(alice, "1 + 1").locator(".thread-resolved")).to_have_count(0)
+    expect(alice_first.locator(".cm-comment-mark")).to_have_text("1 + 1")
+    thread_in(alice, "1 + 1").locator("button", has_text="Resolve").click()
+    expect(alice_first.locator(".cm-comment-mark")).to_have_count(0)
 
     # A viewer reads the threads but gets no comment controls.
     carol = user_page("carol")
