@@ -1,9 +1,9 @@
 """The trash's purge: what has been in the trash past ``trash_retention_days`` is deleted
 for good by the server, at start and then every ``PURGE_INTERVAL`` seconds.
 
-Every node of a cluster runs it: the store's purge is one conditional delete, so of two
-nodes purging the same document at once one deletes it and records ``document.purged``,
-the other finds nothing (see ``DocumentStore.purge``).
+Every node of a cluster runs it: the store's purge is atomic against another purge and
+a restore (``DocumentStore.purge``), so of two nodes purging the same document at once
+one deletes it and records ``document.purged``, the other finds nothing.
 """
 
 from __future__ import annotations
