@@ -3,13 +3,23 @@
  * client: `{base}api/collab-docs/documents/{id}/threads...`.
  */
 
-import type { CollabDocsClient } from './api';
+import { ApiError, CollabDocsClient } from './api';
 import type { Anchor, IThread } from './comments';
 
 const enc = encodeURIComponent;
 
+/** The server's answer to an anchor naming Yjs items it does not hold (yet). */
+const UNKNOWN_ITEMS = 'positions that are not in the document';
+
+/** How many times a new thread is posted while the server lacks the edits it names. */
+const CREATE_TRIES = 5;
+
 export class CommentsApi {
-  constructor(private _client: CollabDocsClient) {}
+  /** `retryMs`: the wait before posting a new thread again (see `create`). */
+  constructor(
+    private _client: CollabDocsClient,
+    private _retryMs = 400
+  ) {}
 
   /** Every thread of a document, oldest first (the filters are applied locally). */
   async list(docId: string): Promise<IThread[]> {
@@ -20,11 +30,29 @@ export class CommentsApi {
     return reply.threads;
   }
 
-  create(docId: string, anchor: Anchor, body: string): Promise<IThread> {
-    return this._client.request('POST', `documents/${enc(docId)}/threads`, {
-      anchor,
-      body
-    });
+  /**
+   * Start a thread. An anchor made just after the author's own typing may name items
+   * still on their way to the server (400): post again a few times, a moment apart.
+   */
+  async create(docId: string, anchor: Anchor, body: string): Promise<IThread> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this._client.request<IThread>(
+          'POST',
+          `documents/${enc(docId)}/threads`,
+          { anchor, body }
+        );
+      } catch (error) {
+        const lacking =
+          error instanceof ApiError &&
+          error.status === 400 &&
+          error.message.includes(UNKNOWN_ITEMS);
+        if (!lacking || attempt >= CREATE_TRIES) {
+          throw error;
+        }
+        await new Promise(resolve => setTimeout(resolve, this._retryMs));
+      }
+    }
   }
 
   reply(docId: string, threadId: string, body: string): Promise<IThread> {
