@@ -33,3 +33,27 @@ describe("CommentsClient", () => {
     await expect(new CommentsClient(api, "d", null).create({ kind: "cell", cell_id: "c" }, "x")).rejects.toThrow("viewers may not comment");
   });
 });
+
+describe("CommentsClient.create", () => {
+  const lacking = { message: "the anchor names positions that are not in the document, or deleted text" };
+
+  it("posts again while the server lacks the edits the anchor names", async () => {
+    const answers = [reply(400, lacking), reply(400, lacking), reply(201, { id: "t" })];
+    const fetch = vi.fn(async () => answers.shift()!);
+    const api = new ApiClient({ baseUrl: "/", auth: { kind: "cookie" }, fetch });
+    const thread = await new CommentsClient(api, "d", null, 1).create({ kind: "text", start: "AA==", end: "AA==" }, "x");
+    expect(thread.id).toBe("t");
+    expect(fetch).toHaveBeenCalledTimes(3);
+  });
+
+  it("gives up after a few tries, and never retries other refusals", async () => {
+    const always = vi.fn(async () => reply(400, lacking));
+    const api = new ApiClient({ baseUrl: "/", auth: { kind: "cookie" }, fetch: always });
+    await expect(new CommentsClient(api, "d", null, 1).create({ kind: "cell", cell_id: "c" }, "x")).rejects.toThrow("not in the document");
+    expect(always).toHaveBeenCalledTimes(5);
+    const empty = vi.fn(async () => reply(400, { message: "empty body" }));
+    const other = new ApiClient({ baseUrl: "/", auth: { kind: "cookie" }, fetch: empty });
+    await expect(new CommentsClient(other, "d", null, 1).create({ kind: "cell", cell_id: "c" }, " ")).rejects.toThrow("empty body");
+    expect(empty).toHaveBeenCalledTimes(1);
+  });
+});

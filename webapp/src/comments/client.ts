@@ -1,13 +1,21 @@
 /** The comment endpoints of the REST API (docs/comments.md, "REST"). */
 
-import type { ApiClient } from "../api";
+import { ApiError, type ApiClient } from "../api";
 import type { Anchor, Thread } from "./model";
 
+/** The server's 400 for an anchor naming Yjs items it does not hold (yet). */
+const UNKNOWN_ITEMS = "positions that are not in the document";
+
+/** How many times a new thread is posted while the server lacks the edits it names. */
+const CREATE_TRIES = 5;
+
 export class CommentsClient {
+  /** `retryMs`: the wait before posting a new thread again (see `create`). */
   constructor(
     private readonly api: ApiClient,
     private readonly docId: string,
     private readonly link: string | null,
+    private readonly retryMs = 400,
   ) {}
 
   private path(...parts: string[]): string {
@@ -19,8 +27,20 @@ export class CommentsClient {
     return answer.threads;
   }
 
-  create(anchor: Anchor, body: string): Promise<Thread> {
-    return this.api.request<Thread>("POST", this.path(), { anchor, body }, { link: this.link });
+  /**
+   * Starts a thread. An anchor made right after the author's own typing may name items
+   * still on their way to the server (400): posted again a few times, a moment apart.
+   */
+  async create(anchor: Anchor, body: string): Promise<Thread> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.api.request<Thread>("POST", this.path(), { anchor, body }, { link: this.link });
+      } catch (failure) {
+        const lacking = failure instanceof ApiError && failure.status === 400 && failure.message.includes(UNKNOWN_ITEMS);
+        if (!lacking || attempt >= CREATE_TRIES) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, this.retryMs));
+      }
+    }
   }
 
   reply(threadId: string, body: string): Promise<Thread> {
