@@ -343,3 +343,19 @@ def test_the_activity_sentences():
     assert describe(withdrawn, names) == "Bob withdrew a suggestion"
     refused = {**base, "kind": "access.denied", "actor": "bob", "attempted": "accept_suggestion"}
     assert describe(refused, names) == "Bob was refused accepting a suggestion"
+
+
+async def test_text_beyond_ascii(checked, ws_url):  # noqa: F811
+    """Anchors count UTF-16 units (as Yjs does), pycrdt's text edits UTF-8 bytes, Python
+    code points: a suggestion after an emoji replaces exactly its text."""
+    doc_id = (await new_doc(checked, content="h😀llo wörld! ok"))["id"]
+    threads = f"documents/{doc_id}/threads"
+    made = await suggest(checked, "alice", doc_id, "wörld? 😀", index=7, length=6)
+    assert made.status == 201, made.body
+    assert made.body["quote"] == made.body["suggestion"]["original"] == "wörld!"
+    async with yclient(ws_url(doc_id, "alice")) as client:
+        await eventually(lambda: str(client.text) == "h😀llo wörld! ok", what="synced")
+        accepted = await checked("alice", "POST", f"{threads}/{made.body['id']}/accept")
+        assert accepted.status == 200, accepted.body
+        await eventually(lambda: str(client.text) == "h😀llo wörld? 😀 ok", what="accepted")
+    assert await content(checked, doc_id) == "h😀llo wörld? 😀 ok"

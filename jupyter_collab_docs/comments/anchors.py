@@ -247,7 +247,9 @@ class DocumentView:
 
 
 def _quote(text: Text, start: int, end: int) -> str:
-    return str(text)[start:end][:MAX_QUOTE]
+    # Positions count UTF-16 units (as in Yjs), Python strings code points.
+    units = str(text).encode("utf-16-le")[2 * start : 2 * end]
+    return units.decode("utf-16-le", errors="replace")[:MAX_QUOTE]
 
 
 def _check_cell_id(anchor: dict[str, Any]) -> str:

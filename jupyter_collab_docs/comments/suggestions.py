@@ -43,13 +43,29 @@ class NotApplicable(Exception):
     """The suggestion no longer applies cleanly; the message says why."""
 
 
-def _utf8(text: str) -> int:
-    """pycrdt's text indices count UTF-8 bytes."""
+# Two units of text position: an anchor resolves (pycrdt's StickyIndex, as in Yjs) to
+# UTF-16 code units, while pycrdt's Text is sliced, inserted into and measured in UTF-8
+# bytes. Python strings count neither: every conversion goes through these helpers.
+
+
+def _utf16(text: str) -> bytes:
+    return text.encode("utf-16-le")
+
+
+def _utf16_length(text: str) -> int:
+    return len(_utf16(text)) // 2
+
+
+def _utf16_slice(text: str, start: int, end: int) -> str:
+    return _utf16(text)[2 * start : 2 * end].decode("utf-16-le", errors="replace")
+
+
+def _utf8_length(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
 def _target(anchor: dict[str, Any], view: DocumentView) -> tuple[Text, int, int]:
-    """The text a suggestion on ``anchor`` replaces now, and its range (pycrdt indices);
+    """The text a suggestion on ``anchor`` replaces now, and its range (UTF-16 units);
     NotApplicable when it is gone."""
     if anchor["kind"] == "text":
         text = view.text()
@@ -62,7 +78,7 @@ def _target(anchor: dict[str, Any], view: DocumentView) -> tuple[Text, int, int]
     if source is None:
         raise NotApplicable("the cell it changes is gone")
     if anchor["kind"] == "cell":
-        return source, 0, len(source)
+        return source, 0, _utf16_length(str(source))
     where = resolve_anchor(anchor, view)
     if not where.attached or where.start is None or where.end is None:
         raise NotApplicable("the text it replaces is gone (the anchor is detached)")
@@ -70,7 +86,7 @@ def _target(anchor: dict[str, Any], view: DocumentView) -> tuple[Text, int, int]
 
 
 def _segment(text: Text, start: int, end: int) -> str:
-    return str(text).encode("utf-8")[start:end].decode("utf-8", errors="replace")
+    return _utf16_slice(str(text), start, end)
 
 
 def make_suggestion(raw: Any, anchor: dict[str, Any], view: DocumentView) -> dict[str, Any]:
@@ -150,8 +166,9 @@ def change_update(doc: Doc[Any], doc_type: str, thread: dict[str, Any]) -> bytes
     tail = 0
     while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
-    at = start + _utf8(old[:head])
-    removed = _utf8(old[head : len(old) - tail])
+    # pycrdt edits a Text at UTF-8 byte offsets
+    at = _utf8_length(_utf16_slice(str(text), 0, start) + old[:head])
+    removed = _utf8_length(old[head : len(old) - tail])
     inserted = new[head : len(new) - tail]
     work: Doc[Any] = Doc()
     work.apply_update(doc.get_update())
