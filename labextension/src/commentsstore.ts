@@ -153,6 +153,8 @@ export class CommentsStores implements IDisposable {
       conn.sharedModel.disposed.connect(() => {
         this._stores.delete(conn);
         made.dispose();
+        // Whoever shows it lets it go (see `isDisposed`).
+        this._changed.emit(made);
       });
     }
     return store;

@@ -296,3 +296,15 @@ def test_open_thread_from_the_inbox_opens_the_document_at_the_thread(
     expect(current(bob).locator(".jp-CollabDocs-commentMark.jp-mod-active")).to_have_text(
         "Step one"
     )
+
+    # A viewer reads the threads and is offered nothing to write.
+    share(collab_server, doc["id"], "user:carol", "viewer")
+    carol = user_page("carol")
+    open_lab(carol, collab_server, "carol")
+    open_from_panel(carol, doc)
+    carol_panel = comments_panel(carol)
+    expect(carol_panel.locator(".jp-CollabDocs-thread")).to_have_count(2)
+    expect(carol_panel.locator(".jp-CollabDocs-commentText").last).to_have_text("@bob which step?")
+    expect(carol_panel.locator(".jp-CollabDocs-addComment")).to_be_hidden()
+    for control in ("replyBody", "resolveButton", "commentEdit", "commentDelete"):
+        expect(carol_panel.locator(f".jp-CollabDocs-{control}")).to_have_count(0)
