@@ -20,6 +20,7 @@ the change in the same loop turn, and puts the status back if the text changed b
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from pycrdt import Array, Doc, Map, Text
 
@@ -52,10 +53,6 @@ def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le")
 
 
-def _utf16_length(text: str) -> int:
-    return len(_utf16(text)) // 2
-
-
 def _utf16_slice(text: str, start: int, end: int) -> str:
     return _utf16(text)[2 * start : 2 * end].decode("utf-16-le", errors="replace")
 
@@ -64,29 +61,47 @@ def _utf8_length(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _target(anchor: dict[str, Any], view: DocumentView) -> tuple[Text, int, int]:
-    """The text a suggestion on ``anchor`` replaces now, and its range (UTF-16 units);
-    NotApplicable when it is gone."""
+#: The texts a view's suggestions read, as UTF-16, made once per view (a list of many
+#: suggestions on a long text would otherwise copy the text out of the doc for each).
+_READ: WeakKeyDictionary[DocumentView, dict[str, bytes]] = WeakKeyDictionary()
+
+
+def _units(view: DocumentView, key: str, text: Text) -> bytes:
+    read = _READ.setdefault(view, {})
+    if key not in read:
+        read[key] = _utf16(str(text))
+    return read[key]
+
+
+def _target(anchor: dict[str, Any], view: DocumentView) -> tuple[Text, str, int, int]:
+    """The text a suggestion on ``anchor`` replaces now, what it is now, and its range
+    (UTF-16 units); NotApplicable when it is gone."""
     if anchor["kind"] == "text":
         text = view.text()
         where = resolve_anchor(anchor, view)
         if not where.attached or where.start is None or where.end is None:
             raise NotApplicable("the text it replaces is gone (the anchor is detached)")
-        return text, where.start, where.end
+        return (
+            text,
+            _segment(_units(view, "", text), where.start, where.end),
+            where.start,
+            where.end,
+        )
     found = view.cell(anchor["cell_id"])
     source = view.cell_source(found[1]) if found is not None else None
     if source is None:
         raise NotApplicable("the cell it changes is gone")
+    units = _units(view, anchor["cell_id"], source)
     if anchor["kind"] == "cell":
-        return source, 0, _utf16_length(str(source))
+        return source, _segment(units, 0, len(units) // 2), 0, len(units) // 2
     where = resolve_anchor(anchor, view)
     if not where.attached or where.start is None or where.end is None:
         raise NotApplicable("the text it replaces is gone (the anchor is detached)")
-    return source, where.start, where.end
+    return source, _segment(units, where.start, where.end), where.start, where.end
 
 
-def _segment(text: Text, start: int, end: int) -> str:
-    return _utf16_slice(str(text), start, end)
+def _segment(units: bytes, start: int, end: int) -> str:
+    return units[2 * start : 2 * end].decode("utf-16-le", errors="replace")
 
 
 def make_suggestion(raw: Any, anchor: dict[str, Any], view: DocumentView) -> dict[str, Any]:
@@ -105,7 +120,7 @@ def make_suggestion(raw: Any, anchor: dict[str, Any], view: DocumentView) -> dic
     if any(ord(c) < 32 and c not in "\n\t\r" for c in text):
         raise BadRequest("'suggestion.text' must not contain control characters but newlines")
     try:
-        original = _segment(*_target(anchor, view))
+        _, original, _, _ = _target(anchor, view)
     except NotApplicable as exc:  # not reached: the anchor was just made from this view
         raise BadRequest(str(exc)) from exc
     if len(original) > MAX_SUGGESTION:
@@ -128,8 +143,8 @@ def check(thread: dict[str, Any], view: DocumentView) -> tuple[Text, int, int]:
     suggestion = thread["suggestion"]
     if suggestion["status"] != PENDING:
         raise NotApplicable(f"the suggestion was already {suggestion['status']}")
-    text, start, end = _target(thread["anchor"], view)
-    if _segment(text, start, end) != suggestion["original"]:
+    text, now, start, end = _target(thread["anchor"], view)
+    if now != suggestion["original"]:
         raise NotApplicable("the text it replaces changed since the suggestion was made")
     return text, start, end
 
