@@ -264,3 +264,29 @@ async def test_under_jupyterhub_a_mention_is_checked_by_name():
     root = await people.actor("root")
     assert root is not None and root.is_admin
     assert await people.members(["team"]) == set()
+
+
+async def test_an_edited_or_deleted_comment_leaves_no_stale_text_in_inboxes(
+    checked,  # noqa: F811
+    collab,
+    tokens,
+):
+    doc_id = await shared_doc(checked, collab, tokens)
+    created = await comment(checked, "bob", doc_id, f"@alice {SECRET_COMMENT}")
+    thread = f"documents/{doc_id}/threads/{created.body['id']}"
+    first = created.body["comments"][0]["id"]
+    reply = await checked("bob", "POST", f"{thread}/comments", {"body": f"@erin {SECRET_COMMENT}"})
+    second = reply.body["comments"][-1]["id"]
+    assert (await checked("alice", "GET", "inbox")).body["unread"] == 1
+
+    # the author takes the secret out: the inbox shows the comment as it is now
+    edit = await checked("bob", "PATCH", f"{thread}/comments/{first}", {"body": "@alice oops"})
+    assert edit.status == 200
+    (note,) = (await checked("alice", "GET", "inbox")).body["notifications"]
+    assert note["excerpt"] == "@alice oops"
+
+    # a deleted reply, then the whole thread: their notifications go with them
+    assert (await checked("bob", "DELETE", f"{thread}/comments/{second}")).status == 200
+    assert (await checked("erin", "GET", "inbox")).body == {"notifications": [], "unread": 0}
+    assert (await checked("bob", "DELETE", thread)).status == 204
+    assert (await checked("alice", "GET", "inbox")).body == {"notifications": [], "unread": 0}

@@ -243,6 +243,22 @@ class MentionNotifier:
         except Exception:  # a malformed address or header: logged, the comment stands
             log.exception("mail to %s not sent", address)
 
+    async def edited(self, comment: dict[str, Any]) -> None:
+        """A comment changed: its notifications show its new text."""
+        try:
+            await self.store.update_notifications(
+                comment["id"], {"excerpt": comment["body"][:EXCERPT]}
+            )
+        except Exception:  # the edit is stored: logged, not raised to its author
+            log.exception("notifications of comment %s not updated", comment["id"])
+
+    async def forget(self, comment_ids: list[str]) -> None:
+        """Comments were deleted: so are their notifications."""
+        try:
+            await self.store.delete_notifications(comment_ids)
+        except Exception:  # the deletion is stored: logged, not raised to its author
+            log.exception("notifications of %d deleted comments not deleted", len(comment_ids))
+
     # -- the inbox ----------------------------------------------------------------------
 
     async def inbox(self, actor: Actor) -> dict[str, Any]:

@@ -262,6 +262,7 @@ class CommentService:
             return None
         if not await self.store.delete_comment(doc_id, comment_id):
             raise NotFound("comment not found")
+        await self._mentions_gone([comment_id])
         self.audit.emit(
             "comment.deleted",
             actor,
@@ -326,8 +327,15 @@ class CommentService:
         """The answer to a write: the thread, and whom its mentions told (mentions.py)."""
         if self.mentions is None:
             return model
+        if told is not None:  # an edit: the inboxes show the comment as it is now
+            await self.mentions.edited(comment)
         report = await self.mentions.notify(actor, record, role, model["id"], comment, told or ())
         return {**model, "notifications": report}
+
+    async def _mentions_gone(self, comment_ids: list[str]) -> None:
+        """Deleted comments: nothing of them stays in anyone's inbox (mentions.py)."""
+        if self.mentions is not None:
+            await self.mentions.forget(comment_ids)
 
     def _new_comment(
         self, actor: Actor, thread_id: str, doc_id: str, text: str, now: str
@@ -348,6 +356,7 @@ class CommentService:
     ) -> None:
         if not await self.store.delete_comment_thread(doc_id, thread["id"]):
             raise NotFound("comment thread not found")
+        await self._mentions_gone([c["id"] for c in thread["comments"]])
         self.audit.emit(
             "comment.deleted",
             actor,

@@ -296,3 +296,11 @@ class DocumentStore(Backend):
         """Mark the user's notifications ``ids`` (None: all of them) read; how many
         changed. Ids of another user's notifications change nothing."""
         raise StoreError("this document store keeps no inbox")
+
+    async def update_notifications(self, comment_id: str, fields: dict[str, Any]) -> None:
+        """Set fields of every notification of one comment (an edit: its new excerpt)."""
+        raise StoreError("this document store keeps no inbox")
+
+    async def delete_notifications(self, comment_ids: list[str]) -> None:
+        """Forget the notifications of these comments (deleted: nothing of them stays)."""
+        raise StoreError("this document store keeps no inbox")

@@ -385,6 +385,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         await self._coll("comments").create_index([("thread_id", ASCENDING)])
         await self._coll("comment_claims").create_index([("doc_id", ASCENDING)])
         await self._coll("inbox").create_index([("user", ASCENDING), ("created", DESCENDING)])
+        await self._coll("inbox").create_index([("comment_id", ASCENDING)])
 
     async def close(self) -> None:
         if self._appenders:
@@ -1144,6 +1145,14 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         with _driver_errors(f"marking the inbox of {user} read"):
             result = await self._coll("inbox").update_many(where, {"$set": {"read": True}})
         return int(result.modified_count)
+
+    async def update_notifications(self, comment_id: str, fields: dict[str, Any]) -> None:
+        with _driver_errors(f"changing the notifications of comment {comment_id}"):
+            await self._coll("inbox").update_many({"comment_id": comment_id}, {"$set": fields})
+
+    async def delete_notifications(self, comment_ids: list[str]) -> None:
+        with _driver_errors("deleting notifications"):
+            await self._coll("inbox").delete_many({"comment_id": {"$in": list(comment_ids)}})
 
 
 def _comment_row(comment: dict[str, Any]) -> dict[str, Any]:

@@ -124,9 +124,11 @@ CREATE TABLE IF NOT EXISTS inbox (
     user TEXT NOT NULL,
     created TEXT NOT NULL,
     read INTEGER NOT NULL,
+    comment_id TEXT NOT NULL,
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS inbox_user_created ON inbox (user, created);
+CREATE INDEX IF NOT EXISTS inbox_comment ON inbox (comment_id);
 """
 
 #: The columns of a DocumentRecord: ``documents`` as ``d``, left-joined with ``trash``
@@ -695,9 +697,17 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
         def work(db: sqlite3.Connection) -> None:
             with db:
                 db.executemany(
-                    "INSERT INTO inbox (id, user, created, read, data) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO inbox (id, user, created, read, comment_id, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     [
-                        (n["id"], n["user"], n["created"], int(n["read"]), json.dumps(n))
+                        (
+                            n["id"],
+                            n["user"],
+                            n["created"],
+                            int(n["read"]),
+                            n["comment_id"],
+                            json.dumps(n),
+                        )
                         for n in notes
                     ],
                 )
@@ -736,6 +746,30 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 return cur.rowcount
 
         return await self._run(work)
+
+    async def update_notifications(self, comment_id: str, fields: dict[str, Any]) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                rows = db.execute(
+                    "SELECT id, data FROM inbox WHERE comment_id = ?", (comment_id,)
+                ).fetchall()
+                for note_id, data in rows:
+                    note = {**json.loads(data), **fields}
+                    db.execute(
+                        "UPDATE inbox SET data = ? WHERE id = ?", (json.dumps(note), note_id)
+                    )
+
+        await self._run(work)
+
+    async def delete_notifications(self, comment_ids: list[str]) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.executemany(
+                    "DELETE FROM inbox WHERE comment_id = ?", [(c,) for c in comment_ids]
+                )
+
+        await self._run(work)
 
 
 def _at_path(data: Any, path: str) -> Any:

@@ -72,3 +72,22 @@ async def test_two_nodes_share_one_inbox(make_store):  # noqa: F811
         assert [n["id"] for n in await node_b.list_notifications("alice")] == ["n1"]
         assert await node_b.mark_notifications_read("alice", ["n1"]) == 1
         assert (await node_a.list_notifications("alice"))[0]["read"] is True
+
+
+async def test_notifications_follow_their_comment(make_store):  # noqa: F811
+    async with make_store() as store:
+        store: DocumentStore
+        first = note("n1", "alice", "2026-12-02T10:00:00.000001Z")
+        other = {**note("n2", "erin", "2026-12-02T10:00:01.000001Z"), "comment_id": "d" * 32}
+        await store.add_notifications([first, other])
+        # an edit: the excerpt follows, read marks stay
+        await store.mark_notifications_read("alice", ["n1"])
+        await store.update_notifications("c" * 32, {"excerpt": "hi again"})
+        assert await store.list_notifications("alice") == [
+            {**first, "excerpt": "hi again", "read": True}
+        ]
+        assert (await store.list_notifications("erin"))[0]["excerpt"] == "hi @alice"
+        # a deletion: nothing of the comment stays
+        await store.delete_notifications(["c" * 32, "e" * 32])
+        assert await store.list_notifications("alice") == []
+        assert len(await store.list_notifications("erin")) == 1
