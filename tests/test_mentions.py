@@ -57,8 +57,15 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def collab_config(mailbox: Mailbox) -> dict[str, Any]:
+def collab_config(mailbox: Mailbox, request: pytest.FixtureRequest) -> dict[str, Any]:
+    # A test parametrized with backend="mongodb" runs on the MongoDB store (FerretDB).
+    callspec = getattr(request.node, "callspec", None)
+    backend = callspec.params.get("backend", "sqlite") if callspec else "sqlite"
+    store = (
+        {"store_url": request.getfixturevalue("mongodb_test_url")} if backend != "sqlite" else {}
+    )
     return {
+        **store,
         "smtp_host": "127.0.0.1",
         "smtp_port": mailbox.port,
         "mail_from": "Docs <docs@example.test>",
@@ -94,12 +101,16 @@ async def comment(checked, user: str, doc_id: str, body: str):  # noqa: F811
     )
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "mongodb"])
 async def test_a_mention_reaches_the_inbox_the_event_stream_and_mail(
     checked,  # noqa: F811
     collab,
     tokens,
     mailbox,
+    backend,
 ):
+    mailbox.received.clear()
+    assert collab.store_url.startswith(backend)
     doc_id = await shared_doc(checked, collab, tokens)
     created = await comment(
         checked, "bob", doc_id, f"@alice @erin @gina @nobody @bob {SECRET_COMMENT} {HOSTILE}"
@@ -266,10 +277,12 @@ async def test_under_jupyterhub_a_mention_is_checked_by_name():
     assert await people.members(["team"]) == set()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "mongodb"])
 async def test_an_edited_or_deleted_comment_leaves_no_stale_text_in_inboxes(
     checked,  # noqa: F811
     collab,
     tokens,
+    backend,
 ):
     doc_id = await shared_doc(checked, collab, tokens)
     created = await comment(checked, "bob", doc_id, f"@alice {SECRET_COMMENT}")
