@@ -123,6 +123,12 @@ export function anchorForCell(
   return { anchor: { kind: 'cell', cell_id: cellId }, quote: source };
 }
 
+/** Anchors decoded once: markers resolve every thread on every redraw. */
+const decodedAnchors = new WeakMap<
+  object,
+  { start: Y.RelativePosition | null; end: Y.RelativePosition | null }
+>();
+
 /**
  * Where a range anchor is now in `text`: `{from, to}`; null when its text is gone
  * (detached) or it lies in another text; undefined when it is not a range or this
@@ -136,8 +142,12 @@ export function resolveAnchor(
   if (anchor.kind === 'cell' || !doc) {
     return undefined;
   }
-  const start = decodePosition(anchor.start);
-  const end = decodePosition(anchor.end);
+  const decoded = decodedAnchors.get(anchor) ?? {
+    start: decodePosition(anchor.start),
+    end: decodePosition(anchor.end)
+  };
+  decodedAnchors.set(anchor, decoded);
+  const { start, end } = decoded;
   if (!start || !end) {
     return undefined;
   }

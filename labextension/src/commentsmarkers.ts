@@ -16,8 +16,12 @@ import type { ISignal } from '@lumino/signaling';
 import type * as Y from 'yjs';
 
 import { IThread, resolveAnchor } from './comments';
+import { cellIdOf } from './cursors';
 
 export const MARK_CLASS = 'jp-CollabDocs-commentMark';
+
+/** How long after the last edit the highlights are resolved again (ms). */
+const RESOLVE_AFTER_EDIT_MS = 250;
 
 /** The ranges of `threads` that are open and resolve in `ytext`, by position. */
 export function commentRanges(
@@ -26,8 +30,17 @@ export function commentRanges(
   length: number
 ): { from: number; to: number; threadId: string }[] {
   const ranges: { from: number; to: number; threadId: string }[] = [];
+  // Only anchors that can lie in this text: a cell's source, or the document's.
+  const cellId = cellIdOf(ytext);
   for (const thread of threads) {
-    if (thread.resolved || thread.anchor.kind === 'cell') {
+    const anchor = thread.anchor;
+    if (
+      thread.resolved ||
+      anchor.kind === 'cell' ||
+      (anchor.kind === 'cell_range'
+        ? anchor.cell_id !== cellId
+        : cellId !== null)
+    ) {
       continue;
     }
     const range = resolveAnchor(thread.anchor, ytext);
@@ -90,9 +103,11 @@ export function commentMarkers(
 
       update(update: ViewUpdate): void {
         if (update.docChanged) {
-          // The Y.Text may take this change after us: map now, resolve again next frame.
+          // Mapping keeps marks on their text while typing goes on; the Y.Text (which
+          // may take this change after us) is asked again once typing pauses: resolving
+          // every thread costs ~40 us each in a long text.
           this.decorations = this.decorations.map(update.changes);
-          this._redraw();
+          this._schedule(RESOLVE_AFTER_EDIT_MS);
         } else if (this._dirty) {
           this._dirty = false;
           this.decorations = build(
@@ -106,25 +121,32 @@ export function commentMarkers(
 
       destroy(): void {
         this._destroyed = true;
+        if (this._timer !== null) {
+          clearTimeout(this._timer);
+        }
         source.changed.disconnect(this._redraw, this);
       }
 
       private _redraw(): void {
+        this._schedule(0);
+      }
+
+      /** Resolve every thread again after `delay` ms, outside of any update. */
+      private _schedule(delay: number): void {
         this._dirty = true;
-        if (this._scheduled) {
-          return;
+        if (this._timer !== null) {
+          clearTimeout(this._timer);
         }
-        this._scheduled = true;
-        window.requestAnimationFrame(() => {
-          this._scheduled = false;
+        this._timer = setTimeout(() => {
+          this._timer = null;
           if (!this._destroyed) {
             this.view.dispatch({});
           }
-        });
+        }, delay);
       }
 
       private _dirty = false;
-      private _scheduled = false;
+      private _timer: ReturnType<typeof setTimeout> | null = null;
       private _destroyed = false;
     },
     {

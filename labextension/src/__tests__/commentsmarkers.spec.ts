@@ -54,4 +54,25 @@ describe('comment highlights', () => {
       { from: 9, to: 14, threadId: 'late' }
     ]);
   });
+
+  it('in a notebook, are only those of the cell whose source this is', () => {
+    const doc = new Y.Doc();
+    const cells = doc.getArray<Y.Map<unknown>>('cells');
+    const sources = ['c1', 'c2'].map(id => {
+      const cell = new Y.Map<unknown>();
+      cells.push([cell]);
+      cell.set('id', id);
+      const source = new Y.Text('print(total)');
+      cell.set('source', source);
+      return source;
+    });
+    const onFirst = {
+      ...threadOn(sources[0], 'a', 6, 11),
+      anchor: anchorFromSelection(sources[0], 6, 11, 'c1').anchor
+    };
+    expect(commentRanges([onFirst], sources[0], 12)).toEqual([
+      { from: 6, to: 11, threadId: 'a' }
+    ]);
+    expect(commentRanges([onFirst], sources[1], 12)).toEqual([]);
+  });
 });
