@@ -232,6 +232,8 @@ class DocumentView:
         """A relative position at ``index`` made by the server (None where pycrdt
         cannot make one: the end of a text, an empty text)."""
         # An item after (before) the index must exist: pycrdt panics where there is none.
+        # len(text) counts UTF-8 bytes, never fewer than the UTF-16 units of ``index``: a
+        # cheap first bound; callers taking indices from clients check units_of first.
         if not (0 <= index < len(text) if assoc == Assoc.AFTER else 0 < index <= len(text)):
             return None
         try:
@@ -244,6 +246,13 @@ class DocumentView:
         if not isinstance(item, dict):
             return None
         return Position(item=(item["client"], item["clock"]), assoc=made.get("assoc", 0))
+
+
+def units_of(text: Text) -> int:
+    """The text's length in UTF-16 code units: the unit of Yjs indices, of pycrdt's
+    sticky indices and of the API's ``index``/``length`` (``len(text)`` counts UTF-8
+    bytes, ``len(str(text))`` code points)."""
+    return len(str(text).encode("utf-16-le")) // 2
 
 
 def _quote(text: Text, start: int, end: int) -> str:
@@ -262,14 +271,15 @@ def _check_cell_id(anchor: dict[str, Any]) -> str:
 def _range_positions(
     anchor: dict[str, Any], view: DocumentView, text: Text, root: bool
 ) -> tuple[Position, Position, int, int]:
-    """The range's two positions and where they are now; 400 outside the text."""
-    length = len(text)
+    """The range's two positions and where they are now (UTF-16 units); 400 outside
+    the text."""
+    length = units_of(text)
     if "index" in anchor:
         index, size = anchor.get("index"), anchor.get("length")
         if type(index) is not int or type(size) is not int or index < 0 or size <= 0:
             raise BadRequest("'anchor.index' and 'anchor.length' must be integers, length > 0")
         if index + size > length:
-            raise BadRequest(f"the anchor is outside the text ({length} characters)")
+            raise BadRequest(f"the anchor is outside the text ({length} UTF-16 code units)")
         start = DocumentView.sticky(text, index, Assoc.AFTER)
         end = DocumentView.sticky(text, index + size, Assoc.BEFORE)
         if start is None or end is None:  # not reached for a non-empty range of the text
