@@ -231,6 +231,7 @@ export class CommentsPanel extends Widget {
     const draft = this._draft;
     if (!draft || !mayComment || !this._store) {
       this._draftBox.textContent = '';
+      delete this._draftBox.dataset.anchor;
       this._draftBox.hidden = true;
       return;
     }
@@ -260,6 +261,7 @@ export class CommentsPanel extends Widget {
         });
       }
     });
+    sendOnCtrlEnter(body, post);
     const cancel = el('button', {
       className: 'jp-CollabDocs-commentCancel jp-mod-styled',
       text: 'Cancel',
@@ -369,6 +371,7 @@ export class CommentsPanel extends Widget {
           });
         }
       });
+      sendOnCtrlEnter(reply, send);
       node.appendChild(el('div', { className: 'jp-CollabDocs-reply' }, reply));
       actions.appendChild(send);
     }
@@ -547,6 +550,21 @@ export class CommentsPanel extends Widget {
   private _draftBox: HTMLElement;
   private _notice: HTMLElement;
   private _list: HTMLElement;
+}
+
+/** Ctrl+Enter (Cmd+Enter) in a comment box presses its button. */
+function sendOnCtrlEnter(
+  box: HTMLTextAreaElement,
+  button: HTMLButtonElement
+): void {
+  box.title = 'Ctrl+Enter to send';
+  box.addEventListener('keydown', event => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      event.stopPropagation();
+      button.click();
+    }
+  });
 }
 
 /** Carry a reply being typed (and its focus) over to a thread's new rendering. */

@@ -138,8 +138,9 @@ def test_a_commenter_comments_on_text_the_editor_replies_and_resolves_live(
     )
 
     # Bob replies; mallory sees the reply live.
-    thread.locator(".jp-CollabDocs-replyBody").fill("Keep it, it is a pangram.")
-    thread.locator(".jp-CollabDocs-replyButton").click()
+    # Typed key by key (no JupyterLab shortcut takes them), sent with Ctrl+Enter.
+    thread.locator(".jp-CollabDocs-replyBody").press_sequentially("Keep it, it is a pangram.")
+    thread.locator(".jp-CollabDocs-replyBody").press("Control+Enter")
     mal_thread = thread_of(mal_panel, "brown fox")
     expect(mal_thread.locator(".jp-CollabDocs-commentText")).to_have_count(2)
     expect(mal_thread.locator(".jp-CollabDocs-commentText").nth(1)).to_have_text(
