@@ -1,7 +1,7 @@
 /**
  * Comments on notebook cells: a badge on each drawn cell with its open threads (a whole
- * cell or a range of its source), which opens the first, and a Comment button for the
- * whole cell when the role may comment. Cells are drawn and emptied as they scroll
+ * cell or a range of its source), which opens the first, and Comment and Suggest buttons
+ * for the whole cell (Suggest proposes a new source) when the role may comment. Cells are drawn and emptied as they scroll
  * (views/notebook.ts): a badge lives as long as its cell's DOM.
  */
 
@@ -20,7 +20,7 @@ export interface NotebookComments {
   cellBadge(cell: Y.Map<unknown>): HTMLElement;
 }
 
-export function notebookComments(store: CommentsStore, startComment: () => void): NotebookComments {
+export function notebookComments(store: CommentsStore, startComment: () => void, startSuggestion: () => void): NotebookComments {
   const badges = new Set<{ cell: Y.Map<unknown>; update(): void; element: HTMLElement }>();
   store.subscribe(() => {
     for (const badge of badges) {
@@ -41,7 +41,7 @@ export function notebookComments(store: CommentsStore, startComment: () => void)
         return typeof id === "string" ? id : null;
       };
       if (canComment(store.role)) {
-        element.appendChild(
+        element.append(
           h("button", {
             class: "cell-comment-add",
             text: "Comment",
@@ -53,6 +53,20 @@ export function notebookComments(store: CommentsStore, startComment: () => void)
                 if (!id) return;
                 store.setTarget({ kind: "cell", cellId: id });
                 startComment();
+              },
+            },
+          }),
+          h("button", {
+            class: "cell-comment-add cell-suggest",
+            text: "Suggest",
+            title: "Suggest a new source for this cell",
+            attrs: { type: "button", "aria-label": "Suggest a change to this cell" },
+            on: {
+              click: () => {
+                const id = cellId();
+                if (!id) return;
+                store.setTarget({ kind: "cell", cellId: id });
+                startSuggestion();
               },
             },
           }),

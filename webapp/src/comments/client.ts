@@ -31,10 +31,11 @@ export class CommentsClient {
    * Starts a thread. An anchor made right after the author's own typing may name items
    * still on their way to the server (400): posted again a few times, a moment apart.
    */
-  async create(anchor: Anchor, body: string): Promise<Thread> {
+  async create(anchor: Anchor, body: string, suggestion: { text: string } | null = null): Promise<Thread> {
+    const payload = suggestion ? { anchor, body, suggestion } : { anchor, body };
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.api.request<Thread>("POST", this.path(), { anchor, body }, { link: this.link });
+        return await this.api.request<Thread>("POST", this.path(), payload, { link: this.link });
       } catch (failure) {
         const lacking = failure instanceof ApiError && failure.status === 400 && failure.message.includes(UNKNOWN_ITEMS);
         if (!lacking || attempt >= CREATE_TRIES) throw failure;
@@ -58,6 +59,16 @@ export class CommentsClient {
 
   removeThread(threadId: string): Promise<void> {
     return this.api.request<void>("DELETE", this.path(threadId), undefined, { link: this.link });
+  }
+
+  /** Applies a suggestion (editors, owners); 409 when it no longer applies or was decided. */
+  accept(threadId: string): Promise<Thread> {
+    return this.api.request<Thread>("POST", this.path(threadId, "accept"), undefined, { link: this.link });
+  }
+
+  /** Rejects a suggestion, or withdraws it when the suggester asks. */
+  reject(threadId: string): Promise<Thread> {
+    return this.api.request<Thread>("POST", this.path(threadId, "reject"), undefined, { link: this.link });
   }
 
   setResolved(threadId: string, resolved: boolean): Promise<Thread> {

@@ -31,6 +31,8 @@ export class DocumentComments {
   readonly element: HTMLElement;
   private readonly button: HTMLButtonElement;
   private readonly commentSelection: HTMLButtonElement;
+  private readonly suggestSelection: HTMLButtonElement;
+  private readonly suggestMode: HTMLButtonElement;
   private store: CommentsStore | null = null;
   private panel: CommentsPanel | null = null;
   private stops: Array<() => void> = [];
@@ -48,7 +50,14 @@ export class DocumentComments {
     this.commentSelection.hidden = true;
     // mousedown would move the focus, and with it nothing: the selection stays the target.
     this.commentSelection.addEventListener("click", () => this.panel?.startComment());
-    this.element = h("span", { class: "comments-controls" }, this.commentSelection, this.button);
+    this.suggestSelection = h("button", { class: "button primary suggest-selection", text: "Suggest a change", title: "Suggest new text for the selection", attrs: { type: "button" } });
+    this.suggestSelection.hidden = true;
+    this.suggestSelection.addEventListener("click", () => this.panel?.startSuggestion());
+    // Editors and owners may choose to suggest; commenters always do (no switch).
+    this.suggestMode = h("button", { class: "button suggest-mode", text: "Suggest", title: "Suggest changes instead of making them", attrs: { type: "button", "aria-pressed": "false" } });
+    this.suggestMode.hidden = role !== "editor" && role !== "owner";
+    this.suggestMode.addEventListener("click", () => this.store?.setSuggesting(!this.store.suggesting));
+    this.element = h("span", { class: "comments-controls" }, this.commentSelection, this.suggestSelection, this.suggestMode, this.button);
   }
 
   /** A comment event frame from the room. */
@@ -71,7 +80,10 @@ export class DocumentComments {
       store.subscribe(() => {
         const open = store.threads.filter((t) => !t.resolved).length;
         this.button.textContent = open ? `Comments (${open})` : "Comments";
-        this.commentSelection.hidden = !(canComment(this.role) && store.target?.kind === "range");
+        const onRange = canComment(this.role) && store.target?.kind === "range";
+        this.commentSelection.hidden = !onRange;
+        this.suggestSelection.hidden = !(onRange && store.suggesting);
+        this.suggestMode.setAttribute("aria-pressed", String(store.suggesting));
       }),
       room.onState((state) => {
         if (state.kind !== "connected") return;
@@ -85,7 +97,11 @@ export class DocumentComments {
   }
 
   notebookHooks(): NotebookComments | null {
-    return this.store && this.panel ? notebookComments(this.store, () => this.panel?.startComment()) : null;
+    return this.store && this.panel ? notebookComments(
+          this.store,
+          () => this.panel?.startComment(),
+          () => this.panel?.startSuggestion(),
+        ) : null;
   }
 
   private reveal(thread: Thread, doc: Y.Doc, surfaces: CommentSurfaces): void {

@@ -6,11 +6,12 @@
  * resolved again from the Y.Text when the threads change, and once edits pause
  * (resolving is linear in the text's items: ~0.2 ms a thread in a 110,000-character
  * text, too slow for every keystroke with many threads). Clicking a marker opens its thread; the editor's selection is what
- * the next comment is anchored to.
+ * the next comment is anchored to. A pending suggestion's range is struck out, its
+ * proposed text shown right after it (a widget, set as text).
  */
 
-import { type Extension, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
-import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate } from "@codemirror/view";
+import { type Extension, type Range, StateEffect, StateField } from "@codemirror/state";
+import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate, WidgetType } from "@codemirror/view";
 import type * as Y from "yjs";
 
 import type { CommentsStore } from "./store";
@@ -29,23 +30,51 @@ const marksField = StateField.define<DecorationSet>({
   provide: (field) => EditorView.decorations.from(field),
 });
 
+/** A pending suggestion's new text, after the text it would replace. */
+class SuggestedText extends WidgetType {
+  constructor(
+    private readonly text: string,
+    private readonly threadId: string,
+  ) {
+    super();
+  }
+
+  eq(other: SuggestedText): boolean {
+    return other.text === this.text && other.threadId === this.threadId;
+  }
+
+  toDOM(): HTMLElement {
+    const element = document.createElement("ins");
+    element.className = "cm-suggestion-insert";
+    element.dataset.thread = this.threadId;
+    element.textContent = this.text; // text, never HTML
+    return element;
+  }
+
+  ignoreEvent(): boolean {
+    return false;
+  }
+}
+
 function resolveMarks(store: CommentsStore, text: Y.Text, cellId: string | null, length: number): DecorationSet {
-  const ranges: { from: number; to: number; id: string }[] = [];
+  const ranges: { from: number; to: number; id: string; suggested: string | null }[] = [];
   for (const thread of store.threads) {
     const anchor = thread.anchor;
     if (thread.resolved || anchor.kind === "cell") continue;
     // Only this text's threads are resolved (a notebook may have many).
     if (anchor.kind === "text" ? cellId !== null : anchor.cell_id !== cellId) continue;
     const where = store.rangeIn(thread, text);
-    if (where && where.to <= length) ranges.push({ ...where, id: thread.id });
+    const suggested = thread.suggestion?.status === "pending" ? thread.suggestion.text : null;
+    if (where && where.to <= length) ranges.push({ ...where, id: thread.id, suggested });
   }
-  ranges.sort((a, b) => a.from - b.from || a.to - b.to);
-  const builder = new RangeSetBuilder<Decoration>();
+  const marks: Range<Decoration>[] = [];
   for (const range of ranges) {
     const active = range.id === store.activeId ? " cm-comment-mark-active" : "";
-    builder.add(range.from, range.to, Decoration.mark({ class: `cm-comment-mark${active}`, attributes: { "data-thread": range.id } }));
+    const suggestion = range.suggested !== null ? " cm-suggestion-mark" : "";
+    marks.push(Decoration.mark({ class: `cm-comment-mark${suggestion}${active}`, attributes: { "data-thread": range.id } }).range(range.from, range.to));
+    if (range.suggested) marks.push(Decoration.widget({ widget: new SuggestedText(range.suggested, range.id), side: 1 }).range(range.to));
   }
-  return builder.finish();
+  return Decoration.set(marks, true);
 }
 
 export function commentMarks(store: CommentsStore, text: Y.Text, cellId: string | null): Extension {
@@ -100,7 +129,7 @@ export function commentMarks(store: CommentsStore, text: Y.Text, cellId: string 
   const clicks = EditorView.domEventHandlers({
     click(event, view) {
       if (!view.state.selection.main.empty) return false; // selecting, not opening
-      const mark = (event.target as Element | null)?.closest?.(".cm-comment-mark");
+      const mark = (event.target as Element | null)?.closest?.(".cm-comment-mark, .cm-suggestion-insert");
       const id = mark instanceof HTMLElement ? mark.dataset.thread : undefined;
       if (id) store.open(id);
       return false;

@@ -22,6 +22,18 @@ export interface ThreadComment {
   edited: string | null;
 }
 
+/** A thread's proposed change (docs/comments.md, "Suggestions"). */
+export interface Suggestion {
+  text: string;
+  original: string;
+  status: "pending" | "accepted" | "rejected";
+  decided_by: string | null;
+  decided_at: string | null;
+  /** Computed by the server on every read against the live document. */
+  applies: boolean;
+  why: string | null;
+}
+
 export interface Thread {
   id: string;
   document_id: string;
@@ -34,6 +46,8 @@ export interface Thread {
   resolved_at: string | null;
   position: { attached: boolean; start: number | null; end: number | null; cell_index: number | null };
   comments: ThreadComment[];
+  /** Only on threads that carry a suggestion. */
+  suggestion?: Suggestion | null;
 }
 
 export type CommentEventKind = "thread.created" | "thread.updated" | "thread.deleted";

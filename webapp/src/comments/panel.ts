@@ -2,12 +2,15 @@
  * The comments side panel: the document's threads with filters (open, resolved, mine,
  * mentioning me), each with its quote ("detached" once its text is gone), its comments,
  * replies, edit and delete of one's own comments, resolve and reopen where the role
- * allows. Viewers read. Everything people wrote is set as text, never parsed as HTML.
+ * allows; suggestions (a diff, their status, Accept / Reject / Withdraw) and the composer's
+ * suggest mode. Viewers read. Everything people wrote is set as text, never parsed as HTML.
  */
 
+import { ApiError } from "../api";
 import { clear, confirmDialog, h, relativeTime, toast } from "../dom";
 import { canComment, canDelete, canResolve, filterThreads, type Thread, type ThreadComment, type ThreadFilter } from "./model";
 import type { CommentsStore } from "./store";
+import { canDecide, canWithdraw, currentApplies, diffSuggestion, suggestionStatus } from "./suggestions";
 
 const QUOTE_SHOWN = 160;
 
@@ -23,6 +26,13 @@ export class CommentsPanel {
   private readonly newBody: HTMLTextAreaElement;
   private readonly submit: HTMLButtonElement;
   private readonly readOnlyNote: HTMLElement;
+  private readonly suggestRow: HTMLElement;
+  private readonly suggestField: HTMLTextAreaElement;
+  private readonly cancelSuggestion: HTMLButtonElement;
+  /** What the composer makes: a comment, or a suggestion (with a comment). */
+  private composing: "comment" | "suggest" = "comment";
+  /** The last refused decision of a thread (a 409 shown in it), by thread id. */
+  private refusals = new Map<string, string>();
   private filter: ThreadFilter = { status: "open", mine: false, mentioningMe: false };
   /** Unsent text of replies and edits, by field, kept across redraws. */
   private drafts = new Map<string, string>();
@@ -59,7 +69,22 @@ export class CommentsPanel {
     this.targetLine = h("p", { class: "comments-target" });
     this.newBody = h("textarea", { class: "comment-input", attrs: { "aria-label": "New comment", rows: "3", placeholder: "Comment… (@name to mention)" } });
     this.submit = h("button", { class: "button primary small", text: "Comment", attrs: { type: "submit" } });
-    this.composer = h("form", { class: "comments-new" }, this.targetLine, this.newBody, h("div", { class: "comment-form-actions" }, this.submit));
+    this.suggestField = h("textarea", { class: "comment-input suggestion-input", attrs: { "aria-label": "Suggested text", rows: "3" } });
+    const cancelSuggestion = h("button", { class: "button small suggestion-cancel", text: "Cancel", attrs: { type: "button" } });
+    this.cancelSuggestion = cancelSuggestion;
+    cancelSuggestion.addEventListener("click", () => {
+      this.composing = "comment";
+      this.renderComposer();
+    });
+    this.suggestRow = h("div", { class: "suggestion-compose" }, h("label", { class: "comments-note", text: "Replace it with:" }), this.suggestField);
+    this.composer = h(
+      "form",
+      { class: "comments-new" },
+      this.targetLine,
+      this.suggestRow,
+      this.newBody,
+      h("div", { class: "comment-form-actions" }, cancelSuggestion, this.submit),
+    );
     this.composer.addEventListener("submit", (event) => {
       event.preventDefault();
       void this.createThread();
@@ -107,8 +132,20 @@ export class CommentsPanel {
 
   /** Starts a thread on the current target: shows the panel with the composer focused. */
   startComment(): void {
+    this.composing = "comment";
     this.show();
+    this.renderComposer();
     this.newBody.focus();
+  }
+
+  /** Starts a suggestion on the current target: a small editor prefilled with its text. */
+  startSuggestion(): void {
+    this.composing = "suggest";
+    this.suggestField.value = this.store.targetAnchor()?.quote ?? "";
+    this.show();
+    this.renderComposer();
+    this.suggestField.focus();
+    this.suggestField.select();
   }
 
   private openThread(thread: Thread): void {
@@ -124,12 +161,21 @@ export class CommentsPanel {
   }
 
   private async createThread(): Promise<void> {
-    const body = this.newBody.value.trim();
+    const suggesting = this.composing === "suggest";
+    // A suggestion's comment is optional here; the server wants one.
+    const body = this.newBody.value.trim() || (suggesting ? "Suggested change." : "");
     if (!body) return;
+    const suggestion = suggesting ? this.suggestField.value : null;
+    if (suggestion !== null && suggestion === this.store.targetAnchor()?.quote) {
+      toast("The suggested text is the same as the text it replaces.", "error");
+      return;
+    }
     this.submit.disabled = true;
     try {
-      await this.store.create(body);
+      await this.store.create(body, suggestion);
       this.newBody.value = "";
+      this.suggestField.value = "";
+      this.composing = "comment";
     } catch (failure) {
       failed(failure, "Could not comment.");
     } finally {
@@ -143,10 +189,16 @@ export class CommentsPanel {
     this.readOnlyNote.hidden = may;
     const target = this.store.targetAnchor();
     const targetKind = this.store.target?.kind;
+    const suggesting = this.composing === "suggest";
     if (!target) this.targetLine.textContent = "Select text in the document, or use a cell's Comment button, to comment on it.";
+    else if (suggesting) this.targetLine.textContent = targetKind === "cell" ? "Suggest a new source for the whole cell" : `Suggest a change to “${shorten(target.quote)}”`;
     else if (targetKind === "cell") this.targetLine.textContent = "On the whole cell";
     else this.targetLine.textContent = `On “${shorten(target.quote)}”`;
     this.targetLine.classList.toggle("has-target", target !== null);
+    this.suggestRow.hidden = !suggesting;
+    this.cancelSuggestion.hidden = !suggesting;
+    this.newBody.placeholder = suggesting ? "Why? (optional)" : "Comment… (@name to mention)";
+    this.submit.textContent = suggesting ? "Suggest" : "Comment";
     this.submit.disabled = target === null;
   }
 
@@ -158,6 +210,8 @@ export class CommentsPanel {
     const signature = JSON.stringify([
       shown,
       shown.map((t) => this.store.isDetached(t)),
+      shown.map((t) => (t.suggestion ? currentApplies(t, this.store.currentText(t)) : null)),
+      [...this.refusals],
       this.store.activeId,
       this.editing,
       this.store.role,
@@ -207,6 +261,7 @@ export class CommentsPanel {
       detached ? h("span", { class: "thread-flag thread-detached", text: "Detached" }) : null,
       thread.resolved ? h("span", { class: "thread-flag thread-resolved", text: "Resolved" }) : null,
     );
+    const suggestion = thread.suggestion ? this.renderSuggestion(thread) : null;
     const comments = h("ol", { class: "thread-comments" }, ...thread.comments.map((comment) => this.renderComment(thread, comment)));
     const actions = h("div", { class: "thread-actions" });
     if (canResolve(thread, store.role, store.me.username)) {
@@ -241,7 +296,65 @@ export class CommentsPanel {
           });
       });
     }
-    return h("li", { class: classes.filter(Boolean).join(" "), dataset: { thread: thread.id } }, head, comments, actions.childElementCount ? actions : null, reply);
+    return h("li", { class: classes.filter(Boolean).join(" "), dataset: { thread: thread.id } }, head, suggestion, comments, actions.childElementCount ? actions : null, reply);
+  }
+
+  /** The change (old struck out, new inserted), its status, why it no longer applies, the decisions. */
+  private renderSuggestion(thread: Thread): HTMLElement {
+    const store = this.store;
+    const suggestion = thread.suggestion!;
+    const diff = h(
+      "div",
+      { class: "suggestion-diff", attrs: { "aria-label": "Suggested change" } },
+      ...diffSuggestion(suggestion.original, suggestion.text).map((part) =>
+        part.kind === "removed"
+          ? h("del", { class: "suggestion-removed", text: part.text })
+          : part.kind === "added"
+            ? h("ins", { class: "suggestion-added", text: part.text })
+            : h("span", { class: "suggestion-same", text: part.text }),
+      ),
+    );
+    if (suggestion.text === "") diff.appendChild(h("span", { class: "comments-note", text: " (delete)" }));
+    const { applies, why } = currentApplies(thread, store.currentText(thread));
+    const status = h("span", { class: `thread-flag suggestion-status suggestion-${suggestion.status}`, text: suggestionStatus(thread, (u) => store.nameOf(u)) });
+    const actions = h("div", { class: "suggestion-actions" });
+    const decide = (button: HTMLButtonElement, accept: boolean): void => {
+      button.addEventListener("click", () => {
+        for (const b of actions.querySelectorAll("button")) b.disabled = true;
+        this.refusals.delete(thread.id);
+        store
+          .decide(thread.id, accept)
+          .catch((failure) => {
+            if (failure instanceof ApiError && failure.status === 409) {
+              this.refusals.set(thread.id, failure.message);
+              toast(`Not ${accept ? "accepted" : "rejected"}: ${failure.message}`, "error");
+            } else failed(failure, "Could not decide the suggestion.");
+          })
+          .finally(() => this.render(true));
+      });
+    };
+    if (canDecide(thread, store.role)) {
+      const accept = h("button", { class: "button small primary suggestion-accept", text: "Accept", title: applies ? "Apply the change to the document" : `Cannot apply: ${why ?? "it no longer applies"}`, attrs: { type: "button" } });
+      accept.disabled = !applies;
+      decide(accept, true);
+      const reject = h("button", { class: "button small suggestion-reject", text: "Reject", attrs: { type: "button" } });
+      decide(reject, false);
+      actions.append(accept, reject);
+    } else if (canWithdraw(thread, store.role, store.me.username)) {
+      const withdraw = h("button", { class: "button small suggestion-withdraw", text: "Withdraw", attrs: { type: "button" } });
+      decide(withdraw, false);
+      actions.append(withdraw);
+    }
+    const refusal = this.refusals.get(thread.id);
+    return h(
+      "div",
+      { class: "suggestion" },
+      h("div", { class: "suggestion-head" }, h("span", { class: "suggestion-label", text: "Suggestion" }), status),
+      diff,
+      suggestion.status === "pending" && !applies ? h("p", { class: "suggestion-why", text: `No longer applies: ${why ?? "unknown"}` }) : null,
+      refusal ? h("p", { class: "suggestion-refused", text: `Refused by the server: ${refusal}`, attrs: { role: "alert" } }) : null,
+      actions.childElementCount ? actions : null,
+    );
   }
 
   private renderComment(thread: Thread, comment: ThreadComment): HTMLElement {

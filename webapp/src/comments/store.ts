@@ -7,7 +7,7 @@
 import type { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 
-import type { Me, Role } from "../api";
+import { ApiError, type Me, type Role } from "../api";
 import type { CommentsClient } from "./client";
 import { type Anchor, anchorFromSelection, applyCommentEvent, type CommentEvent, resolveAnchor, type Thread } from "./model";
 
@@ -24,6 +24,8 @@ export class CommentsStore {
   target: CommentTarget | null = null;
   activeId: string | null = null;
   loaded = false;
+  /** Suggest mode: a selection is offered "Suggest a change" (always on for commenters). */
+  suggesting: boolean;
   private listeners = new Set<() => void>();
   private threadListeners = new Set<() => void>();
   private openListeners = new Set<(thread: Thread) => void>();
@@ -38,6 +40,7 @@ export class CommentsStore {
     public role: Role,
     private readonly awareness: Awareness | null,
   ) {
+    this.suggesting = role === "commenter";
     // Edits detach anchors: the panel and badges look again, at most every DOC_REDRAW_MS
     // while someone types (markers follow their own editor's changes at once).
     doc.on("update", this.onDocUpdate);
@@ -157,6 +160,32 @@ export class CommentsStore {
     return this.doc.getArray<unknown>("cells").toArray().some((cell) => cell instanceof Y.Map && cell.get("id") === cellId);
   }
 
+  /** Editors and owners may suggest instead of editing; commenters always do. */
+  setSuggesting(on: boolean): void {
+    const next = this.role === "commenter" || on;
+    if (next === this.suggesting) return;
+    this.suggesting = next;
+    this.emit(false);
+  }
+
+  /**
+   * The text a thread's anchor holds now in this page's document (a cell's whole source
+   * for a cell thread): null when gone, undefined when the page cannot tell (not synced).
+   */
+  currentText(thread: Thread): string | null | undefined {
+    const anchor = thread.anchor;
+    const synced = this.doc.store.clients.size > 0;
+    if (anchor.kind === "cell") {
+      const source = this.cellSource(anchor.cell_id);
+      return source ? source.toString() : synced ? null : undefined;
+    }
+    const text = anchor.kind === "text" ? this.doc.getText("source") : this.cellSource(anchor.cell_id);
+    if (!text) return synced ? null : undefined;
+    const where = resolveAnchor(this.doc, anchor, text);
+    if (!where) return where;
+    return text.toString().slice(where.from, where.to);
+  }
+
   /** Where a range thread is now in `text`, or null (elsewhere, detached, not synced). */
   rangeIn(thread: Thread, text: Y.Text): { from: number; to: number } | null {
     return resolveAnchor(this.doc, thread.anchor, text) ?? null;
@@ -185,10 +214,11 @@ export class CommentsStore {
     return username;
   }
 
-  async create(body: string): Promise<Thread> {
+  /** A thread on the target; with `suggestion`, a suggestion to replace its text by it. */
+  async create(body: string, suggestion: string | null = null): Promise<Thread> {
     const made = this.targetAnchor();
     if (!made) throw new Error("Select some text, or a cell, to comment on.");
-    const thread = await this.client.create(made.anchor, body);
+    const thread = await this.client.create(made.anchor, body, suggestion === null ? null : { text: suggestion });
     this.target = null;
     this.replace(thread);
     this.open(thread.id);
@@ -207,6 +237,19 @@ export class CommentsStore {
     const thread = await this.client.removeComment(threadId, commentId);
     if (thread) this.replace(thread);
     else this.apply({ event: "thread.deleted", thread_id: threadId, thread: null });
+  }
+
+  /**
+   * Accepts (or rejects) a suggestion. A 409 (decided meanwhile, or no longer applies)
+   * reads the list again, so the thread shows why, and is passed on.
+   */
+  async decide(threadId: string, accept: boolean): Promise<void> {
+    try {
+      this.replace(await (accept ? this.client.accept(threadId) : this.client.reject(threadId)));
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 409) await this.refresh().catch(() => undefined);
+      throw failure;
+    }
   }
 
   async setResolved(threadId: string, resolved: boolean): Promise<void> {
