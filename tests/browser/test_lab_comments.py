@@ -154,6 +154,10 @@ def test_a_commenter_comments_on_text_the_editor_replies_and_resolves_live(
     mal_thread.locator(".jp-CollabDocs-commentSave").click()
     expect(thread.locator(".jp-CollabDocs-commentText").first).to_have_text("Too cliché, maybe.")
 
+    # Bob deletes his reply (his own, so he may); mallory's panel follows.
+    thread.locator(".jp-CollabDocs-comment").nth(1).locator(".jp-CollabDocs-commentDelete").click()
+    expect(mal_thread.locator(".jp-CollabDocs-commentText")).to_have_count(1)
+
     # Bob deletes the commented text: the thread stays, detached, with its quote.
     select_chars(bob, editor(bob), len("Look: ") + 10, 9)
     bob.keyboard.press("Backspace")
@@ -296,6 +300,16 @@ def test_open_thread_from_the_inbox_opens_the_document_at_the_thread(
     expect(active.locator(".jp-CollabDocs-threadQuote")).to_have_text("Step one")
     expect(current(bob).locator(".jp-CollabDocs-commentMark.jp-mod-active")).to_have_text(
         "Step one"
+    )
+
+    # "Mentioning me" keeps the thread that mentions bob.
+    panel.locator(".jp-CollabDocs-commentsFilter-mentioningMe").check()
+    expect(panel.locator(".jp-CollabDocs-thread")).to_have_count(1)
+    expect(panel.locator(".jp-CollabDocs-thread")).to_have_attribute("data-thread-id", thread["id"])
+    panel.locator(".jp-CollabDocs-commentsFilter-mentioningMe").uncheck()
+    panel.locator(".jp-CollabDocs-commentsFilter-mine").check()
+    expect(panel.locator(".jp-CollabDocs-commentsNotice")).to_have_text(
+        "No comments match these filters."
     )
 
     # A viewer reads the threads and is offered nothing to write.
