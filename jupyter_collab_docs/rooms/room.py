@@ -34,7 +34,7 @@ from ..update_guard import VerifiedUpdates, inspect_update
 from .exchange import REMOTE
 from .guard import UpdateGuard
 from .state import Connection, RoomConfig, RoomLoadError
-from .updates import is_fatal
+from .updates import NO_STRUCTS, contained, is_fatal
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,25 @@ class DocumentRoom(UpdateGuard):
         if self._captured is not None:
             self._captured.append(update)
 
+    def _apply_adding(self, update: bytes) -> bool:
+        """Apply ``update`` to the doc; whether it added something: a struct or a
+        deletion the doc lacked (yrs reports a transaction to observers only then), or
+        structs yrs keeps pending until a dependency arrives. pycrdt clients echo back
+        the updates they receive: those add nothing. Costs an observer (~5-10 us)."""
+        added = False
+
+        def note(_event: Any) -> None:
+            nonlocal added
+            added = True
+
+        doc = self.doc
+        subscription = doc.observe(note)
+        try:
+            self._apply_to_doc(update)
+        finally:
+            doc.unobserve(subscription)
+        return added or (update[:1] != NO_STRUCTS and not contained(update, doc.get_state()))
+
     def _apply(self, update: bytes, origin: Connection | None, author: str) -> None:
         """The one way into the doc. The update applied, byte for byte, is what gets
         broadcast and stored: replaying the log in order rebuilds exactly this doc, even
@@ -186,23 +205,27 @@ class DocumentRoom(UpdateGuard):
         Updates of other nodes (``origin`` :data:`REMOTE`) are broadcast to this node's
         sockets but neither stored (their node did) nor published again, and they count
         for neither idleness, automatic versions, contributions nor the audit: all of
-        that belongs to the node whose client made them."""
-        self._apply_to_doc(update)
+        that belongs to the node whose client made them. Nor does an update that adds
+        nothing (a client echoing what it received): it is broadcast and stored all the
+        same, but it is nobody's edit."""
         if origin is REMOTE:
+            self._apply_to_doc(update)
             self.stats.updates_in["remote"] += 1
             self._remote_dirty = True
             self._queue_broadcast(update, origin)
             return
+        added = self._apply_adding(update)
         self.stats.updates_in["server" if origin is None else "client"] += 1
         self.last_active = time.monotonic()
-        self._last_edit = self.last_active
-        counts = self._contributions.setdefault(author, {"updates": 0, "bytes": 0})
-        counts["updates"] += 1
-        counts["bytes"] += len(update)
-        if self.on_edit is not None and origin is not None:
-            # Socket edits only: a server change (content replace, restore) has its own
-            # audit event and is not also an edit burst.
-            self.on_edit(self.doc_id, author, len(update))
+        if added:
+            self._last_edit = self.last_active
+            counts = self._contributions.setdefault(author, {"updates": 0, "bytes": 0})
+            counts["updates"] += 1
+            counts["bytes"] += len(update)
+            if self.on_edit is not None and origin is not None:
+                # Socket edits only: a server change (content replace, restore) has its
+                # own audit event and is not also an edit burst.
+                self.on_edit(self.doc_id, author, len(update))
         self._queue_broadcast(update, origin)
         self._queue_write(update, author)
 
