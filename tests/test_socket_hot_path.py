@@ -407,3 +407,35 @@ async def test_a_peer_that_never_answers_pings_is_closed(api, ws_url, collab, to
     finally:
         pump.cancel()
     assert await dead.close_code() is not None
+
+
+@pytest.mark.parametrize("collab_config", [{"max_socket_backlog": BACKLOG}])
+async def test_the_cap_holds_while_the_join_is_still_being_flushed(
+    api, ws_url, collab, monkeypatch
+):
+    """A join whose first messages the client does not read (a big awareness, say) keeps
+    the socket on Tornado's IOStream until they are written: the cap applies there too,
+    to what the kernel did not take."""
+    from jupyter_collab_docs.rooms import DocumentRoom
+
+    doc_id = await new_doc(api)
+    filler = protocol.awareness_message([]) + b"\x00" * (512 * 1024)
+    original_join = DocumentRoom.join
+    joined = []
+    highest = []
+
+    def join_with_a_lot_to_say(self, conn):  # type: ignore[no-untyped-def]
+        original_join(self, conn)
+        joined.append(conn)
+        for _ in range(24):  # 12 MiB the client does not read: more than the kernel holds
+            conn.send(filler)
+            highest.append(backlog_of(conn))
+
+    monkeypatch.setattr(DocumentRoom, "join", join_with_a_lot_to_say)
+    stalled = await Raw.connect(ws_url(doc_id), rcvbuf=4096)
+    await eventually(lambda: bool(joined), what="the join")
+    handler = joined[0]
+    assert max(highest) <= BACKLOG + len(filler) + 16, highest
+    room = collab.rooms.open_rooms[doc_id]
+    await eventually(lambda: handler not in room.clients, what="the socket is dropped")
+    assert await stalled.close_code(timeout=20) == 4408

@@ -322,8 +322,12 @@ class RoomSocket(WebSocketProtocol13):
                 written = stream.write(message)
         except StreamClosedError:
             return
+        # What the kernel took at once is done now; the rest when the IOStream writes it.
         # (The future consumes its own error if the peer has gone.)
-        written.add_done_callback(lambda _: self._stream_wrote(size))
+        if written.done():
+            self.backlog_bytes -= size
+        else:
+            written.add_done_callback(lambda _: self._stream_wrote(size))
 
     def _stream_wrote(self, size: int) -> None:
         if self._sock is None:  # after the takeover the count starts over
