@@ -42,6 +42,31 @@ export interface IThread {
   resolved_at: string | null;
   position: IThreadPosition;
   comments: IThreadComment[];
+  /** Present on suggestion threads only (docs/comments.md, "Suggestions"). */
+  suggestion?: ISuggestion;
+}
+
+export type SuggestionStatus = 'pending' | 'accepted' | 'rejected';
+
+/** A proposed change: `text` in place of `original` (the anchored text when made). */
+export interface ISuggestion {
+  text: string;
+  original: string;
+  status: SuggestionStatus;
+  decided_by: string | null;
+  decided_at: string | null;
+  /** Computed on every read: pending and its anchored text still `original`. */
+  applies: boolean;
+  /** Why it does not apply, as the server says it. */
+  why: string | null;
+}
+
+/** Who a comment's mentions told (in the answers to the writes that parse them). */
+export interface INotifications {
+  notified: string[];
+  cannot_read: string[];
+  unknown: string[];
+  may_share: boolean;
 }
 
 export type CommentEventKind =
@@ -300,4 +325,112 @@ export function canDeleteComment(
 export function shortQuote(quote: string, max = 120): string {
   const line = quote.replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** Accept: editors and owners, while the suggestion is pending and still applies. */
+export function canAcceptSuggestion(
+  thread: IThread,
+  role: string | null
+): boolean {
+  const suggestion = thread.suggestion;
+  return (
+    !!suggestion &&
+    suggestion.status === 'pending' &&
+    suggestion.applies &&
+    permissions(role).write
+  );
+}
+
+/** Reject: editors and owners, while the suggestion is pending. */
+export function canRejectSuggestion(
+  thread: IThread,
+  role: string | null
+): boolean {
+  return thread.suggestion?.status === 'pending' && permissions(role).write;
+}
+
+/** Withdraw (a reject by the suggester): the thread's author, while pending. */
+export function canWithdrawSuggestion(
+  thread: IThread,
+  role: string | null,
+  me: string | null
+): boolean {
+  return (
+    thread.suggestion?.status === 'pending' &&
+    me !== null &&
+    thread.author === me &&
+    canComment(role)
+  );
+}
+
+/** A suggestion's status in words; a suggester's own reject is "withdrawn". */
+export function suggestionStatus(
+  suggestion: ISuggestion,
+  nameOf: (username: string) => string = name => name,
+  suggester: string | null = null
+): string {
+  if (suggestion.status === 'pending') {
+    return suggestion.applies
+      ? 'pending'
+      : `pending: does not apply (${suggestion.why ?? 'its text changed'})`;
+  }
+  const by = suggestion.decided_by;
+  if (suggestion.status === 'rejected' && by !== null && by === suggester) {
+    return 'withdrawn';
+  }
+  return by ? `${suggestion.status} by ${nameOf(by)}` : suggestion.status;
+}
+
+/** The `@word` being typed just before `caret`, or null when there is none. */
+export function mentionAt(
+  text: string,
+  caret: number
+): { from: number; query: string } | null {
+  const match = /(^|[^\w@.])@([\w.-]*)$/.exec(text.slice(0, caret));
+  if (!match) {
+    return null;
+  }
+  return { from: caret - match[2].length - 1, query: match[2] };
+}
+
+/** The text with the `@word` before `caret` replaced by `@username `. */
+export function completeMention(
+  text: string,
+  caret: number,
+  username: string
+): { text: string; caret: number } {
+  const at = mentionAt(text, caret);
+  if (!at) {
+    return { text, caret };
+  }
+  const inserted = `@${username} `;
+  const rest = text.slice(caret).replace(/^ /, '');
+  return {
+    text: text.slice(0, at.from) + inserted + rest,
+    caret: at.from + inserted.length
+  };
+}
+
+function names(usernames: readonly string[]): string {
+  const tagged = usernames.map(name => `@${name}`);
+  return tagged.length > 1
+    ? `${tagged.slice(0, -1).join(', ')} and ${tagged[tagged.length - 1]}`
+    : tagged[0];
+}
+
+/** What to tell the commenter about mentions nobody was told of; null when none. */
+export function notificationNotice(
+  notifications: INotifications | undefined
+): string | null {
+  if (!notifications) {
+    return null;
+  }
+  const parts: string[] = [];
+  if (notifications.cannot_read.length > 0) {
+    parts.push(`${names(notifications.cannot_read)} cannot read this document.`);
+  }
+  if (notifications.unknown.length > 0) {
+    parts.push(`No one is called ${names(notifications.unknown)}.`);
+  }
+  return parts.length > 0 ? parts.join(' ') : null;
 }

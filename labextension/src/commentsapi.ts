@@ -4,7 +4,16 @@
  */
 
 import { ApiError, CollabDocsClient } from './api';
-import type { Anchor, IThread } from './comments';
+import type { Anchor, INotifications, IThread } from './comments';
+
+/** A write's answer: the thread, and who its mentions told (docs/comments.md). */
+export type IWrittenThread = IThread & { notifications?: INotifications };
+
+/** A person who can read a document (`GET documents/{id}/readers`). */
+export interface IReader {
+  username: string;
+  display_name: string;
+}
 
 const enc = encodeURIComponent;
 
@@ -33,14 +42,24 @@ export class CommentsApi {
   /**
    * Start a thread. An anchor made just after the author's own typing may name items
    * still on their way to the server (400): post again a few times, a moment apart.
+   * With `suggestion` (the proposed text, "" to delete) the thread is a suggestion.
    */
-  async create(docId: string, anchor: Anchor, body: string): Promise<IThread> {
+  async create(
+    docId: string,
+    anchor: Anchor,
+    body: string,
+    suggestion?: string
+  ): Promise<IWrittenThread> {
+    const payload =
+      suggestion === undefined
+        ? { anchor, body }
+        : { anchor, body, suggestion: { text: suggestion } };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this._client.request<IThread>(
+        return await this._client.request<IWrittenThread>(
           'POST',
           `documents/${enc(docId)}/threads`,
-          { anchor, body }
+          payload
         );
       } catch (error) {
         const lacking =
@@ -55,7 +74,11 @@ export class CommentsApi {
     }
   }
 
-  reply(docId: string, threadId: string, body: string): Promise<IThread> {
+  reply(
+    docId: string,
+    threadId: string,
+    body: string
+  ): Promise<IWrittenThread> {
     return this._client.request(
       'POST',
       `${this._thread(docId, threadId)}/comments`,
@@ -96,6 +119,31 @@ export class CommentsApi {
       'DELETE',
       `${this._thread(docId, threadId)}/comments/${enc(commentId)}`
     );
+  }
+
+  /** Apply a suggestion (editors, owners); 409 when decided or it no longer applies. */
+  accept(docId: string, threadId: string): Promise<IThread> {
+    return this._client.request(
+      'POST',
+      `${this._thread(docId, threadId)}/accept`
+    );
+  }
+
+  /** Reject a suggestion (editors, owners), or withdraw it (its suggester). */
+  reject(docId: string, threadId: string): Promise<IThread> {
+    return this._client.request(
+      'POST',
+      `${this._thread(docId, threadId)}/reject`
+    );
+  }
+
+  /** Who may be @-mentioned: readers whose username or display name starts so. */
+  async readers(docId: string, query: string): Promise<IReader[]> {
+    const reply = await this._client.request<{ readers: IReader[] }>(
+      'GET',
+      `documents/${enc(docId)}/readers?q=${enc(query)}`
+    );
+    return reply.readers;
   }
 
   deleteThread(docId: string, threadId: string): Promise<void> {

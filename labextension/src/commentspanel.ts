@@ -7,18 +7,27 @@
 
 import { Widget } from '@lumino/widgets';
 
+import { ApiError } from './api';
 import {
   Anchor,
+  canAcceptSuggestion,
   canComment,
   canDeleteComment,
   canEditComment,
+  canRejectSuggestion,
   canResolve,
+  canWithdrawSuggestion,
+  completeMention,
   filterThreads,
+  INotifications,
   IThread,
   IThreadComment,
   IThreadFilter,
+  mentionAt,
+  notificationNotice,
   shortQuote,
-  StatusFilter
+  StatusFilter,
+  suggestionStatus
 } from './comments';
 import type { CommentsStore } from './commentsstore';
 import { el, select, when } from './dom';
@@ -34,12 +43,18 @@ export interface ICommentsPanelHost {
   reveal(store: CommentsStore, thread: IThread): void;
   /** Start a comment on the current selection (or the active cell). */
   addComment(): void;
+  /** Open the share dialog of the store's document (offered for unreadable mentions). */
+  share?(store: CommentsStore): void;
 }
 
-/** A comment being written: on `anchor`, quoting `quote`. */
+/**
+ * A comment being written: on `anchor`, quoting `quote`; with `suggest`, a suggestion
+ * whose proposed text starts as the quote (the whole anchored text).
+ */
 export interface IDraft {
   anchor: Anchor;
   quote: string;
+  suggest?: boolean;
 }
 
 const STATUSES: readonly StatusFilter[] = ['open', 'resolved', 'all'];
@@ -92,8 +107,17 @@ export class CommentsPanel extends Widget {
     );
     this._draftBox = el('div', { className: 'jp-CollabDocs-commentDraft' });
     this._notice = el('div', { className: 'jp-CollabDocs-commentsNotice' });
+    this._mentionNotice = el('div', {
+      className: 'jp-CollabDocs-mentionNotice'
+    });
+    this._mentionNotice.hidden = true;
     this._list = el('div', { className: 'jp-CollabDocs-threads' });
-    this.node.append(this._draftBox, this._notice, this._list);
+    this.node.append(
+      this._draftBox,
+      this._mentionNotice,
+      this._notice,
+      this._list
+    );
     this.render();
   }
 
@@ -119,6 +143,7 @@ export class CommentsPanel extends Widget {
     this._draft = null;
     this._rendered.clear();
     this._list.textContent = '';
+    this._showNotifications(null, undefined);
     store?.changed.connect(this.render, this);
     store?.conn.sharedModel.ydoc.on('update', this._onDocUpdate);
     store?.conn.stateChanged.connect(this.render, this);
@@ -130,6 +155,115 @@ export class CommentsPanel extends Widget {
     this._draft = draft;
     this.render();
     this._draftBox.querySelector('textarea')?.focus();
+  }
+
+  /** Tell the commenter which mentions told nobody, offering to share when they may. */
+  private _showNotifications(
+    store: CommentsStore | null,
+    notifications: INotifications | undefined
+  ): void {
+    const text = notificationNotice(notifications);
+    this._mentionNotice.textContent = '';
+    this._mentionNotice.hidden = text === null;
+    if (text === null || !store) {
+      return;
+    }
+    this._mentionNotice.append(
+      el('span', { className: 'jp-CollabDocs-mentionNoticeText', text })
+    );
+    if (
+      notifications?.may_share &&
+      notifications.cannot_read.length > 0 &&
+      this._host.share
+    ) {
+      this._mentionNotice.append(
+        el('button', {
+          className: 'jp-CollabDocs-mentionShare jp-mod-styled jp-mod-accept',
+          text: 'Share…',
+          onClick: () => this._host.share?.(store)
+        })
+      );
+    }
+    this._mentionNotice.append(
+      el('button', {
+        className: 'jp-CollabDocs-mentionDismiss jp-mod-styled',
+        text: 'Dismiss',
+        onClick: () => this._showNotifications(null, undefined)
+      })
+    );
+  }
+
+  /** @-completion in a comment box, from the document's readers. */
+  private _completeMentions(box: HTMLTextAreaElement): HTMLElement {
+    const list = el('div', { className: 'jp-CollabDocs-mentionList' });
+    list.hidden = true;
+    let asked = 0;
+    const close = (): void => {
+      list.hidden = true;
+      list.textContent = '';
+    };
+    const pick = (username: string): void => {
+      const done = completeMention(box.value, box.selectionStart, username);
+      box.value = done.text;
+      box.setSelectionRange(done.caret, done.caret);
+      close();
+      box.focus();
+    };
+    box.addEventListener('input', () => {
+      const store = this._store;
+      const at = mentionAt(box.value, box.selectionStart);
+      if (!store || !at) {
+        close();
+        return;
+      }
+      const ticket = ++asked;
+      store.api.readers(store.docId, at.query).then(
+        readers => {
+          if (ticket !== asked) {
+            return; // a later keystroke asked again
+          }
+          list.textContent = '';
+          for (const reader of readers) {
+            list.appendChild(
+              el('button', {
+                className: 'jp-CollabDocs-mentionOption',
+                attrs: { 'data-username': reader.username, type: 'button' },
+                text: `${reader.display_name || reader.username} (@${reader.username})`,
+                onClick: () => pick(reader.username)
+              })
+            );
+          }
+          list.hidden = readers.length === 0;
+        },
+        () => close()
+      );
+    });
+    box.addEventListener('keydown', event => {
+      const first = list.querySelector<HTMLElement>(
+        '.jp-CollabDocs-mentionOption'
+      );
+      if (list.hidden || !first) {
+        return;
+      }
+      if ((event.key === 'Enter' || event.key === 'Tab') && !event.ctrlKey) {
+        event.preventDefault();
+        event.stopPropagation();
+        pick(first.dataset.username ?? '');
+      } else if (event.key === 'Escape') {
+        event.stopPropagation();
+        close();
+      }
+    });
+    box.addEventListener('blur', () => {
+      // Let a click on an option land first.
+      window.setTimeout(() => {
+        if (document.activeElement?.closest('.jp-CollabDocs-mentionList')) {
+          return;
+        }
+        close();
+      }, 200);
+    });
+    return list;
   }
 
   /** Focus a thread: make it visible whatever the filters, and mark it active. */
@@ -235,32 +369,52 @@ export class CommentsPanel extends Widget {
       this._draftBox.hidden = true;
       return;
     }
-    if (this._draftBox.dataset.anchor === JSON.stringify(draft.anchor)) {
+    const draftKey = JSON.stringify([draft.anchor, !!draft.suggest]);
+    if (this._draftBox.dataset.anchor === draftKey) {
       this._draftBox.hidden = false;
       return; // already shown: keep what is typed
     }
     const store = this._store;
+    const suggest = !!draft.suggest;
+    // The proposed text starts as the text it replaces.
+    const proposal = el('textarea', {
+      className: 'jp-CollabDocs-suggestionText',
+      attrs: { rows: '3', 'aria-label': 'Suggested text' }
+    });
+    proposal.value = draft.quote;
     const body = el('textarea', {
       className: 'jp-CollabDocs-commentBody',
-      attrs: { rows: '3', placeholder: 'Write a comment… (@name mentions)' }
+      attrs: {
+        rows: suggest ? '2' : '3',
+        placeholder: suggest
+          ? 'Why? (optional, @name mentions)'
+          : 'Write a comment… (@name mentions)'
+      }
     });
+    const mentions = this._completeMentions(body);
     const error = el('div', { className: 'jp-CollabDocs-commentError' });
     const post = el('button', {
       className: 'jp-CollabDocs-commentPost jp-mod-styled jp-mod-accept',
-      text: 'Comment',
+      text: suggest ? 'Suggest' : 'Comment',
       onClick: () => {
         void this._write(error, post, async () => {
-          const thread = await store.api.create(
-            store.docId,
-            draft.anchor,
-            body.value
-          );
-          store.put(thread);
+          const thread = suggest
+            ? await store.api.create(
+                store.docId,
+                draft.anchor,
+                body.value.trim() || 'Suggested a change',
+                proposal.value
+              )
+            : await store.api.create(store.docId, draft.anchor, body.value);
+          const { notifications, ...plain } = thread;
+          store.put(plain);
           this._draft = null;
           this.focusThread(thread.id);
+          this._showNotifications(store, notifications);
         });
       }
     });
+    sendOnCtrlEnter(proposal, post);
     sendOnCtrlEnter(body, post);
     const cancel = el('button', {
       className: 'jp-CollabDocs-commentCancel jp-mod-styled',
@@ -271,18 +425,26 @@ export class CommentsPanel extends Widget {
       }
     });
     this._draftBox.textContent = '';
-    this._draftBox.dataset.anchor = JSON.stringify(draft.anchor);
+    this._draftBox.dataset.anchor = draftKey;
+    const onCell = draft.anchor.kind === 'cell';
     this._draftBox.append(
       el('div', {
         className: 'jp-CollabDocs-commentDraftTitle',
-        text:
-          draft.anchor.kind === 'cell' ? 'New comment on a cell' : 'New comment'
+        text: suggest
+          ? onCell
+            ? 'Suggest a change to a cell'
+            : 'Suggest a change'
+          : onCell
+            ? 'New comment on a cell'
+            : 'New comment'
       }),
       el('blockquote', {
         className: 'jp-CollabDocs-threadQuote',
         text: shortQuote(draft.quote, 300) || '(empty cell)'
       }),
+      ...(suggest ? [proposal] : []),
       body,
+      mentions,
       error,
       el('div', { className: 'jp-CollabDocs-commentActions' }, post, cancel)
     );
@@ -351,6 +513,9 @@ export class CommentsPanel extends Widget {
         title: thread.quote
       })
     );
+    if (thread.suggestion) {
+      node.appendChild(this._renderSuggestion(thread));
+    }
     for (const comment of thread.comments) {
       node.appendChild(this._renderComment(store, thread, comment, role, me));
     }
@@ -359,21 +524,82 @@ export class CommentsPanel extends Widget {
     if (canComment(role)) {
       const reply = el('textarea', {
         className: 'jp-CollabDocs-replyBody',
-        attrs: { rows: '1', placeholder: 'Reply…' }
+        attrs: { rows: '1', placeholder: 'Reply… (@name mentions)' }
       });
+      const mentions = this._completeMentions(reply);
       const send = el('button', {
         className: 'jp-CollabDocs-replyButton jp-mod-styled',
         text: 'Reply',
         onClick: () => {
           void this._write(error, send, async () => {
             const value = reply.value;
-            store.put(await store.api.reply(store.docId, thread.id, value));
+            const { notifications, ...plain } = await store.api.reply(
+              store.docId,
+              thread.id,
+              value
+            );
+            store.put(plain);
+            this._showNotifications(store, notifications);
           });
         }
       });
       sendOnCtrlEnter(reply, send);
-      node.appendChild(el('div', { className: 'jp-CollabDocs-reply' }, reply));
+      node.appendChild(
+        el('div', { className: 'jp-CollabDocs-reply' }, reply, mentions)
+      );
       actions.appendChild(send);
+    }
+    const decide = (
+      label: string,
+      className: string,
+      call: () => Promise<IThread>
+    ): void => {
+      const button = el('button', {
+        className: `${className} jp-mod-styled`,
+        text: label,
+        onClick: () => {
+          void this._write(error, button, async () => {
+            try {
+              store.put(await call());
+            } catch (reason) {
+              if (reason instanceof ApiError && reason.status === 409) {
+                // Decided elsewhere, or its text changed: show the thread as it is.
+                void store.reload();
+                throw new Error(`Not done: ${reason.message}`);
+              }
+              throw reason;
+            }
+          });
+        }
+      });
+      actions.appendChild(button);
+    };
+    if (canAcceptSuggestion(thread, role)) {
+      decide('Accept', 'jp-CollabDocs-acceptSuggestion jp-mod-accept', () =>
+        store.api.accept(store.docId, thread.id)
+      );
+    } else if (
+      thread.suggestion?.status === 'pending' &&
+      canRejectSuggestion(thread, role)
+    ) {
+      // Shown disabled, so that an editor sees why it cannot be accepted.
+      actions.appendChild(
+        el('button', {
+          className: 'jp-CollabDocs-acceptSuggestion jp-mod-styled',
+          text: 'Accept',
+          title: thread.suggestion.why ?? 'It no longer applies',
+          attrs: { disabled: '' }
+        })
+      );
+    }
+    if (canRejectSuggestion(thread, role)) {
+      decide('Reject', 'jp-CollabDocs-rejectSuggestion', () =>
+        store.api.reject(store.docId, thread.id)
+      );
+    } else if (canWithdrawSuggestion(thread, role, me)) {
+      decide('Withdraw', 'jp-CollabDocs-withdrawSuggestion', () =>
+        store.api.reject(store.docId, thread.id)
+      );
     }
     if (canResolve(thread, role, me)) {
       const toggle = el('button', {
@@ -395,6 +621,41 @@ export class CommentsPanel extends Widget {
     }
     node.append(actions, error);
     return node;
+  }
+
+  /** The proposed change: old text struck through, new text, and its status. */
+  private _renderSuggestion(thread: IThread): HTMLElement {
+    const suggestion = thread.suggestion!;
+    const status = suggestionStatus(
+      suggestion,
+      name => this._host.nameOf(name),
+      thread.author
+    );
+    const classes = ['jp-CollabDocs-suggestion', `jp-mod-${suggestion.status}`];
+    if (!suggestion.applies && suggestion.status === 'pending') {
+      classes.push('jp-mod-stale');
+    }
+    return el(
+      'div',
+      {
+        className: classes.join(' '),
+        attrs: { 'data-status': suggestion.status }
+      },
+      el('div', {
+        className: 'jp-CollabDocs-suggestionStatus',
+        text: `Suggestion: ${status}`
+      }),
+      el('del', {
+        className: 'jp-CollabDocs-suggestionOld',
+        text: suggestion.original,
+        title: 'Text it replaces'
+      }),
+      el('ins', {
+        className: 'jp-CollabDocs-suggestionNew',
+        text: suggestion.text || '(delete)',
+        title: 'Suggested text'
+      })
+    );
   }
 
   private _renderComment(
@@ -549,6 +810,7 @@ export class CommentsPanel extends Widget {
   private _heading: HTMLElement;
   private _draftBox: HTMLElement;
   private _notice: HTMLElement;
+  private _mentionNotice: HTMLElement;
   private _list: HTMLElement;
 }
 

@@ -37,6 +37,7 @@ import { CommentsPanel, IDraft } from './commentspanel';
 import { CommentsStores } from './commentsstore';
 import type { DocumentConnection } from './connection';
 import { documentPath, isDrivePath, parsePath } from './paths';
+import { showShareDialog } from './sharedialog';
 import { ICollabDocs } from './tokens';
 
 const PLUGIN = 'jupyter-collab-docs';
@@ -44,6 +45,8 @@ const PLUGIN = 'jupyter-collab-docs';
 export const COMMENT_COMMANDS = {
   add: 'collab-docs:add-comment',
   cell: 'collab-docs:comment-cell',
+  suggest: 'collab-docs:suggest-change',
+  suggestCell: 'collab-docs:suggest-cell-change',
   panel: 'collab-docs:open-comments',
   openThread: 'collab-docs:open-thread'
 };
@@ -133,7 +136,17 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
       },
       attached: (store, thread) => attachedHere(store.conn, thread),
       reveal: (store, thread) => reveal(store.conn, thread),
-      addComment: () => void app.commands.execute(COMMENT_COMMANDS.add)
+      addComment: () => void app.commands.execute(COMMENT_COMMANDS.add),
+      share: store => {
+        void collab.client
+          .getDocument(store.docId)
+          .then(doc => showShareDialog(collab.client, doc))
+          .catch(reason =>
+            Notification.error(`Cannot share: ${(reason as Error).message}`, {
+              autoClose: 5000
+            })
+          );
+      }
     });
     panel.title.icon = commentIcon;
     panel.onActiveChanged = () => redraw.emit();
@@ -364,14 +377,14 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
       return anchorFromSelection(ytext, selection.from, selection.to, null);
     };
 
-    const startDraft = (wholeCell: boolean): void => {
+    const startDraft = (wholeCell: boolean, suggest = false): void => {
       follow();
       const draft = selectionDraft(wholeCell);
       if (!draft) {
         return;
       }
       app.shell.activateById(panel.id);
-      panel.startDraft(draft);
+      panel.startDraft({ ...draft, suggest });
     };
 
     app.commands.addCommand(COMMENT_COMMANDS.add, {
@@ -388,6 +401,22 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
       isEnabled: () =>
         mayComment() && notebooks?.currentWidget === currentDoc(),
       execute: () => startDraft(true)
+    });
+    // Commenters cannot edit: they suggest. Editors may choose to suggest too.
+    app.commands.addCommand(COMMENT_COMMANDS.suggest, {
+      label: 'Suggest a Change',
+      caption: 'Propose new text for the selection (or the active cell)',
+      icon: commentIcon,
+      isEnabled: mayComment,
+      execute: () => startDraft(false, true)
+    });
+    app.commands.addCommand(COMMENT_COMMANDS.suggestCell, {
+      label: 'Suggest a Change to Cell',
+      caption: "Propose a new source for the whole active cell",
+      icon: commentIcon,
+      isEnabled: () =>
+        mayComment() && notebooks?.currentWidget === currentDoc(),
+      execute: () => startDraft(true, true)
     });
     app.commands.addCommand(COMMENT_COMMANDS.panel, {
       label: 'Show Comments',
@@ -452,9 +481,19 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
         selector: `${docSelector} ${selector}`,
         rank: 0
       });
+      app.contextMenu.addItem({
+        command: COMMENT_COMMANDS.suggest,
+        selector: `${docSelector} ${selector}`,
+        rank: 0
+      });
     }
     app.contextMenu.addItem({
       command: COMMENT_COMMANDS.cell,
+      selector: `${docSelector} .jp-Cell`,
+      rank: 0
+    });
+    app.contextMenu.addItem({
+      command: COMMENT_COMMANDS.suggestCell,
       selector: `${docSelector} .jp-Cell`,
       rank: 0
     });
