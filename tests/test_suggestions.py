@@ -73,6 +73,7 @@ async def test_a_commenter_suggests_and_an_editor_accepts(checked, collab, token
         "original": "world",
         "status": "pending",
         "decided_by": None,
+        "decided_by_name": None,
         "decided_at": None,
         "applies": True,
         "why": None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..acl import Permission, can
@@ -63,30 +64,53 @@ def validate_body(body: Any) -> str:
     return body.strip()
 
 
-def _comment_model(comment: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _comment_model(comment: dict[str, Any], name: Callable[[Any], Any]) -> dict[str, Any]:
+    model = {
         key: comment.get(key)
         for key in ("id", "thread_id", "author", "body", "mentions", "created", "edited")
     }
+    model["author_name"] = name(model["author"])
+    return model
 
 
-def thread_model(thread: dict[str, Any], view: DocumentView) -> dict[str, Any]:
-    """The thread model of docs/openapi.yaml, with where its anchor is in ``view`` now."""
-    return {
+def people_named(thread: dict[str, Any]) -> set[str]:
+    """The usernames a thread model shows a display name for."""
+    people = {thread["author"], thread["resolved_by"], *(c["author"] for c in thread["comments"])}
+    if "suggestion" in thread:
+        people.add(thread["suggestion"].get("decided_by"))
+    return {p for p in people if isinstance(p, str)}
+
+
+def thread_model(
+    thread: dict[str, Any], view: DocumentView, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The thread model of docs/openapi.yaml, with where its anchor is in ``view`` now
+    and its people's display names (``names``; a username where it has none)."""
+    known = names or {}
+
+    def name(username: Any) -> Any:
+        return known.get(username) or username if isinstance(username, str) else None
+
+    model = {
         "id": thread["id"],
         "document_id": thread["doc_id"],
         "anchor": thread["anchor"],
         "quote": thread["quote"],
         "author": thread["author"],
+        "author_name": name(thread["author"]),
         "created": thread["created"],
         "resolved": thread["resolved"],
         "resolved_by": thread["resolved_by"],
+        "resolved_by_name": name(thread["resolved_by"]),
         "resolved_at": thread["resolved_at"],
         "position": resolve_anchor(thread["anchor"], view).to_json(),
-        "comments": [_comment_model(c) for c in thread["comments"]],
-        # A thread proposing a change (suggestions.py) says so, and whether it applies.
-        **({"suggestion": suggestion_model(thread, view)} if "suggestion" in thread else {}),
+        "comments": [_comment_model(c, name) for c in thread["comments"]],
     }
+    if "suggestion" in thread:
+        # A thread proposing a change (suggestions.py) says so, and whether it applies.
+        suggestion = suggestion_model(thread, view)
+        model["suggestion"] = {**suggestion, "decided_by_name": name(suggestion["decided_by"])}
+    return model
 
 
 class CommentService:
@@ -134,14 +158,15 @@ class CommentService:
         if mentioning_me:
             threads = [t for t in threads if any(me in c["mentions"] for c in t["comments"])]
         view = await self._view(record)
-        return [thread_model(t, view) for t in threads]
+        names = await self.display_names(threads)
+        return [thread_model(t, view, names) for t in threads]
 
     async def get_thread(
         self, actor: Actor, doc_id: str, thread_id: str, link: str | None = None
     ) -> dict[str, Any]:
         record, _ = await self.documents.role(actor, doc_id, link)
         thread = await self._thread(doc_id, thread_id)
-        return thread_model(thread, await self._view(record))
+        return thread_model(thread, await self._view(record), await self.display_names([thread]))
 
     # -- writing -------------------------------------------------------------------------
 
@@ -190,7 +215,9 @@ class CommentService:
             new_thread=True,
             mentions=comment["mentions"],
         )
-        model = self._changed(doc_id, "thread.created", {**thread, "comments": [comment]}, view)
+        model = await self._changed(
+            doc_id, "thread.created", {**thread, "comments": [comment]}, view
+        )
         return await self._mentioned(actor, record, role, model, comment)
 
     async def reply(
@@ -214,7 +241,7 @@ class CommentService:
             mentions=comment["mentions"],
         )
         thread["comments"].append(comment)
-        model = self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        model = await self._changed(doc_id, "thread.updated", thread, await self._view(record))
         return await self._mentioned(actor, record, role, model, comment)
 
     async def edit_comment(
@@ -245,7 +272,7 @@ class CommentService:
             comment_id=comment_id,
             mentions=fields["mentions"],
         )
-        model = self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        model = await self._changed(doc_id, "thread.updated", thread, await self._view(record))
         return await self._mentioned(actor, record, role, model, comment, told)
 
     async def delete_comment(
@@ -273,7 +300,7 @@ class CommentService:
             comments=1,
         )
         thread["comments"].remove(comment)
-        return self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        return await self._changed(doc_id, "thread.updated", thread, await self._view(record))
 
     async def delete_thread(
         self, actor: Actor, doc_id: str, thread_id: str, link: str | None = None
@@ -310,8 +337,8 @@ class CommentService:
             thread.update(fields)
             kind = "comment.resolved" if resolved else "comment.reopened"
             self.audit.emit(kind, actor, doc_id, thread_id=thread_id)
-            return self._changed(doc_id, "thread.updated", thread, await self._view(record))
-        return thread_model(thread, await self._view(record))
+            return await self._changed(doc_id, "thread.updated", thread, await self._view(record))
+        return thread_model(thread, await self._view(record), await self.display_names([thread]))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -408,10 +435,18 @@ class CommentService:
         room = await self.documents.live_room(record)
         return DocumentView(room.doc, record.type)
 
-    def _changed(
+    async def display_names(self, threads: Iterable[dict[str, Any]]) -> dict[str, str]:
+        """The display names of everyone the threads show, looked up once per answer
+        (the directory's in standalone mode; usernames elsewhere)."""
+        people = set().union(*(people_named(t) for t in threads))
+        if self.mentions is None or not people:
+            return {}
+        return await self.mentions.people.display_names(sorted(people))
+
+    async def _changed(
         self, doc_id: str, event: str, thread: dict[str, Any], view: DocumentView
     ) -> dict[str, Any]:
-        model = thread_model(thread, view)
+        model = thread_model(thread, view, await self.display_names([thread]))
         self.events.publish(
             doc_id,
             {

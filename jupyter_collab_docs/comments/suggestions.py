@@ -254,7 +254,7 @@ class SuggestionService:
             bytes=len(update),
         )
         view = DocumentView(room.doc, record.type)
-        return comments._changed(doc_id, "thread.updated", thread, view)
+        return await comments._changed(doc_id, "thread.updated", thread, view)
 
     async def reject(
         self, actor: Actor, doc_id: str, thread_id: str, link: str | None = None
@@ -280,7 +280,9 @@ class SuggestionService:
             thread_id=thread_id,
             suggested_by=thread["author"],
         )
-        return comments._changed(doc_id, "thread.updated", thread, await comments._view(record))
+        return await comments._changed(
+            doc_id, "thread.updated", thread, await comments._view(record)
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
