@@ -62,7 +62,11 @@ function copyInto(from: Node, to: Node, depth: number): void {
   });
 }
 
-/** HTML from a notebook output as safe DOM nodes. */
+/** HTML from a notebook output as safe DOM nodes. The parsed document is inert (nothing
+ * runs or loads in it) and only allow-listed attributes are copied, never an `on*` one:
+ * the page's CSP is a second line, not the only one. Chromium still logs a CSP
+ * "inline event handler" report when the parser meets an `on*` attribute of a hostile
+ * output; nothing was about to run (tests/browser/test_webapp_outputs_without_csp.py). */
 export function sanitizeHtml(html: string): DocumentFragment {
   const parsed = new DOMParser().parseFromString(html, "text/html");
   const fragment = document.createDocumentFragment();
