@@ -10,7 +10,7 @@
  * proposed text shown right after it (a widget, set as text).
  */
 
-import { type Extension, type Range, StateEffect, StateField } from "@codemirror/state";
+import { EditorState, type Extension, type Range, StateEffect, StateField, Transaction } from "@codemirror/state";
 import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate, WidgetType } from "@codemirror/view";
 import type * as Y from "yjs";
 
@@ -77,6 +77,17 @@ function resolveMarks(store: CommentsStore, text: Y.Text, cellId: string | null,
   return Decoration.set(marks, true);
 }
 
+/**
+ * Suggest mode for editors and owners: the editor refuses their own typing (changes with
+ * a user event: input, delete, paste, undo...), as a commenter's read-only editor does;
+ * remote changes (an accepted suggestion among them) carry none and pass.
+ */
+function suggestGuard(store: CommentsStore): Extension {
+  return EditorState.transactionFilter.of((transaction) =>
+    transaction.docChanged && store.suggesting && transaction.annotation(Transaction.userEvent) !== undefined ? [] : transaction,
+  );
+}
+
 export function commentMarks(store: CommentsStore, text: Y.Text, cellId: string | null): Extension {
   const plugin = ViewPlugin.fromClass(
     class {
@@ -135,5 +146,5 @@ export function commentMarks(store: CommentsStore, text: Y.Text, cellId: string 
       return false;
     },
   });
-  return [marksField, plugin, clicks];
+  return [marksField, plugin, clicks, suggestGuard(store)];
 }
