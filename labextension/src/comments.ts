@@ -427,10 +427,41 @@ export function notificationNotice(
   }
   const parts: string[] = [];
   if (notifications.cannot_read.length > 0) {
-    parts.push(`${names(notifications.cannot_read)} cannot read this document.`);
+    parts.push(
+      `${names(notifications.cannot_read)} cannot read this document.`
+    );
   }
   if (notifications.unknown.length > 0) {
     parts.push(`No one is called ${names(notifications.unknown)}.`);
   }
   return parts.length > 0 ? parts.join(' ') : null;
+}
+
+/**
+ * A pending suggestion checked against the text its anchor holds here now (`current`:
+ * null when it is gone, undefined when not known here): the server computes `applies`
+ * only when it answers, while edits arrive live.
+ */
+export function currentSuggestion(
+  suggestion: ISuggestion,
+  current: string | null | undefined
+): ISuggestion {
+  if (suggestion.status !== 'pending' || current === undefined) {
+    return suggestion;
+  }
+  if (current === null) {
+    return {
+      ...suggestion,
+      applies: false,
+      why: 'the text it replaces is gone'
+    };
+  }
+  if (current !== suggestion.original) {
+    return {
+      ...suggestion,
+      applies: false,
+      why: 'the text it replaces changed since the suggestion was made'
+    };
+  }
+  return { ...suggestion, applies: true, why: null };
 }

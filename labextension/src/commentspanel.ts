@@ -18,6 +18,7 @@ import {
   canResolve,
   canWithdrawSuggestion,
   completeMention,
+  currentSuggestion,
   filterThreads,
   INotifications,
   IThread,
@@ -43,6 +44,11 @@ export interface ICommentsPanelHost {
   reveal(store: CommentsStore, thread: IThread): void;
   /** Start a comment on the current selection (or the active cell). */
   addComment(): void;
+  /** The text a thread's anchor holds here now: null gone, undefined not known here. */
+  anchoredText?(
+    store: CommentsStore,
+    thread: IThread
+  ): string | null | undefined;
   /** Open the share dialog of the store's document (offered for unreadable mentions). */
   share?(store: CommentsStore): void;
 }
@@ -111,9 +117,15 @@ export class CommentsPanel extends Widget {
       className: 'jp-CollabDocs-mentionNotice'
     });
     this._mentionNotice.hidden = true;
+    this._decisionNotice = el('div', {
+      className: 'jp-CollabDocs-decisionNotice',
+      attrs: { role: 'alert' }
+    });
+    this._decisionNotice.hidden = true;
     this._list = el('div', { className: 'jp-CollabDocs-threads' });
     this.node.append(
       this._draftBox,
+      this._decisionNotice,
       this._mentionNotice,
       this._notice,
       this._list
@@ -144,6 +156,7 @@ export class CommentsPanel extends Widget {
     this._rendered.clear();
     this._list.textContent = '';
     this._showNotifications(null, undefined);
+    this._decisionNotice.hidden = true;
     store?.changed.connect(this.render, this);
     store?.conn.sharedModel.ydoc.on('update', this._onDocUpdate);
     store?.conn.stateChanged.connect(this.render, this);
@@ -155,6 +168,23 @@ export class CommentsPanel extends Widget {
     this._draft = draft;
     this.render();
     this._draftBox.querySelector('textarea')?.focus();
+  }
+
+  /** A message that stays until dismissed (the threads below are redrawn live). */
+  private _showNotice(text: string): void {
+    this._decisionNotice.textContent = '';
+    this._decisionNotice.hidden = false;
+    this._decisionNotice.append(
+      el('span', { className: 'jp-CollabDocs-decisionNoticeText', text }),
+      el('button', {
+        className: 'jp-CollabDocs-decisionDismiss jp-mod-styled',
+        text: 'Dismiss',
+        onClick: () => {
+          this._decisionNotice.hidden = true;
+          this._decisionNotice.textContent = '';
+        }
+      })
+    );
   }
 
   /** Tell the commenter which mentions told nobody, offering to share when they may. */
@@ -322,8 +352,18 @@ export class CommentsPanel extends Widget {
       }
     }
     let previous: HTMLElement | null = null;
-    for (const thread of shown) {
-      const attached = this._host.attached(store, thread);
+    for (const listed of shown) {
+      const attached = this._host.attached(store, listed);
+      // A suggestion's `applies` as of the live text (edits arrive before any list).
+      const thread: IThread = listed.suggestion
+        ? {
+            ...listed,
+            suggestion: currentSuggestion(
+              listed.suggestion,
+              this._host.anchoredText?.(store, listed)
+            )
+          }
+        : listed;
       const key = JSON.stringify([
         thread,
         attached,
@@ -563,7 +603,9 @@ export class CommentsPanel extends Widget {
               store.put(await call());
             } catch (reason) {
               if (reason instanceof ApiError && reason.status === 409) {
-                // Decided elsewhere, or its text changed: show the thread as it is.
+                // Decided elsewhere, or its text changed: say so where it stays (the
+                // thread is drawn again), and show the thread as it is now.
+                this._showNotice(`${label}: not done. ${reason.message}`);
                 void store.reload();
                 throw new Error(`Not done: ${reason.message}`);
               }
@@ -811,6 +853,7 @@ export class CommentsPanel extends Widget {
   private _draftBox: HTMLElement;
   private _notice: HTMLElement;
   private _mentionNotice: HTMLElement;
+  private _decisionNotice: HTMLElement;
   private _list: HTMLElement;
 }
 

@@ -135,6 +135,7 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
         return names.get(username) || username;
       },
       attached: (store, thread) => attachedHere(store.conn, thread),
+      anchoredText: (store, thread) => anchoredText(store.conn, thread),
       reveal: (store, thread) => reveal(store.conn, thread),
       addComment: () => void app.commands.execute(COMMENT_COMMANDS.add),
       share: store => {
@@ -194,6 +195,26 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
       }
       const range = resolveAnchor(anchor, text);
       return range === undefined ? undefined : range !== null;
+    };
+
+    /** The text a thread's anchor holds now (null: gone; undefined: not known here). */
+    const anchoredText = (
+      conn: DocumentConnection,
+      thread: IThread
+    ): string | null | undefined => {
+      const anchor = thread.anchor;
+      if (anchor.kind === 'cell') {
+        return cellModel(conn, anchor.cell_id)?.getSource() ?? null;
+      }
+      const text: Y.Text | undefined =
+        anchor.kind === 'text'
+          ? (conn.sharedModel as any).ysource
+          : cellModel(conn, anchor.cell_id)?.ysource;
+      if (!text) {
+        return anchor.kind === 'text' ? undefined : null;
+      }
+      const range = resolveAnchor(anchor, text);
+      return range ? text.toString().slice(range.from, range.to) : range;
     };
 
     /** The document widgets showing a connection. */
@@ -412,7 +433,7 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(COMMENT_COMMANDS.suggestCell, {
       label: 'Suggest a Change to Cell',
-      caption: "Propose a new source for the whole active cell",
+      caption: 'Propose a new source for the whole active cell',
       icon: commentIcon,
       isEnabled: () =>
         mayComment() && notebooks?.currentWidget === currentDoc(),

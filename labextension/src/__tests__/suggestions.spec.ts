@@ -2,6 +2,7 @@ import {
   canAcceptSuggestion,
   canWithdrawSuggestion,
   completeMention,
+  currentSuggestion,
   IThread,
   mentionAt,
   notificationNotice,
@@ -52,7 +53,11 @@ describe('suggestions', () => {
     expect(canWithdrawSuggestion(suggested(), 'commenter', 'eve')).toBe(false);
     expect(canWithdrawSuggestion(suggested(), 'viewer', 'mal')).toBe(false);
     expect(
-      canWithdrawSuggestion(suggested({ status: 'rejected' }), 'commenter', 'mal')
+      canWithdrawSuggestion(
+        suggested({ status: 'rejected' }),
+        'commenter',
+        'mal'
+      )
     ).toBe(false);
   });
 
@@ -75,6 +80,32 @@ describe('suggestions', () => {
         'mal'
       )
     ).toBe('withdrawn');
+  });
+});
+
+describe('a suggestion checked against the live text', () => {
+  const s = suggested().suggestion!;
+  it('keeps the server answer when the text is not known here', () => {
+    expect(currentSuggestion(s, undefined)).toBe(s);
+  });
+  it('does not apply once its text changed or is gone', () => {
+    expect(currentSuggestion(s, 'wrold')).toMatchObject({
+      applies: false,
+      why: 'the text it replaces changed since the suggestion was made'
+    });
+    expect(currentSuggestion(s, null)).toMatchObject({
+      applies: false,
+      why: 'the text it replaces is gone'
+    });
+  });
+  it('applies again when the text is back, and a decided one stays decided', () => {
+    const stale = { ...s, applies: false, why: 'changed' };
+    expect(currentSuggestion(stale, 'world')).toMatchObject({
+      applies: true,
+      why: null
+    });
+    const done = { ...s, status: 'accepted' as const, applies: false };
+    expect(currentSuggestion(done, 'wrold')).toBe(done);
   });
 });
 
@@ -113,6 +144,8 @@ describe('mention completion', () => {
         unknown: ['nobdy'],
         may_share: false
       })
-    ).toBe('@gina and @hal cannot read this document. No one is called @nobdy.');
+    ).toBe(
+      '@gina and @hal cannot read this document. No one is called @nobdy.'
+    );
   });
 });
