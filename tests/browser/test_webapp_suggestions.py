@@ -7,10 +7,11 @@ withdraw; hostile suggested text stays text."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.hostile import watch_pwned
@@ -37,6 +38,34 @@ def suggest_on_line(page: Page, line: Any, text: str, why: str = "") -> None:
     if why:
         panel(page).locator("textarea[aria-label='New comment']").fill(why)
     panel(page).locator(".comments-new button[type=submit]", has_text="Suggest").click()
+
+
+class HeldSocket:
+    """Alice's room socket through Playwright: what the server sends is held while
+    `holding` (a slow network), so her page decides on a thread it has not seen change."""
+
+    def __init__(self, page: Page) -> None:
+        self.holding = False
+        self.held: list[str | bytes] = []
+        page.route_web_socket(re.compile(r"comments=1"), self.route)
+
+    def route(self, socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        socket.on_message(server.send)
+        self.page_side = socket
+        server.on_message(self.from_server)
+
+    def from_server(self, message: str | bytes) -> None:
+        if self.holding:
+            self.held.append(message)
+        else:
+            self.page_side.send(message)
+
+    def release(self) -> None:
+        self.holding = False
+        for message in self.held:
+            self.page_side.send(message)
+        self.held.clear()
 
 
 def test_suggestions_on_a_text_document(user_page, collab_server):
@@ -154,6 +183,7 @@ def test_suggestions_on_notebook_cells(user_page, collab_server):
     alice_api("PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "commenter"})
     alice, bob = user_page("alice"), user_page("bob")
     pwned = watch_pwned(alice) + watch_pwned(bob)
+    alice_socket = HeldSocket(alice)
     for page, user in ((alice, "alice"), (bob, "bob")):
         sign_in(page, collab_server, user)
         open_document(page, collab_server, doc["id"])
@@ -217,3 +247,27 @@ def test_suggestions_on_notebook_cells(user_page, collab_server):
         assert page.locator(hostile_img).count() == 0
         assert page.evaluate("window.__pwned") is None
     assert pwned == []
+
+    # A suggestion withdrawn while Alice's page has not heard of it yet: her Accept is
+    # refused (409), the thread says so and, read again, shows it withdrawn.
+    bob_api = collab_server.as_user("bob")
+    late = bob_api(
+        "POST",
+        f"documents/{doc['id']}/threads",
+        {
+            "anchor": {"kind": "cell", "cell_id": "cell-two"},
+            "body": "Late",
+            "suggestion": {"text": "draw()"},
+        },
+    )
+    late_thread = panel(alice).locator("li.thread", has_text="draw()")
+    expect(late_thread.locator(".suggestion-accept")).to_be_enabled()
+    alice_socket.holding = True
+    bob_api("POST", f"documents/{doc['id']}/threads/{late['id']}/reject")
+    panel(alice).locator("select[aria-label='Show threads']").select_option("all")
+    late_thread.locator(".suggestion-accept").click()
+    expect(late_thread.locator(".suggestion-refused")).to_contain_text("Refused by the server:")
+    expect(late_thread.locator(".suggestion-status")).to_have_text("Withdrawn")
+    expect(late_thread.locator(".suggestion-accept")).to_have_count(0)
+    alice_socket.release()
+    expect(alice_second.locator(".cm-content")).to_have_text("plot()")

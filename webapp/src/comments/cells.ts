@@ -57,7 +57,7 @@ export function notebookComments(store: CommentsStore, startComment: () => void,
             },
           }),
           h("button", {
-            class: "cell-comment-add cell-suggest",
+            class: "cell-suggest",
             text: "Suggest",
             title: "Suggest a new source for this cell",
             attrs: { type: "button", "aria-label": "Suggest a change to this cell" },

@@ -76,7 +76,7 @@ export class CommentsPanel {
       this.composing = "comment";
       this.renderComposer();
     });
-    this.suggestRow = h("div", { class: "suggestion-compose" }, h("label", { class: "comments-note", text: "Replace it with:" }), this.suggestField);
+    this.suggestRow = h("div", { class: "suggestion-compose" }, h("label", { class: "suggestion-compose-label", text: "Replace it with:" }), this.suggestField);
     this.composer = h(
       "form",
       { class: "comments-new" },
@@ -314,7 +314,7 @@ export class CommentsPanel {
             : h("span", { class: "suggestion-same", text: part.text }),
       ),
     );
-    if (suggestion.text === "") diff.appendChild(h("span", { class: "comments-note", text: " (delete)" }));
+    if (suggestion.text === "") diff.appendChild(h("span", { class: "suggestion-delete", text: " (delete)" }));
     const { applies, why } = currentApplies(thread, store.currentText(thread));
     const status = h("span", { class: `thread-flag suggestion-status suggestion-${suggestion.status}`, text: suggestionStatus(thread, (u) => store.nameOf(u)) });
     const actions = h("div", { class: "suggestion-actions" });
