@@ -30,6 +30,8 @@ export class CommentsStore {
   private threadListeners = new Set<() => void>();
   private openListeners = new Set<(thread: Thread) => void>();
   private docTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Each Y.Text's string since the last document update (suggestions compare with it). */
+  private texts = new Map<Y.Text, string>();
   /** Events seen by each list read in flight. */
   private refreshing: CommentEvent[][] = [];
 
@@ -47,6 +49,7 @@ export class CommentsStore {
   }
 
   private readonly onDocUpdate = (): void => {
+    this.texts.clear();
     if (this.docTimer !== null) return;
     this.docTimer = setTimeout(() => {
       this.docTimer = null;
@@ -177,13 +180,23 @@ export class CommentsStore {
     const synced = this.doc.store.clients.size > 0;
     if (anchor.kind === "cell") {
       const source = this.cellSource(anchor.cell_id);
-      return source ? source.toString() : synced ? null : undefined;
+      return source ? this.textOf(source) : synced ? null : undefined;
     }
     const text = anchor.kind === "text" ? this.doc.getText("source") : this.cellSource(anchor.cell_id);
     if (!text) return synced ? null : undefined;
     const where = resolveAnchor(this.doc, anchor, text);
     if (!where) return where;
-    return text.toString().slice(where.from, where.to);
+    return this.textOf(text).slice(where.from, where.to);
+  }
+
+  /** `text.toString()`, read once per document update however many threads ask. */
+  private textOf(text: Y.Text): string {
+    let value = this.texts.get(text);
+    if (value === undefined) {
+      value = text.toString();
+      this.texts.set(text, value);
+    }
+    return value;
   }
 
   /** Where a range thread is now in `text`, or null (elsewhere, detached, not synced). */
