@@ -673,7 +673,10 @@ export class CommentsPanel extends Widget {
       name => this._host.nameOf(name),
       thread.author
     );
-    const classes = ['jp-CollabDocs-suggestion', `jp-mod-${suggestion.status}`];
+    const classes = [
+      'jp-CollabDocs-suggestionBox',
+      `jp-mod-${suggestion.status}`
+    ];
     if (!suggestion.applies && suggestion.status === 'pending') {
       classes.push('jp-mod-stale');
     }

@@ -22,6 +22,7 @@ from tests.browser.test_jupyterlab import (
     dismiss_news,
     editor,
     expect_eventually,
+    notebook,
     open_from_panel,
     open_lab,
     share,
@@ -244,3 +245,69 @@ def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
         suggestion_thread(bob_panel, "words").locator(".jp-CollabDocs-suggestionStatus")
     ).to_have_text("Suggestion: rejected by alice")  # not connected: no display name
     assert stored_text(collab_server, doc["id"]) == "PlXain words here.\n"
+
+
+@pytest.mark.usefixtures("mallory")
+def test_suggestions_on_a_whole_cell_and_a_range_of_a_cell_land_when_accepted(
+    collab_server, user_page, screenshot
+) -> None:
+    commenter = "mallory"
+    doc = create(
+        collab_server,
+        "alice",
+        "Suggested analysis",
+        "notebook",
+        notebook("total = price * quantity", "print(total)"),
+    )
+    share(collab_server, doc["id"], "user:bob", "editor")
+    share(collab_server, doc["id"], f"user:{commenter}", "commenter")
+    bob, mal = user_page("bob"), user_page(commenter)
+    for page, user in ((bob, "bob"), (mal, commenter)):
+        open_lab(page, collab_server, user)
+        open_from_panel(page, doc)
+        dismiss_news(page)
+    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
+    draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
+
+    # The whole second cell, from the cell's context menu: its source is prefilled.
+    editor(mal, 1).click()
+    editor(mal, 1).click(button="right")
+    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Suggest a Change to Cell$")).click()
+    expect(draft.locator(".jp-CollabDocs-commentDraftTitle")).to_have_text(
+        "Suggest a change to a cell"
+    )
+    expect(draft.locator(".jp-CollabDocs-suggestionText")).to_have_value("print(total)")
+    draft.locator(".jp-CollabDocs-suggestionText").fill("print('total', total)")
+    draft.locator(".jp-CollabDocs-commentPost").click()
+
+    # "price" in the first cell's source, from the cell's context menu.
+    select_chars(mal, editor(mal, 0), 8, 5)
+    editor(mal, 0).click(button="right", position={"x": 5, "y": 5})
+    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Suggest a Change$")).click()
+    expect(draft.locator(".jp-CollabDocs-suggestionText")).to_have_value("price")
+    draft.locator(".jp-CollabDocs-suggestionText").fill("unit_price")
+    draft.locator(".jp-CollabDocs-commentPost").click()
+
+    for original in ("print(total)", "price"):
+        expect(
+            suggestion_thread(bob_panel, original).locator(".jp-CollabDocs-acceptSuggestion")
+        ).to_be_enabled()
+    # Nothing to tell: the notices take no room.
+    for notice in ("mentionNotice", "decisionNotice"):
+        expect(bob_panel.locator(f".jp-CollabDocs-{notice}")).to_be_hidden()
+    expect(
+        suggestion_thread(bob_panel, "price").locator(".jp-CollabDocs-suggestionNew")
+    ).to_have_css("display", "block")
+    screenshot(bob, "jupyterlab-suggestions")
+    for original in ("print(total)", "price"):
+        suggestion_thread(bob_panel, original).locator(".jp-CollabDocs-acceptSuggestion").click()
+        expect(suggestion_thread(bob_panel, original)).to_have_count(0)
+    for page in (bob, mal):
+        expect(editor(page, 0)).to_have_text("total = unit_price * quantity")
+        expect(editor(page, 1)).to_have_text("print('total', total)")
+    expect_eventually(
+        lambda: (
+            [cell["source"] for cell in stored_text(collab_server, doc["id"])["cells"]]
+            == ["total = unit_price * quantity", "print('total', total)"]
+        )
+    )
