@@ -14,11 +14,12 @@ import { h, toast } from "../dom";
 import type { Room } from "../room";
 import type { AppContext } from "../views/context";
 import type { NotebookView } from "../views/notebook";
+import { openShareDialog } from "../views/share";
 import { notebookComments, type NotebookComments } from "./cells";
 import { CommentsClient } from "./client";
 import { commentMarks } from "./marks";
 import { canComment, decodeCommentEvent, type Thread } from "./model";
-import { CommentsPanel } from "./panel";
+import { CommentsPanel, type MentionHooks } from "./panel";
 import { CommentsStore } from "./store";
 
 export interface CommentSurfaces {
@@ -70,10 +71,15 @@ export class DocumentComments {
     const client = new CommentsClient(this.context.api, this.docId, this.link);
     const store = new CommentsStore(client, room.doc, this.context.me, this.role, room.awareness);
     this.store = store;
-    const panel = new CommentsPanel(store, (thread) => this.reveal(thread, room.doc, surfaces), (shown) => {
-      this.button.setAttribute("aria-expanded", String(shown));
-      this.page.classList.toggle("with-comments", shown);
-    });
+    const panel = new CommentsPanel(
+      store,
+      (thread) => this.reveal(thread, room.doc, surfaces),
+      (shown) => {
+        this.button.setAttribute("aria-expanded", String(shown));
+        this.page.classList.toggle("with-comments", shown);
+      },
+      this.mentionHooks(),
+    );
     this.panel = panel;
     this.page.appendChild(panel.element);
     this.stops.push(
@@ -102,6 +108,20 @@ export class DocumentComments {
           () => this.panel?.startComment(),
           () => this.panel?.startSuggestion(),
         ) : null;
+  }
+
+  private mentionHooks(): MentionHooks {
+    const { api } = this.context;
+    return {
+      readers: (query) => api.readers(this.docId, query, this.link),
+      // The share dialog wants the document as it is now (its role may have changed).
+      share: () => {
+        api
+          .getDocument(this.docId, this.link)
+          .then((model) => openShareDialog(this.context, model, this.link))
+          .catch((failure) => toast(failure instanceof Error ? failure.message : "Could not open sharing.", "error"));
+      },
+    };
   }
 
   private reveal(thread: Thread, doc: Y.Doc, surfaces: CommentSurfaces): void {

@@ -6,6 +6,7 @@
 import * as Y from "yjs";
 
 import type { Role } from "../api";
+import type { MentionNotifications } from "./mentions";
 
 export type Anchor =
   | { kind: "text"; start: string; end: string }
@@ -48,6 +49,8 @@ export interface Thread {
   comments: ThreadComment[];
   /** Only on threads that carry a suggestion. */
   suggestion?: Suggestion | null;
+  /** Only in the answers to the writes that parse mentions (docs/comments.md). */
+  notifications?: MentionNotifications;
 }
 
 export type CommentEventKind = "thread.created" | "thread.updated" | "thread.deleted";

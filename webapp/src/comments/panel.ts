@@ -11,6 +11,14 @@ import { clear, confirmDialog, h, relativeTime, toast } from "../dom";
 import { canComment, canDelete, canResolve, filterThreads, type Thread, type ThreadComment, type ThreadFilter } from "./model";
 import type { CommentsStore } from "./store";
 import { canDecide, canWithdraw, currentApplies, diffSuggestion, suggestionStatus } from "./suggestions";
+import { MentionBox, type ReaderLookup } from "./mentionbox";
+import { type MentionNotifications, mentionNotice } from "./mentions";
+
+/** @-completion and the Share… offer after a mention of someone who cannot read. */
+export interface MentionHooks {
+  readers: ReaderLookup;
+  share: () => void;
+}
 
 const QUOTE_SHOWN = 160;
 
@@ -38,12 +46,15 @@ export class CommentsPanel {
   private drafts = new Map<string, string>();
   private editing: string | null = null;
   private signature = "";
+  /** What the last comment's mentions told, by thread id, until dismissed. */
+  private mentionOutcomes = new Map<string, MentionNotifications>();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
     private readonly store: CommentsStore,
     private readonly reveal: (thread: Thread) => void,
     private readonly onVisibility: (shown: boolean) => void = () => undefined,
+    private readonly mentions: MentionHooks | null = null,
   ) {
     const close = h("button", { class: "icon-button", text: "×", title: "Close comments", attrs: { type: "button", "aria-label": "Close comments" } });
     close.addEventListener("click", () => this.hide());
@@ -82,7 +93,7 @@ export class CommentsPanel {
       { class: "comments-new" },
       this.targetLine,
       this.suggestRow,
-      this.newBody,
+      this.withMentions(this.newBody),
       h("div", { class: "comment-form-actions" }, cancelSuggestion, this.submit),
     );
     this.composer.addEventListener("submit", (event) => {
@@ -172,7 +183,8 @@ export class CommentsPanel {
     }
     this.submit.disabled = true;
     try {
-      await this.store.create(body, suggestion);
+      const thread = await this.store.create(body, suggestion);
+      this.noteMentions(thread);
       this.newBody.value = "";
       this.suggestField.value = "";
       this.composing = "comment";
@@ -211,6 +223,7 @@ export class CommentsPanel {
       shown,
       shown.map((t) => this.store.isDetached(t)),
       shown.map((t) => (t.suggestion ? currentApplies(t, this.store.currentText(t)) : null)),
+      [...this.mentionOutcomes],
       [...this.refusals],
       this.store.activeId,
       this.editing,
@@ -280,7 +293,7 @@ export class CommentsPanel {
       const key = `reply:${thread.id}`;
       const field = this.draftField(key, "Reply");
       const send = h("button", { class: "button small", text: "Reply", attrs: { type: "submit" } });
-      reply = h("form", { class: "thread-reply" }, field, h("div", { class: "comment-form-actions" }, send));
+      reply = h("form", { class: "thread-reply" }, this.withMentions(field), h("div", { class: "comment-form-actions" }, send));
       reply.addEventListener("submit", (event) => {
         event.preventDefault();
         const body = field.value.trim();
@@ -288,7 +301,10 @@ export class CommentsPanel {
         send.disabled = true;
         store
           .reply(thread.id, body)
-          .then(() => this.drafts.delete(key))
+          .then((answer) => {
+            this.drafts.delete(key);
+            this.noteMentions(answer);
+          })
           .then(() => this.render(true))
           .catch((failure) => {
             send.disabled = false;
@@ -296,7 +312,45 @@ export class CommentsPanel {
           });
       });
     }
-    return h("li", { class: classes.filter(Boolean).join(" "), dataset: { thread: thread.id } }, head, suggestion, comments, actions.childElementCount ? actions : null, reply);
+    return h("li", { class: classes.filter(Boolean).join(" "), dataset: { thread: thread.id } }, head, suggestion, comments, actions.childElementCount ? actions : null, this.renderMentionNotice(thread.id), reply);
+  }
+
+  /** The field with its @-completion list under it (when the panel can look readers up). */
+  private withMentions(field: HTMLTextAreaElement): HTMLElement {
+    if (!this.mentions) return field;
+    const box = new MentionBox(field, this.mentions.readers);
+    return h("div", { class: "mention-field" }, field, box.element);
+  }
+
+  /** Keeps what a write's mentions told, to show in its thread; nothing when all were told. */
+  private noteMentions(thread: Thread): void {
+    if (mentionNotice(thread.notifications)) this.mentionOutcomes.set(thread.id, thread.notifications!);
+    else this.mentionOutcomes.delete(thread.id);
+    this.render(true);
+  }
+
+  /** "X cannot read this document" with Share… (when the role may share), names nobody has. */
+  private renderMentionNotice(threadId: string): HTMLElement | null {
+    const notice = mentionNotice(this.mentionOutcomes.get(threadId));
+    if (!notice) return null;
+    const dismiss = h("button", { class: "icon-button mention-notice-close", text: "×", title: "Dismiss", attrs: { type: "button", "aria-label": "Dismiss" } });
+    dismiss.addEventListener("click", () => {
+      this.mentionOutcomes.delete(threadId);
+      this.render(true);
+    });
+    let share: HTMLButtonElement | null = null;
+    if (notice.offerShare && this.mentions) {
+      const open = this.mentions.share;
+      share = h("button", { class: "button small mention-share", text: "Share…", attrs: { type: "button" } });
+      share.addEventListener("click", () => open());
+    }
+    return h(
+      "div",
+      { class: "mention-notice", attrs: { role: "status" } },
+      notice.cannotRead ? h("p", { class: "mention-cannot-read", text: notice.cannotRead }) : null,
+      notice.unknown ? h("p", { class: "mention-unknown", text: notice.unknown }) : null,
+      h("div", { class: "mention-notice-actions" }, share, dismiss),
+    );
   }
 
   /** The change (old struck out, new inserted), its status, why it no longer applies, the decisions. */

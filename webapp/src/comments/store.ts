@@ -238,8 +238,11 @@ export class CommentsStore {
     return thread;
   }
 
-  async reply(threadId: string, body: string): Promise<void> {
-    this.replace(await this.client.reply(threadId, body));
+  /** The thread as answered: with `notifications` (who the mentions told). */
+  async reply(threadId: string, body: string): Promise<Thread> {
+    const thread = await this.client.reply(threadId, body);
+    this.replace(thread);
+    return thread;
   }
 
   async edit(threadId: string, commentId: string, body: string): Promise<void> {
