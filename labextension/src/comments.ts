@@ -17,6 +17,8 @@ export interface IThreadComment {
   id: string;
   thread_id: string;
   author: string;
+  /** The author's display name (the server's directory; the username without one). */
+  author_name?: string | null;
   body: string;
   mentions: string[];
   created: string;
@@ -36,9 +38,11 @@ export interface IThread {
   anchor: Anchor;
   quote: string;
   author: string;
+  author_name?: string | null;
   created: string;
   resolved: boolean;
   resolved_by: string | null;
+  resolved_by_name?: string | null;
   resolved_at: string | null;
   position: IThreadPosition;
   comments: IThreadComment[];
@@ -49,11 +53,36 @@ export interface IThread {
 export type SuggestionStatus = 'pending' | 'accepted' | 'rejected';
 
 /** A proposed change: `text` in place of `original` (the anchored text when made). */
+/** Username -> display name, as the server names the people in these threads. */
+export function namesInThreads(
+  threads: readonly IThread[]
+): Map<string, string> {
+  const names = new Map<string, string>();
+  const learn = (user: string | null, name?: string | null) => {
+    if (user && name) {
+      names.set(user, name);
+    }
+  };
+  for (const thread of threads) {
+    learn(thread.author, thread.author_name);
+    learn(thread.resolved_by, thread.resolved_by_name);
+    learn(
+      thread.suggestion?.decided_by ?? null,
+      thread.suggestion?.decided_by_name
+    );
+    for (const comment of thread.comments) {
+      learn(comment.author, comment.author_name);
+    }
+  }
+  return names;
+}
+
 export interface ISuggestion {
   text: string;
   original: string;
   status: SuggestionStatus;
   decided_by: string | null;
+  decided_by_name?: string | null;
   decided_at: string | null;
   /** Computed on every read: pending and its anchored text still `original`. */
   applies: boolean;

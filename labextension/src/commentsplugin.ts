@@ -28,6 +28,7 @@ import {
   anchorFromSelection,
   canComment,
   IThread,
+  namesInThreads,
   resolveAnchor,
   threadCell
 } from './comments';
@@ -98,7 +99,7 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
     const stores = new CommentsStores(new CommentsApi(collab.client));
     const redraw = new Signal<unknown, void>(stores);
     stores.changed.connect(() => redraw.emit());
-    // Display names learnt from the rooms' awareness (the thread model has usernames).
+    // Display names: who is in the room (awareness), else as the threads name them.
     const names = new Map<string, string>();
 
     const connOfWidget = (widget: Widget | null): DocumentConnection | null => {
@@ -116,7 +117,7 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
 
     const panel = new CommentsPanel({
       me: () => collab.me()?.username ?? null,
-      nameOf: username => {
+      nameOf: (username: string): string => {
         const me = collab.me();
         if (me && me.username === username) {
           return me.display_name || username;
@@ -132,7 +133,11 @@ export const commentsPlugin: JupyterFrontEndPlugin<void> = {
             names.set(user.name, user.display_name);
           }
         });
-        return names.get(username) || username;
+        return (
+          names.get(username) ||
+          namesInThreads(panel.store?.threads ?? []).get(username) ||
+          username
+        );
       },
       attached: (store, thread) => attachedHere(store.conn, thread),
       anchoredText: (store, thread) => anchoredText(store.conn, thread),

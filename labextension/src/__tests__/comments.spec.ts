@@ -11,6 +11,7 @@ import {
   decodePosition,
   filterThreads,
   IThread,
+  namesInThreads,
   resolveAnchor,
   shortQuote
 } from '../comments';
@@ -222,5 +223,32 @@ describe('who may do what', () => {
     expect(canEditComment(own, 'viewer', 'bob')).toBe(false);
     expect(canDeleteComment(own, 'owner', 'alice')).toBe(true);
     expect(canDeleteComment(own, 'editor', 'alice')).toBe(false);
+  });
+});
+
+describe('namesInThreads', () => {
+  it('learns display names of authors, resolvers and deciders, and skips missing ones', () => {
+    const named = thread('t1', {
+      author: 'bob',
+      author_name: 'Bob Builder',
+      resolved_by: 'alice',
+      resolved_by_name: 'Alice Liddell',
+      comments: [
+        {
+          id: 'c1',
+          thread_id: 't1',
+          author: 'carol',
+          author_name: null,
+          body: 'hi',
+          mentions: [],
+          created: '2026-12-02T00:00:00Z',
+          edited: null
+        }
+      ]
+    });
+    const names = namesInThreads([named]);
+    expect(names.get('bob')).toBe('Bob Builder');
+    expect(names.get('alice')).toBe('Alice Liddell');
+    expect(names.has('carol')).toBe(false);
   });
 });
