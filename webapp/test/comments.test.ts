@@ -7,6 +7,7 @@ import {
   canResolve,
   decodeCommentEvent,
   filterThreads,
+  nameInThreads,
   resolveAnchor,
   type Thread,
 } from "../src/comments/model";
@@ -110,5 +111,14 @@ describe("thread lists", () => {
     expect(canResolve(replied, "commenter", "alice")).toBe(false);
     expect(canResolve(replied, "editor", "alice")).toBe(true);
     expect(canResolve(mine, "viewer", "alice")).toBe(false);
+  });
+});
+
+describe("nameInThreads", () => {
+  it("names authors and resolvers as the server does, and nobody it does not name", () => {
+    const threads = [thread({ author: "bob", author_name: "Bob Builder", resolved_by: "alice", resolved_by_name: "Alice Liddell" })];
+    expect(nameInThreads(threads, "bob")).toBe("Bob Builder");
+    expect(nameInThreads(threads, "alice")).toBe("Alice Liddell");
+    expect(nameInThreads(threads, "carol")).toBeNull();
   });
 });

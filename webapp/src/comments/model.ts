@@ -17,6 +17,8 @@ export interface ThreadComment {
   id: string;
   thread_id: string;
   author: string;
+  /** The author's display name from the server's directory (the username without one). */
+  author_name?: string | null;
   body: string;
   mentions: string[];
   created: string;
@@ -29,6 +31,7 @@ export interface Suggestion {
   original: string;
   status: "pending" | "accepted" | "rejected";
   decided_by: string | null;
+  decided_by_name?: string | null;
   decided_at: string | null;
   /** Computed by the server on every read against the live document. */
   applies: boolean;
@@ -41,9 +44,11 @@ export interface Thread {
   anchor: Anchor;
   quote: string;
   author: string;
+  author_name?: string | null;
   created: string;
   resolved: boolean;
   resolved_by: string | null;
+  resolved_by_name?: string | null;
   resolved_at: string | null;
   position: { attached: boolean; start: number | null; end: number | null; cell_index: number | null };
   comments: ThreadComment[];
@@ -172,4 +177,18 @@ export function canResolve(thread: Thread, role: Role, me: string): boolean {
 export function canDelete(comment: ThreadComment, role: Role, me: string): boolean {
   if (role === "owner") return true;
   return canComment(role) && comment.author === me;
+}
+
+/** A username's display name as the threads' data gives it, if any does. */
+export function nameInThreads(threads: readonly Thread[], username: string): string | null {
+  for (const thread of threads) {
+    if (thread.author === username && thread.author_name) return thread.author_name;
+    if (thread.resolved_by === username && thread.resolved_by_name) return thread.resolved_by_name;
+    const decider = thread.suggestion;
+    if (decider?.decided_by === username && decider.decided_by_name) return decider.decided_by_name;
+    for (const comment of thread.comments) {
+      if (comment.author === username && comment.author_name) return comment.author_name;
+    }
+  }
+  return null;
 }

@@ -9,7 +9,7 @@ import * as Y from "yjs";
 
 import { ApiError, type Me, type Role } from "../api";
 import type { CommentsClient } from "./client";
-import { type Anchor, anchorFromSelection, applyCommentEvent, type CommentEvent, resolveAnchor, type Thread } from "./model";
+import { type Anchor, anchorFromSelection, applyCommentEvent, type CommentEvent, nameInThreads, resolveAnchor, type Thread } from "./model";
 
 /** How often document edits redraw the panel and badges (detached threads). */
 const DOC_REDRAW_MS = 500;
@@ -217,14 +217,15 @@ export class CommentsStore {
     return where === null;
   }
 
-  /** A username as people know it: the display name of someone present, or the name. */
+  /** A username as people know it: the display name of someone present, else as the
+   * threads name them, else the username. */
   nameOf(username: string): string {
     if (username === this.me.username) return this.me.display_name || username;
     for (const state of this.awareness?.getStates().values() ?? []) {
       const user = (state as { user?: { name?: unknown; display_name?: unknown } }).user;
       if (user?.name === username && typeof user.display_name === "string" && user.display_name) return user.display_name;
     }
-    return username;
+    return nameInThreads(this.threads, username) ?? username;
   }
 
   /** A thread on the target; with `suggestion`, a suggestion to replace its text by it. */
