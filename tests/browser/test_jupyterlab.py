@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.hostile import HOSTILE_OUTPUT, edit_room, watch_pwned
 
@@ -447,9 +448,15 @@ def test_an_output_added_to_a_cell_the_reader_just_created_does_not_run(
 
 def palette_items(page: Page, label: str):
     """Open the command palette and search for ``label``: the items so labelled."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^View$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
     search = page.locator(".lm-CommandPalette-input")
+    for _attempt in range(3):  # a busy page can drop the menu click: open it again
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^View$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
+        try:
+            search.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
     search.fill(label)
     expect(search).to_have_value(label)
     return page.locator(".lm-CommandPalette-item").filter(

@@ -286,7 +286,10 @@ def test_jupyterlab_shows_reconnecting_not_a_modal_and_keeps_offline_edits(
         notice = alice.locator(".jp-Notification-Center").filter(
             has_text="The server cannot be reached"
         )
-        deadline = time.monotonic() + 30
+        # Showing the Running panel makes JupyterLab ask the server at once (its own polls
+        # back off, and a loaded machine may not reach the next one soon).
+        alice.get_by_role("tab", name="Running Terminals and Kernels").click()
+        deadline = time.monotonic() + 60
         while not notice.is_visible():
             assert time.monotonic() < deadline, "no connection-lost notice"
             if not alice.locator(".jp-Notification-Center").is_visible():
