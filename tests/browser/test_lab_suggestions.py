@@ -243,7 +243,7 @@ def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
     show_all(bob_panel)
     expect(
         suggestion_thread(bob_panel, "words").locator(".jp-CollabDocs-suggestionStatus")
-    ).to_have_text("Suggestion: rejected by alice")  # not connected: no display name
+    ).to_have_text("Suggestion: rejected by Alice Liddell")  # named as the thread data names her
     assert stored_text(collab_server, doc["id"]) == "PlXain words here.\n"
 
 
