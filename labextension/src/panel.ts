@@ -140,7 +140,17 @@ export class SharedDocumentsPanel extends Widget {
       this._status.textContent = `Could not list documents: ${(error as Error).message}`;
       this._status.classList.add('jp-mod-error');
     }
-    this._render();
+    // Rebuild the lists only when what they show changed: a rebuild every few seconds
+    // detached the row under the user's pointer (a click on a busy page kept missing).
+    const shown = JSON.stringify([
+      this.documents,
+      this._trash,
+      this._actions.me()
+    ]);
+    if (shown !== this._shown) {
+      this._shown = shown;
+      this._render();
+    }
   }
 
   async create(type: DocumentType): Promise<void> {
@@ -241,6 +251,7 @@ export class SharedDocumentsPanel extends Widget {
 
   protected onAfterShow(msg: Message): void {
     void this.refresh();
+    window.clearInterval(this._timer); // shown twice without a hide: one timer
     this._timer = window.setInterval(() => {
       if (this.isVisible && document.visibilityState !== 'hidden') {
         void this.refresh();
@@ -397,5 +408,6 @@ export class SharedDocumentsPanel extends Widget {
   private _shared: HTMLUListElement;
   private _status: HTMLDivElement;
   private _timer = 0;
+  private _shown = '';
   private _interval: number;
 }
