@@ -32,6 +32,7 @@ from sqlalchemy import select
 from ..acl import AccessService, Permission, can
 from ..acl.directory import AccessDirectory
 from ..acl.models import MemberRow
+from ..acl.names import display_names
 from ..audit import AuditTrail
 from ..documents import DocumentService
 from ..errors import BadRequest, NotFound
@@ -77,11 +78,9 @@ class DirectoryPeople:
         return Actor.create(username, record.display_name, is_admin=record.is_admin, groups=groups)
 
     async def display_names(self, usernames: Iterable[str]) -> dict[str, str]:
-        names = {}
-        for name in usernames:
-            record = await self.users.lookup(name)
-            names[name] = record.display_name if record and record.display_name else name
-        return names
+        wanted = list(usernames)
+        shown = await display_names(self.users.db, wanted)
+        return {name: shown.get(name) or name for name in wanted}
 
     async def members(self, groups: Collection[str]) -> set[str]:
         if not groups:
