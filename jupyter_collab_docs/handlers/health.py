@@ -12,6 +12,10 @@ or 503 ``{"status": "not ready"}`` (also before the services started) or
 ``{"status": "draining"}`` (the node was told to stop): nothing else, since anyone may
 call it. Both are open to anonymous callers, in the standalone server's confinement too
 (``authorizer.OPEN_TO_USERS``).
+
+A probe's own 503 is its answer, not a server error: the request log writes it as a
+warning (not ready) or as information (draining) rather than at Jupyter's level for any
+5xx, error, which would page someone for every probe of a node being drained.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import dataclasses
 import inspect
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -102,11 +107,41 @@ class HealthHandler(CollabDocsHandler):
         self.reply(body, 200 if ok else 503)
 
 
+class _AnswerLog(logging.LoggerAdapter[logging.Logger]):
+    """The server's log, with its error lines written at ``level``: what Jupyter's request
+    log (``jupyter_server.log.log_request``) uses for a probe that answered 503."""
+
+    def __init__(self, logger: logging.Logger, level: int) -> None:
+        super().__init__(logger, {})
+        self.answer_level = level
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if level >= logging.ERROR:
+            level = self.answer_level
+        # the record names the request log's line, not this one
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+        super().log(level, msg, *args, **kwargs)
+
+
+# The request log's level for a probe's 503, by its status.
+ANSWER_LEVELS = {"draining": logging.INFO, "not ready": logging.WARNING}
+
+
 class ProbeHandler(JupyterHandler):
     """Anonymous, GET and HEAD only, never cached, a status and nothing more."""
 
     SUPPORTED_METHODS = ("GET", "HEAD")  # type: ignore[assignment]
     auth_resource = AUTH_RESOURCE
+    answered = ""  # the status this request answered, once it did
+
+    @property
+    def log(self) -> logging.Logger:
+        logger = super().log
+        level = ANSWER_LEVELS.get(self.answered)
+        if level is None or self.get_status() != 503:
+            return logger
+        # Duck-typed: Jupyter's request log only calls its level methods.
+        return _AnswerLog(logger, level)  # type: ignore[return-value]
 
     @property
     def collab(self) -> CollabDocsApp:
@@ -120,15 +155,15 @@ class ProbeHandler(JupyterHandler):
 
     @allow_unauthenticated
     async def get(self) -> None:
-        code, status = await self.status()
+        code, self.answered = await self.status()
         self.set_status(code)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps({"status": status}))
+        self.finish(json.dumps({"status": self.answered}))
 
     @allow_unauthenticated
     async def head(self) -> None:
-        code, _ = await self.status()
+        code, self.answered = await self.status()
         self.set_status(code)
         self.set_header("Cache-Control", "no-store")
         self.finish()
