@@ -35,6 +35,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 USERS = {"alice": "Alice Liddell", "bob": "Bob Builder", "carol": "Carol Danvers"}
 # Administrators (``users add --admin``): the only users the standalone server lets run code.
 ADMINS = {"ada": "Ada Lovelace"}
+# A display name that is an HTML payload (the ``mallory`` fixture's).
+HOSTILE = "<img src=x onerror=window.__pwned=1>"
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +118,14 @@ def collab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollabSe
         yield CollabServer(server, tokens)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def mallory(collab_server: CollabServer) -> Iterator[str]:
+    """A user whose display name is an HTML payload (a commenter in the tests)."""
+    out = collab_server.server.cli("users", "add", "mallory", "--display-name", HOSTILE)
+    collab_server.tokens["mallory"] = out.splitlines()[-1].strip()
+    yield "mallory"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,7 +1,8 @@
 """Comments in JupyterLab, in a real browser against a real ``jupyter collab-docs``.
 
 A commenter (whose display name is an HTML payload) comments on a range of a text
-document and on a notebook cell, with a hostile body; the editor sees the thread live,
+document with a hostile body, another on a notebook cell and a range of its source (then
+the hostile one there too, over REST); the editor sees the threads live,
 with the highlight and the cell badge, replies and resolves; the commenter's editor stays
 read-only; a highlight follows the editor's concurrent insert before it; deleting the
 commented text shows the thread detached, with its quote. Nothing user-written runs.
@@ -10,20 +11,27 @@ commented text shows the thread detached, with its quote. Nothing user-written r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, HOSTILE
+from tests.browser.lab import (
+    choose_from_menu,
+    comments_panel,
+    create_price_notebook,
+    expect_not_pwned,
+    open_as_editor_and_commenter,
+    select_chars,
+    stored_text,
+    threads,
+)
 from tests.browser.test_jupyterlab import (
     create,
     current,
     dismiss_news,
     editor,
     expect_eventually,
-    notebook,
     open_from_panel,
     open_lab,
     share,
@@ -33,36 +41,6 @@ from tests.browser.test_jupyterlab import (
 # One worker runs the whole module: its browser and server are per module (xdist_group).
 pytestmark = pytest.mark.xdist_group("browser-lab-comments")
 
-HOSTILE = "<img src=x onerror=window.__pwned=1>"
-
-
-@pytest.fixture(scope="module")
-def mallory(collab_server) -> Iterator[str]:
-    """A user whose display name is an HTML payload (a commenter in the tests)."""
-    out = collab_server.server.cli("users", "add", "mallory", "--display-name", HOSTILE)
-    collab_server.tokens["mallory"] = out.splitlines()[-1].strip()
-    yield "mallory"
-
-
-def comments_panel(page: Page):
-    """Open the Comments sidebar (if it is not already) and return it."""
-    tab = page.locator('.jp-SideBar [data-id="jp-CollabDocs-comments"]')
-    panel = page.locator("#jp-CollabDocs-comments")
-    if not panel.is_visible():
-        tab.click()
-    expect(panel).to_be_visible()
-    return panel
-
-
-def select_chars(page: Page, target, start: int, length: int) -> None:
-    """Select ``length`` characters from ``start`` of an editor's first line."""
-    target.click()
-    page.keyboard.press("Control+Home")
-    for _ in range(start):
-        page.keyboard.press("ArrowRight")
-    for _ in range(length):
-        page.keyboard.press("Shift+ArrowRight")
-
 
 def thread_of(panel, quote: str):
     return panel.locator(".jp-CollabDocs-thread").filter(
@@ -70,41 +48,20 @@ def thread_of(panel, quote: str):
     )
 
 
-def expect_not_pwned(*pages: Page) -> None:
-    for page in pages:
-        assert page.evaluate("window.__pwned") is None
-
-
-def stored_text(collab_server, doc_id: str) -> Any:
-    """A document's content as the server has it (bob's caret label is in his editor)."""
-    return collab_server.request("GET", f"documents/{doc_id}/content")["content"]
-
-
-def threads(collab_server, doc_id: str) -> list[dict[str, Any]]:
-    return collab_server.request("GET", f"documents/{doc_id}/threads")["threads"]
-
-
 def test_a_commenter_comments_on_text_the_editor_replies_and_resolves_live(
     collab_server, user_page, mallory
 ) -> None:
     text = "The quick brown fox jumps over the lazy dog.\n"
     doc = create(collab_server, "alice", "Review notes.md", "file", text)
-    share(collab_server, doc["id"], "user:bob", "editor")
-    share(collab_server, doc["id"], f"user:{mallory}", "commenter")
-
-    bob, mal = user_page("bob"), user_page(mallory)
-    for page, user in ((bob, "bob"), (mal, mallory)):
-        open_lab(page, collab_server, user)
-        open_from_panel(page, doc)
-        dismiss_news(page)
+    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
+        collab_server, user_page, doc, mallory
+    )
     expect(status(mal)).to_have_attribute("data-state", "read-only")
-    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
     expect(bob_panel.locator(".jp-CollabDocs-commentsNotice")).to_have_text("No comments yet.")
 
     # The commenter selects "brown fox" and comments from the editor's context menu.
     select_chars(mal, editor(mal), 10, 9)
-    editor(mal).click(button="right", position={"x": 5, "y": 5})
-    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Add Comment$")).click()
+    choose_from_menu(mal, editor(mal), "Add Comment", {"x": 5, "y": 5})
     draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
     expect(draft.locator(".jp-CollabDocs-threadQuote")).to_have_text("brown fox")
     draft.locator("textarea").fill(f"Too cliché? {HOSTILE}")
@@ -177,7 +134,7 @@ def test_a_commenter_comments_on_text_the_editor_replies_and_resolves_live(
     # Reopening is for editors and the thread's author: mallory started it.
     expect(resolved.locator(".jp-CollabDocs-resolveButton")).to_have_text("Reopen")
 
-    stored = collab_server.request("GET", f"documents/{doc['id']}/content")["content"]
+    stored = stored_text(collab_server, doc["id"])
     assert "sneaky" not in stored
     assert stored.startswith("Look: The quick  jumps")
     expect_not_pwned(bob, mal)
@@ -186,38 +143,28 @@ def test_a_commenter_comments_on_text_the_editor_replies_and_resolves_live(
 def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
     collab_server, user_page, mallory
 ) -> None:
-    doc = create(
-        collab_server,
-        "alice",
-        "Analysis",
-        "notebook",
-        notebook("total = price * quantity", "print(total)"),
+    # carol (a benign name) comments here: bob's view of her threads is the README's
+    # picture. mallory's hostile name and body come over REST after the picture.
+    doc = create_price_notebook(collab_server, "Analysis")
+    bob, carol, bob_panel, carol_panel = open_as_editor_and_commenter(
+        collab_server, user_page, doc, "carol"
     )
-    share(collab_server, doc["id"], "user:bob", "editor")
-    share(collab_server, doc["id"], f"user:{mallory}", "commenter")
-    bob, mal = user_page("bob"), user_page(mallory)
-    for page, user in ((bob, "bob"), (mal, mallory)):
-        open_lab(page, collab_server, user)
-        open_from_panel(page, doc)
-        dismiss_news(page)
-    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
 
     # A whole cell, from the cell's context menu.
-    editor(mal, 1).click()
-    editor(mal, 1).click(button="right")
-    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Comment on Cell$")).click()
-    draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
+    editor(carol, 1).click()
+    choose_from_menu(carol, editor(carol, 1), "Comment on Cell")
+    draft = carol_panel.locator(".jp-CollabDocs-commentDraft")
     expect(draft.locator(".jp-CollabDocs-threadQuote")).to_have_text("print(total)")
     draft.locator("textarea").fill("Print it with a label?")
     draft.locator(".jp-CollabDocs-commentPost").click()
 
     # A range of the first cell's source, with the panel's button.
-    select_chars(mal, editor(mal, 0), 8, 5)
-    mal_panel.locator(".jp-CollabDocs-addComment").click()
+    select_chars(carol, editor(carol, 0), 8, 5)
+    carol_panel.locator(".jp-CollabDocs-addComment").click()
     expect(draft.locator(".jp-CollabDocs-threadQuote")).to_have_text("price")
-    draft.locator("textarea").fill(HOSTILE)
+    draft.locator("textarea").fill("Before or after tax?")
     draft.locator(".jp-CollabDocs-commentPost").click()
-    expect(mal_panel.locator(".jp-CollabDocs-thread")).to_have_count(2)
+    expect(carol_panel.locator(".jp-CollabDocs-thread")).to_have_count(2)
 
     # Bob sees a badge on each commented cell and the highlight, live.
     cells = current(bob).locator(".jp-Cell")
@@ -225,14 +172,14 @@ def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
     expect(cells.nth(0).locator(".jp-CollabDocs-commentBadge")).to_have_text("1")
     expect(editor(bob, 0).locator(".jp-CollabDocs-commentMark")).to_have_text("price")
 
-    # The badge opens the cell's thread in the panel; bob replies, mallory sees it.
+    # The badge opens the cell's thread in the panel; bob replies, carol sees it.
     cells.nth(1).locator(".jp-CollabDocs-commentBadge").click()
     active = bob_panel.locator(".jp-CollabDocs-thread.jp-mod-active")
     expect(active.locator(".jp-CollabDocs-threadQuote")).to_have_text("print(total)")
     active.locator(".jp-CollabDocs-replyBody").fill("Yes: print('total', total)")
     active.locator(".jp-CollabDocs-replyButton").click()
     expect(
-        thread_of(mal_panel, "print(total)").locator(".jp-CollabDocs-commentText")
+        thread_of(carol_panel, "print(total)").locator(".jp-CollabDocs-commentText")
     ).to_have_count(2)
 
     # Bob types before the commented range: the highlights follow.
@@ -242,13 +189,13 @@ def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
     expect_eventually(
         lambda: stored_text(collab_server, doc["id"])["cells"][0]["source"].startswith("grand_")
     )
-    expect(editor(mal, 0).locator(".jp-CollabDocs-commentMark")).to_have_text("price")
+    expect(editor(carol, 0).locator(".jp-CollabDocs-commentMark")).to_have_text("price")
     expect(editor(bob, 0).locator(".jp-CollabDocs-commentMark")).to_have_text("price")
 
     # The commenter cannot edit the cell.
-    editor(mal, 1).click()
-    mal.keyboard.type("# sneaky")
-    expect(editor(mal, 1)).not_to_contain_text("sneaky")
+    editor(carol, 1).click()
+    carol.keyboard.type("# sneaky")
+    expect(editor(carol, 1)).not_to_contain_text("sneaky")
 
     # The range's thread, shown active, for the README's picture.
     editor(bob, 0).locator(".jp-CollabDocs-commentMark").click()
@@ -258,12 +205,30 @@ def test_comments_on_a_notebook_cell_and_a_range_of_its_source(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     bob.screenshot(path=str(ARTIFACTS / "jupyterlab-comments.png"))
 
-    content = collab_server.request("GET", f"documents/{doc['id']}/content")["content"]
+    # mallory (hostile name) comments on "quantity" with a hostile body: bob sees both
+    # as text, live, with a second badge on the cell.
+    share(collab_server, doc["id"], f"user:{mallory}", "commenter")
+    first = stored_text(collab_server, doc["id"])["cells"][0]
+    anchor = {
+        "kind": "cell_range",
+        "cell_id": first["id"],
+        "index": first["source"].index("quantity"),
+        "length": len("quantity"),
+    }
+    collab_server.as_user(mallory)(
+        "POST", f"documents/{doc['id']}/threads", {"anchor": anchor, "body": HOSTILE}
+    )
+    hostile = thread_of(bob_panel, "quantity")
+    expect(hostile.locator(".jp-CollabDocs-commentAuthor")).to_have_text(HOSTILE)
+    expect(hostile.locator(".jp-CollabDocs-commentText")).to_have_text(HOSTILE)
+    expect(cells.nth(0).locator(".jp-CollabDocs-commentBadge")).to_have_text("2")
+
+    content = stored_text(collab_server, doc["id"])
     assert [cell["source"] for cell in content["cells"]] == [
         "grand_total = price * quantity",
         "print(total)",
     ]
-    expect_not_pwned(bob, mal)
+    expect_not_pwned(bob, carol)
 
 
 def test_open_thread_from_the_inbox_opens_the_document_at_the_thread(

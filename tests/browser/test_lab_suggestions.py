@@ -10,42 +10,31 @@ read the document says so, with *Share…* for the editor (who may share).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_jupyterlab import (
-    create,
-    current,
-    dismiss_news,
-    editor,
-    expect_eventually,
-    notebook,
-    open_from_panel,
-    open_lab,
-    share,
-    status,
-)
-from tests.browser.test_lab_comments import (  # noqa: F401 (mallory is a fixture)
-    HOSTILE,
-    comments_panel,
+from tests.browser.conftest import HOSTILE
+from tests.browser.lab import (
+    choose_from_menu,
+    create_price_notebook,
     expect_not_pwned,
-    mallory,
+    open_as_editor_and_commenter,
     select_chars,
     stored_text,
     threads,
 )
+from tests.browser.test_jupyterlab import create, current, editor, expect_eventually, status
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
 pytestmark = pytest.mark.xdist_group("browser-lab-suggestions")
 
 
-def suggest_on_selection(page: Page) -> None:
-    """Right-click in the text editor and choose Suggest a Change."""
-    editor(page).click(button="right", position={"x": 5, "y": 5})
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Suggest a Change$")).click()
+def suggest_on_selection(page: Page, index: int = 0) -> None:
+    """Right-click in an editor (the text's, or cell ``index``'s) and choose Suggest a
+    Change."""
+    choose_from_menu(page, editor(page, index), "Suggest a Change", {"x": 5, "y": 5})
 
 
 def suggestion_thread(panel, original: str):
@@ -59,23 +48,15 @@ def show_all(panel) -> None:
     panel.locator(".jp-CollabDocs-commentsStatus").select_option("all")
 
 
-@pytest.mark.usefixtures("mallory")
 def test_a_commenter_suggests_the_editor_accepts_one_and_rejects_another(
-    collab_server, user_page
+    collab_server, user_page, mallory
 ) -> None:
-    commenter = "mallory"
     text = "The quick brown fox jumps over the lazy dog.\n"
     doc = create(collab_server, "alice", "Suggest.md", "file", text)
-    share(collab_server, doc["id"], "user:bob", "editor")
-    share(collab_server, doc["id"], f"user:{commenter}", "commenter")
-
-    bob, mal = user_page("bob"), user_page(commenter)
-    for page, user in ((bob, "bob"), (mal, commenter)):
-        open_lab(page, collab_server, user)
-        open_from_panel(page, doc)
-        dismiss_news(page)
+    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
+        collab_server, user_page, doc, mallory
+    )
     expect(status(mal)).to_have_attribute("data-state", "read-only")
-    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
 
     # The commenter selects "brown fox": the suggestion editor starts with it.
     select_chars(mal, editor(mal), 10, 9)
@@ -172,21 +153,14 @@ def test_a_commenter_suggests_the_editor_accepts_one_and_rejects_another(
     expect(current(bob).locator("img")).to_have_count(0)
 
 
-@pytest.mark.usefixtures("mallory")
 def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
-    collab_server, user_page
+    collab_server, user_page, mallory
 ) -> None:
-    commenter = "mallory"
     text = "Plain words here.\n"
     doc = create(collab_server, "alice", "Stale.md", "file", text)
-    share(collab_server, doc["id"], "user:bob", "editor")
-    share(collab_server, doc["id"], f"user:{commenter}", "commenter")
-    bob, mal = user_page("bob"), user_page(commenter)
-    for page, user in ((bob, "bob"), (mal, commenter)):
-        open_lab(page, collab_server, user)
-        open_from_panel(page, doc)
-        dismiss_news(page)
-    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
+    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
+        collab_server, user_page, doc, mallory
+    )
 
     # Two suggestions: on "Plain" and on "words".
     for start, word, proposed in ((0, "Plain", "Simple"), (6, "words", "terms")):
@@ -247,32 +221,18 @@ def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
     assert stored_text(collab_server, doc["id"]) == "PlXain words here.\n"
 
 
-@pytest.mark.usefixtures("mallory")
 def test_suggestions_on_a_whole_cell_and_a_range_of_a_cell_land_when_accepted(
-    collab_server, user_page, screenshot
+    collab_server, user_page, mallory, screenshot
 ) -> None:
-    commenter = "mallory"
-    doc = create(
-        collab_server,
-        "alice",
-        "Suggested analysis",
-        "notebook",
-        notebook("total = price * quantity", "print(total)"),
+    doc = create_price_notebook(collab_server, "Suggested analysis")
+    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
+        collab_server, user_page, doc, mallory
     )
-    share(collab_server, doc["id"], "user:bob", "editor")
-    share(collab_server, doc["id"], f"user:{commenter}", "commenter")
-    bob, mal = user_page("bob"), user_page(commenter)
-    for page, user in ((bob, "bob"), (mal, commenter)):
-        open_lab(page, collab_server, user)
-        open_from_panel(page, doc)
-        dismiss_news(page)
-    bob_panel, mal_panel = comments_panel(bob), comments_panel(mal)
     draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
 
     # The whole second cell, from the cell's context menu: its source is prefilled.
     editor(mal, 1).click()
-    editor(mal, 1).click(button="right")
-    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Suggest a Change to Cell$")).click()
+    choose_from_menu(mal, editor(mal, 1), "Suggest a Change to Cell")
     expect(draft.locator(".jp-CollabDocs-commentDraftTitle")).to_have_text(
         "Suggest a change to a cell"
     )
@@ -282,8 +242,7 @@ def test_suggestions_on_a_whole_cell_and_a_range_of_a_cell_land_when_accepted(
 
     # "price" in the first cell's source, from the cell's context menu.
     select_chars(mal, editor(mal, 0), 8, 5)
-    editor(mal, 0).click(button="right", position={"x": 5, "y": 5})
-    mal.locator(".lm-Menu-itemLabel", has_text=re.compile("^Suggest a Change$")).click()
+    suggest_on_selection(mal, 0)
     expect(draft.locator(".jp-CollabDocs-suggestionText")).to_have_value("price")
     draft.locator(".jp-CollabDocs-suggestionText").fill("unit_price")
     draft.locator(".jp-CollabDocs-commentPost").click()
