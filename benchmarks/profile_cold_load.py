@@ -1,6 +1,7 @@
 """Where the cold load of a large stored notebook goes, in process (no server, no network).
 
     .venv/bin/python -m benchmarks.profile_cold_load [--mb 5] [--runs 3] [--profile]
+    .venv/bin/python -m benchmarks.profile_cold_load --trace [--runs 3] [--profile]
     .venv/bin/python -m benchmarks.profile_cold_load --server [--mb 5] [--runs 3] [--py-spy]
 
 Stores the generated notebook (``fixtures.make_notebook``) in a fresh SQLite store the way
@@ -9,6 +10,11 @@ it in a new ``RoomManager`` (as after a restart) and answers one client's sync s
 an empty state vector: the first full sync. Prints the wall and CPU time of each phase
 (load from the store, build the doc, encode the answer); ``--profile`` adds the cProfile
 functions with the most cumulative time of the last run.
+
+``--trace`` does the same with the trace document instead: the automerge-paper trace
+(``fixtures.TRACE``, 259,778 edits) replayed by one pycrdt client into a ``file`` doc's
+``source`` text, one transaction per edit as a typing client sends them, and its whole
+state stored as the snapshot (what compaction leaves after the trace workload).
 
 ``--server`` measures what the join workload calls the cold load, end to end: a real
 ``jupyter collab-docs`` (``benchmarks.servers.CollabDocs``, core 0), the notebook created
@@ -36,7 +42,27 @@ from jupyter_collab_docs.rooms import RoomConfig, RoomManager
 from jupyter_collab_docs.stores import DocumentRecord
 from jupyter_collab_docs.stores.sqlite import SQLiteDocumentStore
 
-from .fixtures import make_notebook
+from .fixtures import TRACE, make_notebook
+
+
+def trace_state() -> tuple[bytes, str]:
+    """The trace document's Yjs state after every edit of the trace, and its end text."""
+    import gzip
+
+    from pycrdt import Doc, Text
+
+    trace = json.loads(gzip.decompress(TRACE.read_bytes()))
+    doc: Doc = Doc()
+    text = doc.get("source", type=Text)
+    for txn in trace["txns"]:
+        with doc.transaction():
+            for position, deleted, inserted in txn["patches"]:
+                if deleted:
+                    del text[position : position + deleted]
+                if inserted:
+                    text.insert(position, inserted)
+    assert str(text) == trace["endContent"]
+    return doc.get_update(), trace["endContent"]
 
 
 class Client:
@@ -58,10 +84,10 @@ class Client:
         pass
 
 
-async def cold_load(store: SQLiteDocumentStore, doc_id: str) -> dict[str, float]:
+async def cold_load(store: SQLiteDocumentStore, doc_id: str, doc_type: str) -> dict[str, float]:
     manager = RoomManager(store, RoomConfig())
     started, cpu = time.perf_counter(), time.process_time()
-    room = await manager.get(doc_id, "notebook")
+    room = await manager.get(doc_id, doc_type)
     loaded = time.perf_counter()
     client = Client()
     room.join(client)
@@ -83,18 +109,24 @@ async def cold_load(store: SQLiteDocumentStore, doc_id: str) -> dict[str, float]
 
 async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="cold-load-"))
-    notebook = json.loads(make_notebook(work / "big.ipynb", args.mb).read_text())
     store = SQLiteDocumentStore(work / "documents.db")
     await store.start()
     now = datetime.now(timezone.utc)
-    record = DocumentRecord("big", "big.ipynb", "notebook", "alice", now, now)
-    await store.create(record, initial_state("notebook", notebook))
+    if args.trace:
+        state, _ = trace_state()
+        record = DocumentRecord("trace", "trace.txt", "file", "alice", now, now)
+        print(f"trace state: {len(state) / 1024:.0f} KiB")
+    else:
+        notebook = json.loads(make_notebook(work / "big.ipynb", args.mb).read_text())
+        record = DocumentRecord("big", "big.ipynb", "notebook", "alice", now, now)
+        state = initial_state("notebook", notebook)
+    await store.create(record, state)
     profile = cProfile.Profile()
     try:
         for run in range(args.runs):
             if args.profile and run == args.runs - 1:
                 profile.enable()
-            figures = await cold_load(store, record.id)
+            figures = await cold_load(store, record.id, record.type)
             profile.disable()
             print(f"run {run + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in figures.items()))
     finally:
@@ -161,6 +193,7 @@ def server_runs(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mb", type=float, default=5.0)
+    parser.add_argument("--trace", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--server", action="store_true")

@@ -127,128 +127,215 @@ class UpdateShape:
     touches_trust: bool
 
 
-class _Reader:
-    __slots__ = ("data", "end", "pos")
+def _var_rest(data: bytes, pos: int, first: int) -> tuple[int, int]:
+    """The rest of a varuint whose first byte (``first``, at ``pos - 1``) has its
+    continuation bit set: (value, position after it). At most 10 bytes in all."""
+    # Two to four bytes (clocks, lengths) unrolled; past that (client ids), the loop.
+    byte = data[pos]  # IndexError past the end: the caller's "truncated update"
+    if byte < 0x80:
+        return (first & 0x7F) | byte << 7, pos + 1
+    result = (first & 0x7F) | (byte & 0x7F) << 7
+    byte = data[pos + 1]
+    if byte < 0x80:
+        return result | byte << 14, pos + 2
+    result |= (byte & 0x7F) << 14
+    byte = data[pos + 2]
+    if byte < 0x80:
+        return result | byte << 21, pos + 3
+    result |= (byte & 0x7F) << 21
+    pos += 3
+    shift = 28
+    while True:
+        byte = data[pos]  # IndexError past the end: the caller's "truncated update"
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise UpdateRefused("varuint longer than 64 bits")
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-        self.end = len(data)
 
-    def u8(self) -> int:
-        if self.pos >= self.end:
-            raise UpdateRefused("truncated update")
-        byte = self.data[self.pos]
-        self.pos += 1
-        return byte
+def _refuse_client() -> UpdateRefused:
+    return UpdateRefused("client id of 2^53 or more (JavaScript clients cannot hold it)")
 
-    def var_uint(self) -> int:
-        data, pos = self.data, self.pos
-        if pos >= self.end:
-            raise UpdateRefused("truncated varuint")
-        byte = data[pos]
-        if byte < 0x80:  # the common one-byte case
-            self.pos = pos + 1
-            return byte
-        result = byte & 0x7F
-        shift = 7
-        while True:
-            pos += 1
-            if pos >= self.end:
-                raise UpdateRefused("truncated varuint")
-            byte = data[pos]
-            result |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                self.pos = pos + 1
-                return result
-            shift += 7
-            if shift > 63:
-                raise UpdateRefused("varuint longer than 64 bits")
 
-    def skip_var_int(self) -> None:
-        data, start = self.data, self.pos
-        for pos in range(start, min(self.end, start + 10)):
-            if data[pos] < 0x80:
-                self.pos = pos + 1
-                return
-        raise UpdateRefused("truncated or overlong varint")
-
-    def var_bytes(self) -> bytes:
-        length = self.var_uint()
-        start = self.pos
-        end = start + length
-        if end > self.end:
-            raise UpdateRefused("length prefix runs past the end of the update")
-        self.pos = end
-        return self.data[start:end]
-
-    def skip(self, count: int) -> None:
-        if self.pos + count > self.end:
-            raise UpdateRefused("truncated update")
-        self.pos += count
-
-    def count(self, what: str) -> int:
-        """A count of things that take at least one byte each."""
-        n = self.var_uint()
-        if n > self.end - self.pos:
-            raise UpdateRefused(f"{what} count larger than the update")
-        return n
-
-    def client(self) -> int:
-        client = self.var_uint()
-        if client > MAX_CLIENT_ID:
-            raise UpdateRefused("client id of 2^53 or more (JavaScript clients cannot hold it)")
-        return client
-
-    def clock(self) -> int:
-        clock = self.var_uint()
-        if clock > MAX_CLOCK:
-            raise UpdateRefused("clock or length of 2^32 or more")
-        return clock
+def _refuse_clock() -> UpdateRefused:
+    return UpdateRefused("clock or length of 2^32 or more")
 
 
 def inspect_update(update: bytes, limits: UpdateLimits) -> UpdateShape:
     """Parse a Yjs v1 update; raise :class:`UpdateRefused` (malformed, client ids past
-    2^53) or :class:`UpdateTooLarge` (past ``limits``) before anything is applied."""
-    reader = _Reader(update)
+    2^53) or :class:`UpdateTooLarge` (past ``limits``) before anything is applied.
+
+    Hot on every edit and on every stored record a room loads, so the reads are inlined
+    (a one-byte varuint costs an index and a compare; longer ones go to
+    :func:`_var_rest`) and a read past the end is the ``IndexError`` of ``bytes``,
+    turned into a refusal once, here."""
+    try:
+        return _inspect(bytes(update), limits)
+    except IndexError:
+        raise UpdateRefused("truncated update") from None
+
+
+def _inspect(data: bytes, limits: UpdateLimits) -> UpdateShape:
+    end = len(data)
+    pos = 0
     structs = 0
     trust = False
     max_structs = limits.max_structs
     max_chain = limits.max_chain
-    for _ in range(reader.count("struct group")):
-        count = reader.count("struct")
+    max_depth = limits.max_depth
+    var_rest = _var_rest
+
+    groups = data[pos]
+    pos += 1
+    if groups >= 0x80:
+        groups, pos = var_rest(data, pos, groups)
+    if groups > end - pos:
+        raise UpdateRefused("struct group count larger than the update")
+    for _ in range(groups):
+        count = data[pos]
+        pos += 1
+        if count >= 0x80:
+            count, pos = var_rest(data, pos, count)
+        if count > end - pos:
+            raise UpdateRefused("struct count larger than the update")
         structs += count
         if max_structs is not None and structs > max_structs:
             raise UpdateTooLarge(f"more than {max_structs} structs in one update")
-        client = reader.client()
-        clock = reader.clock()
+        start = pos
+        client = data[pos]
+        pos += 1
+        if client >= 0x80:
+            client, pos = var_rest(data, pos, client)
+            if client > MAX_CLIENT_ID:
+                raise _refuse_client()
+        # The group's client as encoded: most origins name it again (a run of typing),
+        # and the same bytes are the same checked varint (it ends at its last byte).
+        own = data[start:pos]
+        own_size = pos - start
+        clock = data[pos]
+        pos += 1
+        if clock >= 0x80:
+            clock, pos = var_rest(data, pos, clock)
+            if clock > MAX_CLOCK:
+                raise _refuse_clock()
         chain = 0
         chain_kind = -1
         for _ in range(count):
-            info = reader.u8()
+            info = data[pos]
+            pos += 1
             kind = info & _CONTENT_MASK
             if kind in (_GC, _SKIP):
-                clock += reader.clock()
+                length = data[pos]
+                pos += 1
+                if length >= 0x80:
+                    length, pos = var_rest(data, pos, length)
+                    if length > MAX_CLOCK:
+                        raise _refuse_clock()
+                clock += length
                 chain = 0
                 continue
             chained = False
             if info & _HAS_ORIGIN:
-                origin_client = reader.client()
-                origin_clock = reader.clock()
+                if data.startswith(own, pos):
+                    origin_client = client
+                    pos += own_size
+                else:
+                    origin_client = data[pos]
+                    pos += 1
+                    if origin_client >= 0x80:
+                        origin_client, pos = var_rest(data, pos, origin_client)
+                        if origin_client > MAX_CLIENT_ID:
+                            raise _refuse_client()
+                origin_clock = data[pos]
+                pos += 1
+                if origin_clock >= 0x80:
+                    origin_clock, pos = var_rest(data, pos, origin_clock)
+                    if origin_clock > MAX_CLOCK:
+                        raise _refuse_clock()
                 chained = origin_client == client and origin_clock == clock - 1
             if info & _HAS_RIGHT_ORIGIN:
-                reader.client()
-                reader.clock()
-            if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
-                if reader.var_uint() == 1:
-                    reader.var_bytes()  # the root type's name
+                if data.startswith(own, pos):
+                    pos += own_size
                 else:
-                    reader.client()
-                    reader.clock()
-                if info & _HAS_PARENT_SUB and reader.var_bytes() == _TRUSTED:
-                    trust = True
-            length, touches = _content(reader, kind, limits.max_depth)
-            trust = trust or touches
+                    value = data[pos]
+                    pos += 1
+                    if value >= 0x80:
+                        value, pos = var_rest(data, pos, value)
+                        if value > MAX_CLIENT_ID:
+                            raise _refuse_client()
+                value = data[pos]
+                pos += 1
+                if value >= 0x80:
+                    value, pos = var_rest(data, pos, value)
+                    if value > MAX_CLOCK:
+                        raise _refuse_clock()
+            if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
+                parent = data[pos]
+                pos += 1
+                if parent >= 0x80:
+                    parent, pos = var_rest(data, pos, parent)
+                if parent == 1:  # the root type's name
+                    pos = _skip_bytes(data, pos)
+                else:
+                    if data.startswith(own, pos):
+                        pos += own_size
+                    else:
+                        value = data[pos]
+                        pos += 1
+                        if value >= 0x80:
+                            value, pos = var_rest(data, pos, value)
+                            if value > MAX_CLIENT_ID:
+                                raise _refuse_client()
+                    value = data[pos]
+                    pos += 1
+                    if value >= 0x80:
+                        value, pos = var_rest(data, pos, value)
+                        if value > MAX_CLOCK:
+                            raise _refuse_clock()
+                if info & _HAS_PARENT_SUB:
+                    key, pos = _var_bytes(data, pos)
+                    if key == _TRUSTED:
+                        trust = True
+            if kind == _STRING:  # the common case, inline
+                size = data[pos]
+                pos += 1
+                if size >= 0x80:
+                    size, pos = var_rest(data, pos, size)
+                start = pos
+                pos += size
+                if pos > end:
+                    raise UpdateRefused("length prefix runs past the end of the update")
+                text = data[start:pos]
+                if text.isascii():
+                    length = size
+                else:
+                    try:
+                        # Clock ticks are UTF-16 code units, as in JavaScript.
+                        length = len(text.decode("utf-8").encode("utf-16-le")) // 2
+                    except UnicodeDecodeError:
+                        raise UpdateRefused("string is not UTF-8") from None
+            elif kind == _ANY:  # map entries: mostly one string, number or constant
+                length = data[pos]
+                pos += 1
+                if length >= 0x80:
+                    length, pos = var_rest(data, pos, length)
+                if length > end - pos:
+                    raise UpdateRefused("value count larger than the update")
+                for _ in range(length):
+                    tag = data[pos]
+                    if tag in _ANY_CONSTANTS:
+                        pos += 1
+                    elif tag == _ANY_STRING:
+                        pos = _skip_bytes(data, pos + 1)
+                    else:
+                        pos, touches = _skip_any(data, pos, max_depth)
+                        trust = trust or touches
+            else:
+                length, pos, touches = _content(data, pos, kind, max_depth)
+                trust = trust or touches
             # yrs squashes an item into the one before only if their contents are of one
             # kind (a run alternating text and deletions costs nothing special)
             if chained and kind == chain_kind:
@@ -265,93 +352,161 @@ def inspect_update(update: bytes, limits: UpdateLimits) -> UpdateShape:
             if clock > MAX_CLOCK:
                 raise UpdateRefused("clock of 2^32 or more")
     delete_ranges = 0
-    for _ in range(reader.count("delete set client")):
-        reader.client()
-        ranges = reader.count("delete range")
+    clients = data[pos]
+    pos += 1
+    if clients >= 0x80:
+        clients, pos = var_rest(data, pos, clients)
+    if clients > end - pos:
+        raise UpdateRefused("delete set client count larger than the update")
+    for _ in range(clients):
+        value = data[pos]
+        pos += 1
+        if value >= 0x80:
+            value, pos = var_rest(data, pos, value)
+            if value > MAX_CLIENT_ID:
+                raise _refuse_client()
+        ranges = data[pos]
+        pos += 1
+        if ranges >= 0x80:
+            ranges, pos = var_rest(data, pos, ranges)
+        if ranges > end - pos:
+            raise UpdateRefused("delete range count larger than the update")
         delete_ranges += ranges
-        for _ in range(ranges):
-            reader.clock()
-            reader.clock()
+        for _ in range(2 * ranges):  # clock, length
+            value = data[pos]
+            pos += 1
+            if value >= 0x80:
+                value, pos = var_rest(data, pos, value)
+                if value > MAX_CLOCK:
+                    raise _refuse_clock()
     # Yjs and yrs ignore what follows the delete set; so does the guard.
     return UpdateShape(structs, delete_ranges, trust)
 
 
-def _content(reader: _Reader, kind: int, max_depth: int) -> tuple[int, bool]:
-    """Skip one item's content; returns its length in clock ticks and whether it holds a
+def _skip_bytes(data: bytes, pos: int) -> int:
+    """Skip a varuint length and that many bytes; the position after them."""
+    size = data[pos]
+    pos += 1
+    if size >= 0x80:
+        size, pos = _var_rest(data, pos, size)
+    pos += size
+    if pos > len(data):
+        raise UpdateRefused("length prefix runs past the end of the update")
+    return pos
+
+
+def _var_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
+    """A varuint length and that many bytes: (the bytes, the position after them)."""
+    size = data[pos]
+    pos += 1
+    if size >= 0x80:
+        size, pos = _var_rest(data, pos, size)
+    end = pos + size
+    if end > len(data):
+        raise UpdateRefused("length prefix runs past the end of the update")
+    return data[pos:end], end
+
+
+def _clock_at(data: bytes, pos: int) -> tuple[int, int]:
+    value = data[pos]
+    pos += 1
+    if value >= 0x80:
+        value, pos = _var_rest(data, pos, value)
+        if value > MAX_CLOCK:
+            raise _refuse_clock()
+    return value, pos
+
+
+def _content(data: bytes, pos: int, kind: int, max_depth: int) -> tuple[int, int, bool]:
+    """Skip one item's content (not a string or ``Any``: :func:`_inspect` reads those);
+    returns its length in clock ticks, the position after it and whether it holds a
     ``trusted`` key."""
-    if kind == _STRING:
-        text = reader.var_bytes()
-        if text.isascii():
-            return len(text), False
-        try:
-            # Clock ticks are UTF-16 code units, as in JavaScript.
-            return len(text.decode("utf-8").encode("utf-16-le")) // 2, False
-        except UnicodeDecodeError:
-            raise UpdateRefused("string is not UTF-8") from None
-    if kind == _ANY:
-        n = reader.count("value")
-        trust = False
-        for _ in range(n):
-            trust = _skip_any(reader, max_depth) or trust
-        return n, trust
     if kind == _DELETED:
-        return reader.clock(), False
+        length, pos = _clock_at(data, pos)
+        return length, pos, False
     if kind == _TYPE:
-        ref = reader.var_uint()
+        ref = data[pos]
+        pos += 1
+        if ref >= 0x80:
+            ref, pos = _var_rest(data, pos, ref)
         if ref not in _TYPE_REFS:
             raise UpdateRefused(f"unsupported shared type {ref}")
         if ref in (_TYPE_XML_ELEMENT, _TYPE_XML_HOOK):
-            reader.var_bytes()
-        return 1, False
+            pos = _skip_bytes(data, pos)
+        return 1, pos, False
     if kind == _JSON:
         # Legacy content no current client writes, and yrs reads one string more than
         # Yjs writes: the two would decode the same update differently.
         raise UpdateRefused("legacy JSON content is not supported")
     if kind == _BINARY:
-        reader.var_bytes()
-        return 1, False
+        return 1, _skip_bytes(data, pos), False
     if kind == _EMBED:
-        return 1, _check_json(reader.var_bytes(), max_depth)
+        text, pos = _var_bytes(data, pos)
+        return 1, pos, _check_json(text, max_depth)
     if kind == _FORMAT:
-        reader.var_bytes()
-        return 1, _check_json(reader.var_bytes(), max_depth)
+        pos = _skip_bytes(data, pos)
+        text, pos = _var_bytes(data, pos)
+        return 1, pos, _check_json(text, max_depth)
     if kind == _DOC:
-        reader.var_bytes()  # the subdocument's guid
-        return 1, _skip_any(reader, max_depth)
+        pos = _skip_bytes(data, pos)  # the subdocument's guid
+        pos, trust = _skip_any(data, pos, max_depth)
+        return 1, pos, trust
     raise UpdateRefused(f"unknown content type {kind}")
 
 
-def _skip_any(reader: _Reader, max_depth: int) -> bool:
-    """Skip one lib0 ``Any`` value, with an explicit stack: ``[entries left, is an
-    object]`` per open container. True if an object in it has a ``trusted`` key."""
+def _skip_any(data: bytes, pos: int, max_depth: int) -> tuple[int, bool]:
+    """Skip one lib0 ``Any`` value from ``pos``, with an explicit stack of the entries
+    left in each open container (and whether it is an object). Returns the position
+    after it, and True if an object in it has a ``trusted`` key."""
+    end = len(data)
     trust = False
-    stack: list[list[int]] = [[1, 0]]
-    while stack:
-        top = stack[-1]
-        if top[0] == 0:
-            stack.pop()
+    left = [1]  # entries left per open container
+    objects = [False]  # whether each open container is an object
+    while left:
+        if left[-1] == 0:
+            left.pop()
+            objects.pop()
             continue
-        top[0] -= 1
-        if top[1] and reader.var_bytes() == _TRUSTED:  # an object entry's key
-            trust = True
-        tag = reader.u8()
+        left[-1] -= 1
+        if objects[-1]:  # an object entry's key
+            key, pos = _var_bytes(data, pos)
+            if key == _TRUSTED:
+                trust = True
+        tag = data[pos]
+        pos += 1
         if tag in _ANY_CONSTANTS:
             continue
         if tag in (_ANY_STRING, _ANY_BUFFER):
-            reader.var_bytes()
+            pos = _skip_bytes(data, pos)
         elif tag == _ANY_INT:
-            reader.skip_var_int()
+            for stop in range(pos, min(end, pos + 10)):
+                if data[stop] < 0x80:
+                    pos = stop + 1
+                    break
+            else:
+                raise UpdateRefused("truncated or overlong varint")
         elif tag in (_ANY_FLOAT64, _ANY_BIGINT):
-            reader.skip(8)
+            pos += 8
+            if pos > end:
+                raise UpdateRefused("truncated update")
         elif tag == _ANY_FLOAT32:
-            reader.skip(4)
+            pos += 4
+            if pos > end:
+                raise UpdateRefused("truncated update")
         elif tag in (_ANY_OBJECT, _ANY_ARRAY):
-            if len(stack) > max_depth:
+            if len(left) > max_depth:
                 raise UpdateTooLarge(f"a value nested more than {max_depth} levels deep")
-            stack.append([reader.count("entry"), tag == _ANY_OBJECT])
+            n = data[pos]
+            pos += 1
+            if n >= 0x80:
+                n, pos = _var_rest(data, pos, n)
+            if n > end - pos:
+                raise UpdateRefused("entry count larger than the update")
+            left.append(n)
+            objects.append(tag == _ANY_OBJECT)
         else:
             raise UpdateRefused(f"unknown value tag {tag}")
-    return trust
+    return pos, trust
 
 
 def _check_json(text: bytes, max_depth: int) -> bool:

@@ -31,12 +31,13 @@ def count_guard_reads(monkeypatch) -> list[int]:
     """The sizes of the updates the guard parses."""
     sizes: list[int] = []
 
-    class CountingReader(update_guard._Reader):
-        def __init__(self, data: bytes) -> None:
-            sizes.append(len(data))
-            super().__init__(data)
+    parse = update_guard._inspect
 
-    monkeypatch.setattr(update_guard, "_Reader", CountingReader)
+    def counting_parse(data: bytes, limits: update_guard.UpdateLimits) -> update_guard.UpdateShape:
+        sizes.append(len(data))
+        return parse(data, limits)
+
+    monkeypatch.setattr(update_guard, "_inspect", counting_parse)
     return sizes
 
 
