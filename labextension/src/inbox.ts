@@ -59,14 +59,16 @@ export class InboxPanel extends Widget {
       this._message,
       this._list
     );
+    // A label and a badge (style/base.css): the button's name says the count in
+    // words, so the badge's bare number is hidden from assistive technology.
     this.button = el(
       'button',
       {
         className: 'jp-CollabDocs-inboxButton jp-Button jp-mod-minimal',
-        attrs: { type: 'button', 'aria-label': 'Inbox, 0 unread' },
+        attrs: { type: 'button' },
         onClick: () => this.buttonClicked()
       },
-      'Inbox ',
+      el('span', { className: 'jp-CollabDocs-inboxLabel', text: 'Inbox' }),
       this._count
     );
     this._render();
@@ -151,7 +153,10 @@ export class InboxPanel extends Widget {
   private _render(): void {
     const { unread, notifications } = this._inbox;
     this._count.textContent = String(unread);
-    this.button.setAttribute('aria-label', `Inbox, ${unread} unread`);
+    this._count.hidden = unread === 0;
+    const name = `Inbox, ${unread} unread`;
+    this.button.setAttribute('aria-label', name);
+    this.button.title = name;
     this._markAll.hidden = unread === 0;
     this._list.textContent = '';
     if (notifications.length === 0) {
@@ -165,7 +170,7 @@ export class InboxPanel extends Widget {
   private _inbox: IInbox = { notifications: [], unread: 0 };
   private _count = el('span', {
     className: 'jp-CollabDocs-inboxCount',
-    attrs: { style: 'margin-left: 0.3em; font-weight: 600' }
+    attrs: { 'aria-hidden': 'true' }
   });
   private _list: HTMLUListElement;
   private _markAll: HTMLButtonElement;

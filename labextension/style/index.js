@@ -1,3 +1,4 @@
 import './base.css';
 import './presence.css';
 import './comments.css';
+import './inbox.css';

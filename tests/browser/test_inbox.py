@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.test_jupyterlab import LAB_TIMEOUT, create, open_lab, share
 from tests.browser.test_webapp import sign_in
@@ -58,6 +58,22 @@ def assert_not_pwned(page: Page) -> None:
     assert page.evaluate("window.__pwned") is None
 
 
+def assert_label_and_badge(button: Locator, label: Locator, count: Locator) -> None:
+    """The button shows its label and the unread count as a separate badge beside it,
+    with room between them (not "Inbox3"), centred on the label's line."""
+    expect(label).to_have_text("Inbox")
+    expect(count).to_be_visible()
+    label_box, count_box, outer = label.bounding_box(), count.bounding_box(), button.bounding_box()
+    assert label_box and count_box and outer
+    gap = count_box["x"] - (label_box["x"] + label_box["width"])
+    assert gap >= 4, f"label and count {gap:.1f} px apart"
+    label_middle = label_box["y"] + label_box["height"] / 2
+    count_middle = count_box["y"] + count_box["height"] / 2
+    assert abs(count_middle - label_middle) <= 2, (label_box, count_box)
+    # the badge fits inside the button
+    assert count_box["x"] + count_box["width"] <= outer["x"] + outer["width"]
+
+
 def test_web_page_inbox(user_page, collab_server, screenshot):
     doc_id, thread_id = mention(collab_server, "Inbox plans")
     alice = user_page("alice")
@@ -66,6 +82,7 @@ def test_web_page_inbox(user_page, collab_server, screenshot):
     expect(button).to_have_attribute("aria-label", re.compile(r"Inbox, [1-9]\d* unread"))
     unread = collab_server.as_user("alice")("GET", "inbox")["unread"]
     expect(button.locator(".inbox-count")).to_have_text(str(unread))
+    assert_label_and_badge(button, button.locator(".inbox-label"), button.locator(".inbox-count"))
     button.click()
     note = note_of(collab_server, thread_id)
     item = alice.locator(f".inbox-item[data-id='{note['id']}']")
@@ -92,6 +109,10 @@ def test_jupyterlab_inbox(user_page, collab_server, screenshot):
     expect(button).to_have_attribute(
         "aria-label", re.compile(r"Inbox, [1-9]\d* unread"), timeout=LAB_TIMEOUT
     )
+    unread = collab_server.as_user("alice")("GET", "inbox")["unread"]
+    count = button.locator(".jp-CollabDocs-inboxCount")
+    expect(count).to_have_text(str(unread))
+    assert_label_and_badge(button, button.locator(".jp-CollabDocs-inboxLabel"), count)
     button.click()
     note = note_of(collab_server, thread_id)
     item = alice.locator(f".jp-CollabDocs-inboxItem[data-id='{note['id']}']")
