@@ -22,10 +22,17 @@ export function threadFromHash(hash: string): string | null {
   return new URLSearchParams(query).get("thread") || null;
 }
 
+/** What the inbox button shows for `unread` mentions: its label, the badge's text (none
+ * while nothing is unread) and its accessible name, which says the count in words. */
+export function inboxButtonText(unread: number): { label: string; badge: string; name: string } {
+  return { label: "Inbox", badge: unread > 0 ? String(unread) : "", name: `Inbox, ${unread} unread` };
+}
+
 export function inboxView(context: AppContext): { button: HTMLElement; panel: HTMLElement; destroy(): void } {
   let inbox: Inbox = { notifications: [], unread: 0 };
   let open = false;
-  const count = h("span", { class: "count inbox-count", text: "0" });
+  // The badge's bare number is hidden from assistive technology: the button's name says it.
+  const count = h("span", { class: "inbox-count", attrs: { "aria-hidden": "true" } });
   const button = h(
     "button",
     {
@@ -33,7 +40,7 @@ export function inboxView(context: AppContext): { button: HTMLElement; panel: HT
       attrs: { type: "button", "aria-expanded": "false", "aria-controls": "inbox-panel" },
       on: { click: () => toggle() },
     },
-    "Inbox",
+    h("span", { class: "inbox-label", text: inboxButtonText(0).label }),
     count,
   );
   const list = h("ul", { class: "inbox-items", attrs: { "aria-label": "Mentions" } });
@@ -51,9 +58,11 @@ export function inboxView(context: AppContext): { button: HTMLElement; panel: HT
   );
 
   function renderCount(): void {
-    count.textContent = String(inbox.unread);
-    count.hidden = inbox.unread === 0;
-    button.setAttribute("aria-label", `Inbox, ${inbox.unread} unread`);
+    const text = inboxButtonText(inbox.unread);
+    count.textContent = text.badge;
+    count.hidden = text.badge === "";
+    button.setAttribute("aria-label", text.name);
+    button.title = text.name;
     button.classList.toggle("has-unread", inbox.unread > 0);
   }
 
