@@ -4,6 +4,7 @@ that each part of :class:`~.room.DocumentRoom` may use (see the package docstrin
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,13 +70,20 @@ class RoomConfig:
     @property
     def client_limits(self) -> UpdateLimits:
         """Bounds on an update from a socket."""
-        return UpdateLimits(self.max_update_depth, self.max_update_structs, self.max_update_chain)
+        return _limits(self.max_update_depth, self.max_update_structs, self.max_update_chain)
 
     @property
     def stored_limits(self) -> UpdateLimits:
         """Bounds on a stored record or a server update: no struct count (a snapshot
         holds the whole document), but the nesting and chains yrs cannot survive."""
-        return UpdateLimits(self.max_update_depth, None, self.max_update_chain)
+        return _limits(self.max_update_depth, None, self.max_update_chain)
+
+
+@functools.lru_cache(maxsize=16)
+def _limits(depth: int, structs: int | None, chain: int | None) -> UpdateLimits:
+    """One (immutable) UpdateLimits per set of bounds: read on every edit, and the
+    config's fields may still be changed after it is built, so not a cached property."""
+    return UpdateLimits(depth, structs, chain)
 
 
 class RoomLoadError(Exception):
