@@ -1,6 +1,6 @@
 """The server CPU of one accepted room connection, and where it goes.
 
-    .venv/bin/python -m benchmarks.profile_join [--joins 300] [--py-spy]
+    .venv/bin/python -m benchmarks.profile_join [--joins 300] [--server y-websocket] [--py-spy]
 
 Starts a fresh ``jupyter collab-docs`` (``benchmarks.servers.CollabDocs``, core 0) with one
 small text document, opens it once (so the room is loaded), then makes ``--joins``
@@ -8,6 +8,12 @@ connections one after another, each: upgrade (identity, role, room lookup, join)
 step 1 → the server's sync step 2, close. Prints the server's CPU (utime + stime of its
 process, from /proc) per connection; ``--py-spy`` samples the server meanwhile and prints
 the functions with the most samples (the stacks stay in the work directory).
+
+``--server y-websocket`` measures the reference server (``benchmarks.servers.YWebsocket``,
+y-websocket 1.5.4's bin/server.js, in memory, no authentication) the same way, on an
+empty room (its rooms cannot be seeded). ``--server collab-docs`` connects with the
+server's own token (the administrator: no share look-up). To measure an older checkout,
+put its package first: ``PYTHONPATH=/path/to/old/checkout`` (the server inherits it).
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from tornado.websocket import websocket_connect
 
 from jupyter_collab_docs import protocol
 
-from .servers import BENCH, CollabDocs
+from .servers import BENCH, CollabDocs, YWebsocket
+
+SERVERS = {"collab-docs": CollabDocs, "y-websocket": YWebsocket}
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -33,6 +41,19 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def settle(pid: int, timeout: float = 30.0) -> None:
+    """Wait until the server is idle: Jupyter's extensions finish starting in threads
+    (jupyter-lsp reads every package's entry points) and would be counted otherwise."""
+    deadline = time.monotonic() + timeout
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now - last < 0.01:
+            return
+        last = now
 
 
 async def one_join(url: str) -> None:
@@ -71,9 +92,15 @@ def summary(stacks: Path, top: int = 30) -> None:
 
 def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="profile-join-"))
-    with CollabDocs(work / "server") as server:
-        url = server.text_room("join", "hello")["url"]
+    server_class = SERVERS[args.server]
+    missing = server_class.available()
+    if missing:
+        raise SystemExit(f"{args.server}: {missing}")
+    with server_class(work / "server") as server:
+        content = "hello" if server_class is CollabDocs else ""  # y-websocket: empty rooms
+        url = server.text_room("join", content)["url"]
         asyncio.run(joins(url, 5))  # the room is loaded, the first-use costs are paid
+        settle(server.pid)
         spy = None
         if args.py_spy:
             stacks = work / "join.txt"
@@ -88,8 +115,9 @@ def main(args: argparse.Namespace) -> None:
         asyncio.run(joins(url, args.joins))
         cpu, wall = cpu_seconds(server.pid) - before, time.perf_counter() - started
         print(
-            f"{args.joins} connections: server CPU {1e6 * cpu / args.joins:.0f} µs per "
-            f"connection, {1e3 * wall / args.joins:.1f} ms wall each"
+            f"{args.server}, {args.joins} connections: server CPU "
+            f"{1e6 * cpu / args.joins:.0f} µs per connection, "
+            f"{1e3 * wall / args.joins:.1f} ms wall each"
         )
         if spy is not None:
             spy.send_signal(2)
@@ -101,5 +129,6 @@ def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--joins", type=int, default=300)
+    parser.add_argument("--server", choices=sorted(SERVERS), default="collab-docs")
     parser.add_argument("--py-spy", action="store_true")
     main(parser.parse_args())

@@ -472,6 +472,8 @@ class CollabDocsApp(FailFastApp):
             self.acl_url, self.access_database_class, node=self.node_id, parent=self
         )
         self.users = AccessDirectory(self.access_db)
+        # (username, display name, colour) -> (when, access-db write count, actor)
+        self._actors: dict[tuple[str, str, str | None], tuple[float, int, Actor]] = {}
         access = ShareAccess(self.access_db)
         config = RoomConfig(
             node=self.node_id,
@@ -664,20 +666,45 @@ class CollabDocsApp(FailFastApp):
 
     # -- identity -------------------------------------------------------------------------
 
-    async def actor_for(self, user: User) -> Actor:
-        """The actor behind a Jupyter user: administrator flag and groups included."""
+    #: How long an actor (user record and groups) may be served from ``_actors``: the
+    #: window of the directory's token cache, and never longer than the socket re-check.
+    ACTOR_CACHE_SECONDS = AccessDirectory.CACHE_SECONDS
+
+    async def actor_for(self, user: User, fresh: bool = False) -> Actor:
+        """The actor behind a Jupyter user: administrator flag and groups included.
+
+        Standalone, the user's record and groups are one access-database look-up, kept
+        for at most ``min(ACTOR_CACHE_SECONDS, revalidate_interval)`` and only while this
+        process has committed no write to that database (``users``/``groups`` changes
+        made here, shares, tokens); ``fresh`` (a socket's re-check) always looks again.
+        Another process's change (the CLI) is seen once the window passed, as with the
+        token cache; who the credentials name is the identity provider's, not cached here.
+        """
         assert self.serverapp is not None
         provider = self.serverapp.identity_provider
         if isinstance(provider, CollabDocsIdentityProvider):
-            record = await self.users.lookup(user.username)
+            key = (user.username, user.display_name, user.color)
+            writes = self.access_db.write_count()
+            now = time.monotonic()
+            window = min(self.ACTOR_CACHE_SECONDS, self.revalidate_interval)
+            hit = self._actors.get(key)
+            if not fresh and writes is not None and hit is not None:
+                at, counted, actor = hit
+                if counted == writes and now - at < window:
+                    return actor
+            record, groups = await self.users.profile(user.username)
             is_admin = (record is not None and record.is_admin) or (
                 user.username == provider.admin_username and record is None
             )
             display = record.display_name if record else user.display_name
-            groups = await self.users.groups_of(user.username)
-            return Actor.create(
+            actor = Actor.create(
                 user.username, display, color=user.color, is_admin=is_admin, groups=groups
             )
+            if writes is not None:
+                if len(self._actors) > 10_000:
+                    self._actors.clear()
+                self._actors[key] = (now, writes, actor)
+            return actor
         # Under JupyterHub the user model carries the hub user: groups and scopes.
         hub_user = getattr(user, "hub_user", None) or {}
         groups = frozenset(hub_user.get("groups") or ())

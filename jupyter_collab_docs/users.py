@@ -71,4 +71,7 @@ class UserDirectory(Protocol):
     async def lookup(self, username: str) -> UserRecord | None:
         """``get`` for the event loop."""
 
+    async def profile(self, username: str) -> tuple[UserRecord | None, frozenset[str]]:
+        """``lookup`` and ``groups_of`` in one unit of work (an actor needs both)."""
+
     def close(self) -> None: ...

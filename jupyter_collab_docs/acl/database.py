@@ -82,6 +82,12 @@ class AccessBackend(LoggingConfigurable, Backend, metaclass=ConfigurableABCMeta)
     def close(self) -> None:
         """Release connections and threads."""
 
+    def write_count(self) -> int | None:
+        """How many transactions that wrote this process has committed (it grows with
+        every one), so a cache of what was read can tell that it may be stale; None: not
+        counted, so nothing read may be kept (the default for a plugged backend)."""
+        return None
+
 
 class AccessDatabase(AccessBackend):
     """One access database (``acl_url``), migrated to the newest schema when opened."""
@@ -128,6 +134,10 @@ class AccessDatabase(AccessBackend):
         self.engine: Engine = create_engine(url, **options)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", self._sqlite_connected)
+        self._writes = 0
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._committed)
+        event.listen(self.engine, "rollback", self._rolled_back)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._threads = threads
         self._executor: ThreadPoolExecutor | None = None
@@ -138,6 +148,25 @@ class AccessDatabase(AccessBackend):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
         cursor.close()
+
+    # A statement other than a SELECT marks its connection's transaction as a write; its
+    # commit counts (after the commit: a reader that started before it and cached what it
+    # read keeps the older count, so that entry is already stale).
+    @staticmethod
+    def _statement(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+            conn.info["collab_wrote"] = True
+
+    def _committed(self, conn: Any) -> None:
+        if conn.info.pop("collab_wrote", False):
+            self._writes += 1
+
+    @staticmethod
+    def _rolled_back(conn: Any) -> None:
+        conn.info.pop("collab_wrote", None)
+
+    def write_count(self) -> int | None:
+        return self._writes
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (a no-op when it already is). Several

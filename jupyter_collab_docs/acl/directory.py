@@ -244,6 +244,17 @@ class AccessDirectory:
             )
         )
 
+    async def profile(self, username: str) -> tuple[UserRecord | None, frozenset[str]]:
+        """The user's record and groups in one unit of work (one thread hop: an actor
+        needs both; ``lookup`` then ``groups_of`` took two, each with its own session)."""
+
+        def work(session: Session) -> tuple[UserRecord | None, frozenset[str]]:
+            row = session.get(UserRow, username)
+            groups = session.scalars(select(MemberRow.group).where(MemberRow.username == username))
+            return (_record(row) if row is not None else None), frozenset(groups)
+
+        return await self.db.run(work)
+
     def close(self) -> None:
         self._token_cache.clear()
 

@@ -208,7 +208,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
             self.close(CLOSE_NOT_AUTHENTICATED, "credentials revoked")
             return None
         self.actor = actor = await recheck.once(
-            ("actor", credential), lambda: collab.actor_for(user)
+            ("actor", credential), lambda: collab.actor_for(user, fresh=True)
         )
         doc_id = self.path_kwargs["doc_id"]
         try:
