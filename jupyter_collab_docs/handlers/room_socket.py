@@ -22,6 +22,11 @@ writes, which make a future per frame, this takes the socket from Tornado's IOSt
 
 Keep-alive pings and the pong timeout stay the handler's (Jupyter's WebSocketMixin):
 they go through ``write_ping`` and ``handler.on_pong``.
+
+A little over 500 lines on purpose: taking over the socket, reading, writing with
+back-pressure and closing share one connection state (the fd, the queue, the close
+handshake), and splitting them would spread that state over modules; the frame format
+itself is in :mod:`.frames`.
 """
 
 from __future__ import annotations
