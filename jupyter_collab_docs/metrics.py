@@ -114,48 +114,26 @@ class _Collector:
         return []  # collected lazily; no fixed description
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import (
-            CounterMetricFamily,
-            GaugeMetricFamily,
-            HistogramMetricFamily,
-        )
+        from prometheus_client.core import CounterMetricFamily as Counter
+        from prometheus_client.core import GaugeMetricFamily as Gauge
+        from prometheus_client.core import HistogramMetricFamily as Histogram
 
-        p = "collab_docs_"
-        rooms = GaugeMetricFamily(p + "rooms_open", "Rooms loaded on this node", labels=["node"])
-        conns = GaugeMetricFamily(p + "connections", "Open room sockets", labels=["node"])
-        backlog = GaugeMetricFamily(
-            p + "store_backlog_bytes", "Bytes of updates waiting to be stored", labels=["node"]
-        )
-        queue = GaugeMetricFamily(
-            p + "bus_queue_messages", "Messages waiting to be published", labels=["node"]
-        )
-        connected = GaugeMetricFamily(
-            p + "bus_connected", "1 when the cluster bus is connected", labels=["node"]
-        )
-        updates = CounterMetricFamily(
-            p + "updates_in", "Updates applied to rooms", labels=["node", "source"]
-        )
-        out = CounterMetricFamily(
-            p + "messages_out", "Messages written to sockets", labels=["node"]
-        )
-        writes = HistogramMetricFamily(
-            p + "store_write_seconds", "Latency of batched store appends", labels=["node"]
-        )
-        write_errors = CounterMetricFamily(
-            p + "store_write_errors", "Failed store appends (retried)", labels=["node"]
-        )
-        compactions = CounterMetricFamily(p + "compactions", "Snapshots written", labels=["node"])
-        resyncs = CounterMetricFamily(
-            p + "resyncs", "State-vector exchanges between nodes", labels=["node", "step"]
-        )
-        bus = CounterMetricFamily(
-            p + "bus_messages", "Cluster bus messages", labels=["node", "outcome"]
-        )
-        lag = HistogramMetricFamily(
-            p + "bus_lag_seconds",
-            "From publish on one node to receipt on another",
-            labels=["node"],
-        )
+        def family(kind: Any, name: str, doc: str, *labels: str) -> Any:
+            return kind("collab_docs_" + name, doc, labels=["node", *labels])
+
+        rooms = family(Gauge, "rooms_open", "Rooms loaded on this node")
+        conns = family(Gauge, "connections", "Open room sockets")
+        backlog = family(Gauge, "store_backlog_bytes", "Bytes of updates waiting to be stored")
+        queue = family(Gauge, "bus_queue_messages", "Messages waiting to be published")
+        connected = family(Gauge, "bus_connected", "1 when the cluster bus is connected")
+        updates = family(Counter, "updates_in", "Updates applied to rooms", "source")
+        out = family(Counter, "messages_out", "Messages written to sockets")
+        writes = family(Histogram, "store_write_seconds", "Latency of batched store appends")
+        write_errors = family(Counter, "store_write_errors", "Failed store appends (retried)")
+        compactions = family(Counter, "compactions", "Snapshots written")
+        resyncs = family(Counter, "resyncs", "State-vector exchanges between nodes", "step")
+        bus = family(Counter, "bus_messages", "Cluster bus messages", "outcome")
+        lag = family(Histogram, "bus_lag_seconds", "From publish on one node to receipt on another")
         for source in list(_sources):
             stats: RoomStats = source.stats
             gauges = source.metrics_gauges()

@@ -13,8 +13,10 @@ import asyncio
 import json
 import secrets
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 from traitlets import Bool, Unicode
@@ -29,6 +31,9 @@ from ..timeutil import iso_time, utc_now
 from ..users import USERNAME_PATTERN
 from . import SUBCOMMANDS
 from .base import CollabDocsCommand, CommandGroup
+
+if TYPE_CHECKING:
+    from ..audit import AuditTrail
 
 
 class _StoreCommand(CollabDocsCommand):
@@ -50,6 +55,22 @@ class _StoreCommand(CollabDocsCommand):
             return asyncio.run(main())
         except StoreError as exc:
             self.fail(f"the document store is unavailable: {exc}")
+
+
+@asynccontextmanager
+async def _audit_trail(app: Any, store: DocumentStore) -> AsyncIterator[AuditTrail]:
+    """The server's audit trail (its configured sinks and the store's activity feed), open
+    while a subcommand records what it did."""
+    from ..audit import AuditTrail  # only when a subcommand writes
+
+    audit = AuditTrail(
+        app.node_id, sinks=app.audit_sinks, store=store, data_dir=app.data_dir, parent=app
+    )
+    await audit.start()
+    try:
+        yield audit
+    finally:
+        await audit.close()
 
 
 class DocumentsListApp(_StoreCommand):
@@ -108,17 +129,7 @@ class DocumentsImportApp(_StoreCommand):
         self.check_owner(owner)
 
         async def work(app: Any, store: DocumentStore) -> dict[str, Any]:
-            from ..audit import AuditTrail
-
-            audit = AuditTrail(
-                app.node_id,
-                sinks=app.audit_sinks,
-                store=store,
-                data_dir=app.data_dir,
-                parent=app,
-            )
-            await audit.start()
-            try:
+            async with _audit_trail(app, store) as audit:
                 now = utc_now()
                 record = DocumentRecord(
                     id=secrets.token_hex(16),
@@ -131,8 +142,6 @@ class DocumentsImportApp(_StoreCommand):
                 await store.create(record, initial_state(doc_type, content))
                 audit.emit("document.created", owner, record.id, name=name, type=doc_type)
                 return model(record, "owner")
-            finally:
-                await audit.close()
 
         print(json.dumps(self.run(work)))
 
@@ -236,19 +245,11 @@ class DocumentsRestoreApp(_StoreCommand):
         (doc_id,) = self.arguments(1, "DOCUMENT_ID")
 
         async def work(app: Any, store: DocumentStore) -> dict[str, Any] | None:
-            from ..audit import AuditTrail
-
             record = await store.get(doc_id)
             if record is None or record.trashed is None or not await store.restore(doc_id):
                 return None
-            audit = AuditTrail(
-                app.node_id, sinks=app.audit_sinks, store=store, data_dir=app.data_dir, parent=app
-            )
-            await audit.start()
-            try:
+            async with _audit_trail(app, store) as audit:
                 audit.emit("document.restored", None, doc_id)  # the administrator's CLI
-            finally:
-                await audit.close()
             record.trashed = None
             return model(record, "owner")
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..backends import Backend
+from ..timeutil import iso_time
 
 
 @dataclass
@@ -89,6 +90,23 @@ class LoadedDocument:
 
 class StoreError(Exception):
     """The store could not complete an operation (the backend is down, say)."""
+
+
+# Shared by the backends, so that both read the contract's fields the same way.
+
+
+def trash_time(value: datetime) -> str:
+    """The trash's stored text form of a time (field ``trashed``): fixed width, so text
+    order is time order (the purge compares it in the backend's query)."""
+    return iso_time(value)
+
+
+def value_at_path(data: Any, path: str) -> Any:
+    """The value at a dotted path (``suggestion.status``) of a JSON object, None where
+    there is none: what ``update_comment_thread``'s ``expect`` compares."""
+    for key in path.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 class DocumentStore(Backend):

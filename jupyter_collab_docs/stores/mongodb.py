@@ -80,7 +80,7 @@ from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from ..backends import ConfigurableABCMeta
-from ..timeutil import from_stored_iso, iso_time, stored_iso, utc_now
+from ..timeutil import from_stored_iso, stored_iso, utc_now
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -89,6 +89,8 @@ from .base import (
     StoredUpdate,
     StoreError,
     VersionRecord,
+    trash_time,
+    value_at_path,
 )
 from .containment import SnapshotContent
 
@@ -166,12 +168,6 @@ TRASH_LEASE_TRIES = 40
 TRASH_LEASE_WAIT = 0.05
 
 
-def _trash_time(value: datetime) -> str:
-    """The trash's text form of a time (field ``trashed``): fixed width, so text order is
-    time order (the purge compares it in the query)."""
-    return iso_time(value)
-
-
 def _version(row: Mapping[str, Any]) -> VersionRecord:
     return VersionRecord(
         id=row["id"],
@@ -184,6 +180,17 @@ def _version(row: Mapping[str, Any]) -> VersionRecord:
         # (and FerretDB v1 has no nested arrays, so no pairs either).
         contributors={c["user"]: dict(c["stats"]) for c in row.get("contributors", [])},
     )
+
+
+class _Collection:
+    """A store attribute that is one collection of its database (StoreError before the
+    store is started)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, store: MongoDocumentStore, owner: type) -> AsyncCollection[dict[str, Any]]:
+        return store._coll(self.name)
 
 
 class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=ConfigurableABCMeta):
@@ -258,37 +265,14 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
             raise StoreError("the document store is not started")
         return self._db[name]
 
-    @property
-    def _documents(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("documents")
-
-    @property
-    def _updates(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("updates")
-
-    @property
-    def _snapshots(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("snapshots")
-
-    @property
-    def _versions(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("versions")
-
-    @property
-    def _quarantine(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("quarantine")
-
-    @property
-    def _leases(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("leases")
-
-    @property
-    def _activity(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("activity")
-
-    @property
-    def _chunks(self) -> AsyncCollection[dict[str, Any]]:
-        return self._coll("chunks")
+    _documents = _Collection("documents")
+    _updates = _Collection("updates")
+    _snapshots = _Collection("snapshots")
+    _versions = _Collection("versions")
+    _quarantine = _Collection("quarantine")
+    _leases = _Collection("leases")
+    _activity = _Collection("activity")
+    _chunks = _Collection("chunks")
 
     async def start(self) -> None:
         with _driver_errors("reading the store URL"):  # a malformed URL or option
@@ -518,7 +502,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
     async def trash(self, doc_id: str, at: datetime) -> bool:
         with _driver_errors(f"moving document {doc_id} to the trash"):
             result = await self._documents.update_one(
-                {"_id": doc_id, "trashed": None}, {"$set": {"trashed": _trash_time(at)}}
+                {"_id": doc_id, "trashed": None}, {"$set": {"trashed": trash_time(at)}}
             )
         return result.modified_count > 0
 
@@ -546,7 +530,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
     ) -> list[DocumentRecord]:
         trashed: dict[str, Any] = {"$type": "string"}
         if trashed_before is not None:
-            trashed["$lte"] = _trash_time(trashed_before)
+            trashed["$lte"] = trash_time(trashed_before)
         query: dict[str, Any] = {"trashed": trashed}
         if owner is not None:
             query["owner"] = owner
@@ -562,7 +546,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         try:
             with _driver_errors(f"purging document {doc_id}"):
                 result = await self._documents.delete_one(
-                    {"_id": doc_id, "trashed": {"$lte": _trash_time(trashed_before)}}
+                    {"_id": doc_id, "trashed": {"$lte": trash_time(trashed_before)}}
                 )
         except BaseException:
             await self.release_lease(doc_id, token, TRASH_LEASE)
@@ -1066,7 +1050,7 @@ class MongoDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configura
         ``_id``, the thread and its revision (``_rev``, raised with each claimed change),
         which exactly one caller gets."""
         row = await self._coll("comment_threads").find_one({"_id": thread_id, "doc_id": doc_id})
-        if row is None or any(_at_path(row, key) != value for key, value in expect.items()):
+        if row is None or any(value_at_path(row, key) != value for key, value in expect.items()):
             return None
         revision = int(row.get("_rev") or 0)
         claim = {"_id": f"{thread_id}:{revision}", "doc_id": doc_id, "thread_id": thread_id}
@@ -1161,13 +1145,6 @@ def _comment_row(comment: dict[str, Any]) -> dict[str, Any]:
 
 def _without_id(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key != "_id"}
-
-
-def _at_path(data: Any, path: str) -> Any:
-    """The value at a dotted path of a document (None where there is none)."""
-    for key in path.split("."):
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
 
 
 def _sortable_timestamp(value: Any) -> str:

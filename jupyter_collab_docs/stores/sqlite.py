@@ -28,7 +28,7 @@ from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
 from ..backends import ConfigurableABCMeta
-from ..timeutil import from_stored_iso, iso_time, stored_iso, utc_now
+from ..timeutil import from_stored_iso, stored_iso, utc_now
 from .base import (
     DocumentRecord,
     DocumentStore,
@@ -37,6 +37,8 @@ from .base import (
     StoredUpdate,
     StoreError,
     VersionRecord,
+    trash_time,
+    value_at_path,
 )
 from .containment import SnapshotContent
 
@@ -147,12 +149,6 @@ def _record(row: tuple) -> DocumentRecord:
         modified=from_stored_iso(row[5]),
         trashed=from_trash_time(row[6]) if len(row) > 6 and row[6] else None,
     )
-
-
-def trash_time(value: datetime) -> str:
-    """The trash's text form of a time: fixed width, so text order is time order (the
-    purge compares it in SQL)."""
-    return iso_time(value)
 
 
 def from_trash_time(value: str) -> datetime:
@@ -638,7 +634,7 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 if row is None:
                     return False
                 stored = json.loads(row[0])
-                if expect and any(_at_path(stored, k) != v for k, v in expect.items()):
+                if expect and any(value_at_path(stored, k) != v for k, v in expect.items()):
                     return False  # decided meanwhile (a compare-and-set)
                 data = {**stored, **fields}
                 db.execute(f"UPDATE {table} SET data = ? WHERE id = ?", (json.dumps(data), row_id))
@@ -770,13 +766,6 @@ class SQLiteDocumentStore(DocumentStore, LoggingConfigurable, metaclass=Configur
                 )
 
         await self._run(work)
-
-
-def _at_path(data: Any, path: str) -> Any:
-    """The value at a dotted path of a JSON object (None where there is none)."""
-    for key in path.split("."):
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
 
 
 def _insert_comment(db: sqlite3.Connection, comment: dict[str, Any]) -> None:
