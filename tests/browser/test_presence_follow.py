@@ -17,14 +17,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_jupyterlab import (
-    create,
-    current,
-    notebook,
-    open_from_panel,
-    open_lab,
-    share,
-)
+from tests.browser.presence import open_on_both_faces
+from tests.browser.test_jupyterlab import create, current, notebook, share
 from tests.browser.test_webapp import open_document, sign_in
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
@@ -79,13 +73,8 @@ def test_lab_and_web_users_see_and_follow_each_other_in_a_notebook(
 ) -> None:
     sources = [f"x{n} = {n}" for n in range(1, CELLS + 1)]
     doc = create(collab_server, "alice", "Presence tour", "notebook", notebook(*sources))
-    share(collab_server, doc["id"], "user:bob", "editor")
     share(collab_server, doc["id"], "user:mallory", "editor")
-    alice, bob = user_page("alice"), user_page("bob")
-    open_lab(alice, collab_server, "alice")
-    open_from_panel(alice, doc)
-    sign_in(bob, collab_server, "bob")
-    open_document(bob, collab_server, doc["id"])
+    alice, bob, _ = open_on_both_faces(collab_server, user_page, doc)
     alice_cells = current(alice).locator(".jp-Notebook .jp-Cell")
     bob_cells = bob.locator(".cell")
     expect(bob_cells).to_have_count(CELLS)
