@@ -14,6 +14,7 @@ from pycrdt import Array, Assoc, Map, StickyIndex, Text
 from jupyter_collab_docs.comments import MESSAGE_COMMENTS
 from jupyter_collab_docs.protocol import Reader, sync_step1
 from jupyter_collab_docs.testing import RawClient, eventually, yclient
+from tests.notebooks import cell, notebook
 
 
 async def new_text(api, content: str) -> str:
@@ -186,22 +187,7 @@ async def test_a_cell_moved_by_a_client_detaches_its_ranges_quietly(api, ws_url,
     """JupyterLab moves a cell by deleting it and inserting a copy under the same id: a
     range in the old source is gone (detached), the cell thread follows the id, and
     resolving never reaches into the collected cell (pycrdt panics there)."""
-    nb = {
-        "cells": [
-            {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": "# T"},
-            {
-                "cell_type": "code",
-                "id": "c2",
-                "metadata": {},
-                "source": "x = 1\ny = 2",
-                "outputs": [],
-                "execution_count": None,
-            },
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    nb = notebook(cell("m1", "# T", "markdown"), cell("c2", "x = 1\ny = 2"))
     reply = await api(
         "alice", "POST", "documents", {"name": "N", "type": "notebook", "content": nb}
     )

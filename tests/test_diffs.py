@@ -12,20 +12,7 @@ from jupyter_collab_docs.diffs import (
     notebook_diff,
     text_diff,
 )
-
-
-def cell(cid, source, cell_type="code", outputs=None, metadata=None):
-    found = {"cell_type": cell_type, "source": source, "metadata": metadata or {}}
-    if cid is not None:
-        found["id"] = cid
-    if cell_type == "code":
-        found["outputs"] = outputs or []
-        found["execution_count"] = None
-    return found
-
-
-def notebook(*cells, metadata=None):
-    return {"cells": list(cells), "metadata": metadata or {}, "nbformat": 4, "nbformat_minor": 5}
+from tests.notebooks import cell, notebook
 
 
 def lines_of(diff):

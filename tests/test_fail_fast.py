@@ -58,18 +58,21 @@ def last_line(stderr: str) -> str:
     return ours[-1]
 
 
-def test_a_bad_store_url_exits_naming_the_trait_with_an_example(tmp_path: Path) -> None:
-    rc, stderr, _ = run_standalone(tmp_path, "--CollabDocsApp.store_url=foo://nowhere")
+def refused(tmp_path: Path, *args: str) -> tuple[str, str, float]:
+    """Run ``jupyter collab-docs``, which must exit with an error: (its reason, stderr, s)."""
+    rc, stderr, elapsed = run_standalone(tmp_path, *args)
     assert rc != 0, stderr[-3000:]
-    reason = last_line(stderr)
+    return last_line(stderr), stderr, elapsed
+
+
+def test_a_bad_store_url_exits_naming_the_trait_with_an_example(tmp_path: Path) -> None:
+    reason, stderr, _ = refused(tmp_path, "--CollabDocsApp.store_url=foo://nowhere")
     assert "CollabDocsApp.store_url" in reason and "'foo'" in reason, stderr[-3000:]
     assert "--CollabDocsApp.store_url=sqlite:///" in reason
 
 
 def test_an_unknown_audit_sink_exits_showing_the_list_form(tmp_path: Path) -> None:
-    rc, stderr, _ = run_standalone(tmp_path, "--CollabDocsApp.audit_sinks=ftp://host/audit")
-    assert rc != 0, stderr[-3000:]
-    reason = last_line(stderr)
+    reason, stderr, _ = refused(tmp_path, "--CollabDocsApp.audit_sinks=ftp://host/audit")
     assert "CollabDocsApp.audit_sinks" in reason and "ftp://host/audit" in reason, stderr[-3000:]
     # The command-line form of a list trait that `jupyter collab-docs` takes: the option
     # once per URL. (A JSON list, '["file:///a", ...]', reaches the trait as one string:
@@ -80,9 +83,7 @@ def test_an_unknown_audit_sink_exits_showing_the_list_form(tmp_path: Path) -> No
 def test_an_unreachable_mongodb_exits_without_printing_its_password(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
     url = f"mongodb://collab:s3cret-pw@127.0.0.1:{port}/collab?serverSelectionTimeoutMS=500"
-    rc, stderr, elapsed = run_standalone(tmp_path, f"--CollabDocsApp.store_url={url}")
-    assert rc != 0, stderr[-3000:]
-    reason = last_line(stderr)
+    reason, stderr, elapsed = refused(tmp_path, f"--CollabDocsApp.store_url={url}")
     assert "document store" in reason and f"127.0.0.1:{port}" in reason, stderr[-3000:]
     assert "s3cret-pw" not in stderr
     assert elapsed < EXIT_BOUND
@@ -91,9 +92,7 @@ def test_an_unreachable_mongodb_exits_without_printing_its_password(tmp_path: Pa
 def test_an_unreachable_access_database_exits(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
     url = f"mysql+pymysql://collab:s3cret-pw@127.0.0.1:{port}/collab"
-    rc, stderr, _ = run_standalone(tmp_path, f"--CollabDocsApp.acl_url={url}")
-    assert rc != 0, stderr[-3000:]
-    reason = last_line(stderr)
+    reason, stderr, _ = refused(tmp_path, f"--CollabDocsApp.acl_url={url}")
     assert "failed to load" in reason and "MySQL server on '127.0.0.1'" in reason, stderr[-3000:]
     assert "s3cret-pw" not in stderr
 

@@ -20,6 +20,7 @@ from openapi_spec_validator import validate as validate_spec
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from jupyter_collab_docs.rooms import RoomLoadError
+from jupyter_collab_docs.stores import StoreError
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 API_PREFIX = "/api/collab-docs/"  # the spec's server path (base_url "/")
@@ -1002,7 +1003,7 @@ async def test_health(checked, collab):
 
 async def test_health_degraded_is_503(checked, collab, monkeypatch):
     async def broken_get(doc_id: str) -> Any:
-        raise RuntimeError("the store is away")
+        raise StoreError("the store is away")
 
     monkeypatch.setattr(collab.store, "get", broken_get)
     user = await checked("alice", "GET", "health")

@@ -10,6 +10,8 @@ import pytest
 from jupyter_collab_docs.stores import VersionRecord
 from jupyter_collab_docs.testing import eventually, yclient
 from jupyter_collab_docs.versions import VersionPolicy, thin
+from tests.notebooks import cell
+from tests.notebooks import notebook as build_notebook
 
 
 async def new_file(api, content):
@@ -61,6 +63,12 @@ async def test_named_versions_content_and_restore_seen_live(api, ws_url):
     assert content == "one two"
 
 
+async def compare(api, doc_id: str, older: str, newer: str, user: str = "alice"):
+    """``user``'s compare of two versions (``newer`` may be ``"current"``)."""
+    params = {"from": older, "to": newer}
+    return await api(user, "GET", f"documents/{doc_id}/versions/compare", params=params)
+
+
 async def test_who_changed_what_between_two_versions(api, collab):
     doc_id = await new_file(api, "a")
     await api("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "editor"})
@@ -70,28 +78,13 @@ async def test_who_changed_what_between_two_versions(api, collab):
     v1 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "mid"})).body
     await put(api, doc_id, "abcd", "alice")
     v2 = (await api("bob", "POST", f"documents/{doc_id}/versions", {"label": "end"})).body
-    reply = await api(
-        "alice",
-        "GET",
-        f"documents/{doc_id}/versions/compare",
-        params={"from": v0["id"], "to": v2["id"]},
-    )
+    reply = await compare(api, doc_id, v0["id"], v2["id"])
     assert reply.status == 200
     people = reply.body["contributors"]
     assert people["bob"]["updates"] == 2 and people["alice"]["updates"] == 1
-    only_bob = await api(
-        "alice",
-        "GET",
-        f"documents/{doc_id}/versions/compare",
-        params={"from": v0["id"], "to": v1["id"]},
-    )
+    only_bob = await compare(api, doc_id, v0["id"], v1["id"])
     assert set(only_bob.body["contributors"]) == {"bob"}
-    backwards = await api(
-        "alice",
-        "GET",
-        f"documents/{doc_id}/versions/compare",
-        params={"from": v2["id"], "to": v0["id"]},
-    )
+    backwards = await compare(api, doc_id, v2["id"], v0["id"])
     assert backwards.status == 400
 
 
@@ -175,12 +168,7 @@ async def test_compare_shows_what_changed_in_a_text_and_who(api):
     await put(api, doc_id, "first line\nsecond line, edited\nthird line\n")
     v1 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "end"})).body
     # a viewer may compare, as they may list versions
-    reply = await api(
-        "bob",
-        "GET",
-        f"documents/{doc_id}/versions/compare",
-        params={"from": v0["id"], "to": v1["id"]},
-    )
+    reply = await compare(api, doc_id, v0["id"], v1["id"], user="bob")
     assert reply.status == 200, reply.body
     assert reply.body["contributors"]["alice"]["updates"] == 1  # what it said before
     changes = reply.body["changes"]
@@ -194,22 +182,7 @@ async def test_compare_shows_what_changed_in_a_text_and_who(api):
 
 
 async def test_compare_a_version_with_the_current_notebook(api):
-    notebook = {
-        "cells": [
-            {"id": "keep", "cell_type": "markdown", "source": "# Title", "metadata": {}},
-            {
-                "id": "calc",
-                "cell_type": "code",
-                "source": "x = 1",
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-            },
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    notebook = build_notebook(cell("keep", "# Title", "markdown"), cell("calc", "x = 1"))
     created = await api(
         "alice", "POST", "documents", {"name": "n", "type": "notebook", "content": notebook}
     )
@@ -217,18 +190,11 @@ async def test_compare_a_version_with_the_current_notebook(api):
     await api("alice", "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "editor"})
     v0 = (await api("alice", "POST", f"documents/{doc_id}/versions", {"label": "start"})).body
     notebook["cells"][1]["source"] = "x = 2"
-    notebook["cells"].append(
-        {"id": "more", "cell_type": "markdown", "source": "<b>new</b>", "metadata": {}}
-    )
+    notebook["cells"].append(cell("more", "<b>new</b>", "markdown"))
     reply = await api("bob", "PUT", f"documents/{doc_id}/content", {"content": notebook})
     assert reply.status == 200, reply.body
     # no version since: compared with the document as it is now
-    reply = await api(
-        "alice",
-        "GET",
-        f"documents/{doc_id}/versions/compare",
-        params={"from": v0["id"], "to": "current"},
-    )
+    reply = await compare(api, doc_id, v0["id"], "current")
     assert reply.status == 200, reply.body
     assert reply.body["to"] == "current"
     changes = reply.body["changes"]
@@ -258,22 +224,7 @@ async def test_compare_refuses_bad_ids_clearly(api):
 
 
 async def test_compare_says_who_changed_each_cell(api):
-    def code(cid, source):
-        return {
-            "id": cid,
-            "cell_type": "code",
-            "source": source,
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-        }
-
-    notebook = {
-        "cells": [code("first", "a = 1"), code("second", "b = 1")],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    notebook = build_notebook(cell("first", "a = 1"), cell("second", "b = 1"))
     created = await api(
         "alice", "POST", "documents", {"name": "n", "type": "notebook", "content": notebook}
     )
@@ -315,12 +266,7 @@ async def test_comparing_a_large_text_leaves_the_server_responsive(api):
 
     ticker = asyncio.create_task(tick())
     started = time.monotonic()
-    reply = await api(
-        "alice",
-        "GET",
-        f"documents/{doc_id}/versions/compare",
-        params={"from": v0["id"], "to": "current"},
-    )
+    reply = await compare(api, doc_id, v0["id"], "current")
     took = time.monotonic() - started
     ticker.cancel()
     assert reply.status == 200 and reply.body["changes"]["added"] == 200

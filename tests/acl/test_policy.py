@@ -16,23 +16,26 @@ ALL_ROLES = ("viewer", "commenter", "editor", "owner")
 GRANTERS = (NO_ROLE, *ALL_ROLES)
 CURRENT = (NO_ROLE, *ALL_ROLES)
 
+# Every permission, in the order of TABLE's columns (below).
+COLUMNS = (
+    P.READ,
+    P.COMMENT,
+    P.WRITE,
+    P.MANAGE_VERSIONS,
+    P.SHARE,
+    P.DELETE,
+    P.READ_ACTIVITY,
+    P.RESOLVE_COMMENTS,
+    P.MODERATE_COMMENTS,
+)
+
 # role -> permissions it holds; every other (role, permission) pair is refused.
 EXPECTED: dict[str | None, set[Permission]] = {
     None: set(),
     "viewer": {P.READ},
     "commenter": {P.READ, P.COMMENT},
     "editor": {P.READ, P.COMMENT, P.WRITE, P.MANAGE_VERSIONS, P.SHARE, P.RESOLVE_COMMENTS},
-    "owner": {
-        P.READ,
-        P.COMMENT,
-        P.WRITE,
-        P.MANAGE_VERSIONS,
-        P.SHARE,
-        P.DELETE,
-        P.READ_ACTIVITY,
-        P.RESOLVE_COMMENTS,
-        P.MODERATE_COMMENTS,
-    },
+    "owner": set(COLUMNS),  # every permission there is
 }
 
 # The same table, spelled out cell by cell (Y: allowed), so a typo in one cannot hide in
@@ -46,17 +49,6 @@ TABLE = """
   editor     Y     Y       Y      Y       Y      -      -        Y       -
   owner      Y     Y       Y      Y       Y      Y      Y        Y       Y
 """
-COLUMNS = (
-    P.READ,
-    P.COMMENT,
-    P.WRITE,
-    P.MANAGE_VERSIONS,
-    P.SHARE,
-    P.DELETE,
-    P.READ_ACTIVITY,
-    P.RESOLVE_COMMENTS,
-    P.MODERATE_COMMENTS,
-)
 
 
 def test_the_two_tables_agree():

@@ -14,7 +14,7 @@ from jupyter_collab_docs.comments import MESSAGE_COMMENTS
 from jupyter_collab_docs.protocol import Reader
 from jupyter_collab_docs.testing import RawClient, eventually, yclient
 
-from .test_redis_cluster import api
+from .test_redis_cluster import api, create
 
 
 def start_slowly(cluster: Any) -> None:
@@ -40,16 +40,8 @@ async def test_comments_cross_nodes(make_cluster, mongodb_test_url):
     await anyio.to_thread.run_sync(start_slowly, cluster)
     first, second, third = cluster.nodes
     alice, bob = cluster.tokens["alice"], cluster.tokens["bob"]
-    status, doc = api(
-        first, alice, "POST", "documents", {"name": "d", "type": "file", "content": "hello world"}
-    )
-    assert status == 201, doc
-    doc_id = doc["id"]
+    doc_id = create(cluster, "file", "hello world", bob_role="commenter")
     threads = f"documents/{doc_id}/threads"
-    status, _ = api(
-        first, alice, "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "commenter"}
-    )
-    assert status == 200
 
     on_second = await RawClient.connect(second.ws(doc_id, alice) + "&comments=1")
     on_third = await RawClient.connect(third.ws(doc_id, bob) + "&comments=1")

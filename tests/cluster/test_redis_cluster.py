@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import random
 import time
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
@@ -21,6 +19,7 @@ from jupyter_collab_docs import protocol
 from jupyter_collab_docs.protocol import AwarenessEntry
 from jupyter_collab_docs.stores.sqlite import SQLiteDocumentStore
 from jupyter_collab_docs.testing import RawClient, eventually, yclient
+from tests.http_json import request_json
 
 from .conftest import Cluster, Node
 
@@ -55,23 +54,17 @@ class LiveClient:
 
 
 def api(node: Node, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        f"{node.url}/api/collab-docs/{path}",
-        data=data,
-        method=method,
-        headers={"Authorization": f"token {token}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as err:
-        text = err.read().decode()
-        return err.code, json.loads(text) if text else None
+    return request_json(f"{node.url}/api/collab-docs/{path}", method, body, token)
 
 
-def create(cluster: Cluster, doc_type: str, content: Any, share_with_bob: bool = True) -> str:
+def create(
+    cluster: Cluster,
+    doc_type: str,
+    content: Any,
+    share_with_bob: bool = True,
+    bob_role: str = "editor",
+) -> str:
+    """alice's document, created on the first node (shared with bob as ``bob_role``)."""
     node, token = cluster.nodes[0], cluster.tokens["alice"]
     status, doc = api(
         node, token, "POST", "documents", {"name": "d", "type": doc_type, "content": content}
@@ -79,7 +72,7 @@ def create(cluster: Cluster, doc_type: str, content: Any, share_with_bob: bool =
     assert status == 201, doc
     if share_with_bob:
         status, _ = api(
-            node, token, "PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "editor"}
+            node, token, "PUT", f"documents/{doc['id']}/shares/user:bob", {"role": bob_role}
         )
         assert status == 200
     return str(doc["id"])

@@ -9,7 +9,7 @@ import anyio.to_thread
 from jupyter_collab_docs.testing import RawClient, eventually, yclient
 
 from .test_comments_cluster import next_event, start_slowly
-from .test_redis_cluster import api
+from .test_redis_cluster import api, create
 
 
 async def test_a_suggestion_made_on_one_node_is_accepted_on_another(make_cluster, mongodb_test_url):
@@ -17,16 +17,8 @@ async def test_a_suggestion_made_on_one_node_is_accepted_on_another(make_cluster
     await anyio.to_thread.run_sync(start_slowly, cluster)
     first, second = cluster.nodes
     alice, bob = cluster.tokens["alice"], cluster.tokens["bob"]
-    status, doc = api(
-        first, alice, "POST", "documents", {"name": "d", "type": "file", "content": "hello world"}
-    )
-    assert status == 201, doc
-    doc_id = doc["id"]
+    doc_id = create(cluster, "file", "hello world", bob_role="commenter")
     threads = f"documents/{doc_id}/threads"
-    status, _ = api(
-        first, alice, "PUT", f"documents/{doc_id}/shares/user:bob", {"role": "commenter"}
-    )
-    assert status == 200
 
     events = await RawClient.connect(first.ws(doc_id, alice) + "&comments=1")
     try:
