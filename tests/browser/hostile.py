@@ -30,6 +30,19 @@ HOSTILE_OUTPUT = {
 }
 
 
+def append_trusted_hostile_cell(ynotebook: YNotebook) -> None:
+    """A cell whose metadata says trusted, with the hostile output (for ``edit_room``)."""
+    ynotebook.append_cell(
+        {
+            "cell_type": "code",
+            "source": "display(HTML(...))",
+            "metadata": {"trusted": True},
+            "outputs": [HOSTILE_OUTPUT],
+            "execution_count": 1,
+        }
+    )
+
+
 def edit_room(
     collab_server, user: str, doc_id: str, change: Callable[[YNotebook], None], cells: int
 ) -> None:

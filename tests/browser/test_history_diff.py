@@ -11,7 +11,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.hostile import HOSTILE_OUTPUT, PWNED, watch_pwned
-from tests.browser.test_jupyterlab import create, current, open_from_panel, open_lab, share
+from tests.browser.test_jupyterlab import (
+    create,
+    current,
+    open_from_panel,
+    open_lab,
+    replace_content,
+    save_version,
+    share,
+)
 from tests.browser.test_webapp import open_document, sign_in
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
@@ -44,35 +52,22 @@ def notebook_edited_by_bob(collab_server, name: str) -> tuple[dict[str, Any], di
         ),
     )
     share(collab_server, doc["id"], "user:bob", "editor")
-    version = collab_server.request(
-        "POST",
-        f"documents/{doc['id']}/versions",
-        {"label": "before"},
-        collab_server.tokens["alice"],
-    )
+    version = save_version(collab_server, doc["id"], "before")
     edited = notebook(
         cell("b", "# Notes", "markdown"),
         cell("a", "x = 2\nprint(x)", outputs=[HOSTILE_OUTPUT]),
         cell("h", HOSTILE_SOURCE, "markdown"),
     )
-    collab_server.request(
-        "PUT", f"documents/{doc['id']}/content", {"content": edited}, collab_server.tokens["bob"]
-    )
+    replace_content(collab_server, doc["id"], edited, by="bob")
     return doc, version
 
 
 def text_edited_by_bob(collab_server, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     doc = create(collab_server, "alice", name, "file", "line one\nline two\nline three\n")
     share(collab_server, doc["id"], "user:bob", "editor")
-    version = collab_server.request(
-        "POST", f"documents/{doc['id']}/versions", {"label": "start"}, collab_server.tokens["alice"]
-    )
-    collab_server.request(
-        "PUT",
-        f"documents/{doc['id']}/content",
-        {"content": f"line one\nline 2\nline three\n{HOSTILE_SOURCE}\n"},
-        collab_server.tokens["bob"],
-    )
+    version = save_version(collab_server, doc["id"], "start")
+    edited = f"line one\nline 2\nline three\n{HOSTILE_SOURCE}\n"
+    replace_content(collab_server, doc["id"], edited, by="bob")
     return doc, version
 
 

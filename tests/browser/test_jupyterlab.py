@@ -20,7 +20,12 @@ from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.browser.hostile import HOSTILE_OUTPUT, edit_room, watch_pwned
+from tests.browser.hostile import (
+    HOSTILE_OUTPUT,
+    append_trusted_hostile_cell,
+    edit_room,
+    watch_pwned,
+)
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
 pytestmark = pytest.mark.xdist_group("browser-jupyterlab")
@@ -58,6 +63,18 @@ def share(collab_server, doc_id: str, principal: str, role: str, by: str = "alic
     collab_server.request(
         "PUT", f"documents/{doc_id}/shares/{principal}", {"role": role}, collab_server.tokens[by]
     )
+
+
+def save_version(collab_server, doc_id: str, label: str, by: str = "alice") -> dict[str, Any]:
+    body = {"label": label}
+    return collab_server.request(
+        "POST", f"documents/{doc_id}/versions", body, collab_server.tokens[by]
+    )
+
+
+def replace_content(collab_server, doc_id: str, content: Any, by: str = "alice") -> None:
+    body = {"content": content}
+    collab_server.request("PUT", f"documents/{doc_id}/content", body, collab_server.tokens[by])
 
 
 def open_lab(page: Page, collab_server, user: str) -> None:
@@ -201,15 +218,8 @@ def test_restoring_a_version_changes_the_open_document_for_everyone(
 ) -> None:
     doc = create(collab_server, "alice", "Drafts", "file", "first draft\n")
     share(collab_server, doc["id"], "user:bob", "editor")
-    version = collab_server.request(
-        "POST", f"documents/{doc['id']}/versions", {"label": "v1"}, collab_server.tokens["alice"]
-    )
-    collab_server.request(
-        "PUT",
-        f"documents/{doc['id']}/content",
-        {"content": "second draft, much worse\n"},
-        collab_server.tokens["alice"],
-    )
+    version = save_version(collab_server, doc["id"], "v1")
+    replace_content(collab_server, doc["id"], "second draft, much worse\n")
 
     alice, bob = user_page("alice"), user_page("bob")
     open_lab(alice, collab_server, "alice")
@@ -357,6 +367,16 @@ def watch_kernel_requests(page: Page) -> list[str]:
     return seen
 
 
+def open_watched(
+    collab_server, page: Page, user: str, doc: dict[str, Any]
+) -> tuple[Page, list[str]]:
+    """Open ``doc`` in ``user``'s JupyterLab, watched for hostile effects (``watch_pwned``)."""
+    pwned = watch_pwned(page)
+    open_lab(page, collab_server, user)
+    open_from_panel(page, doc)
+    return page, pwned
+
+
 def expect_hostile_output_inert(page: Page, pwned: list[str]) -> None:
     """The hostile output is shown, sanitized, and none of its handlers ran."""
     output = current(page).locator(".jp-OutputArea-output").filter(has=page.locator(".hostile"))
@@ -386,23 +406,9 @@ def test_a_trusted_cell_written_over_the_socket_does_not_run_in_a_readers_jupyte
 ) -> None:
     doc = create(collab_server, "alice", "Hostile outputs", "notebook", notebook("x = 1"))
     share(collab_server, doc["id"], "user:bob", "editor")
-    alice = user_page("alice")
-    pwned = watch_pwned(alice)
-    open_lab(alice, collab_server, "alice")
-    open_from_panel(alice, doc)
+    alice, pwned = open_watched(collab_server, user_page("alice"), "alice", doc)
 
-    def add_trusted_cell(ynotebook: YNotebook) -> None:
-        ynotebook.append_cell(
-            {
-                "cell_type": "code",
-                "source": "display(HTML(...))",
-                "metadata": {"trusted": True},
-                "outputs": [HOSTILE_OUTPUT],
-                "execution_count": 1,
-            }
-        )
-
-    edit_room(collab_server, "bob", doc["id"], add_trusted_cell, cells=1)
+    edit_room(collab_server, "bob", doc["id"], append_trusted_hostile_cell, cells=1)
     expect_hostile_output_inert(alice, pwned)
     screenshot(alice, "jupyterlab-hostile-output-untrusted")
 
@@ -415,10 +421,7 @@ def test_a_trusted_cell_written_over_the_socket_does_not_run_in_a_readers_jupyte
     alice.keyboard.press("Escape")
 
     # Reopened (a fresh page loads the cell with its trusted metadata): still inert.
-    alice_again = user_page("alice")
-    pwned_again = watch_pwned(alice_again)
-    open_lab(alice_again, collab_server, "alice")
-    open_from_panel(alice_again, doc)
+    alice_again, pwned_again = open_watched(collab_server, user_page("alice"), "alice", doc)
     expect_hostile_output_inert(alice_again, pwned_again)
 
 
@@ -427,10 +430,7 @@ def test_an_output_added_to_a_cell_the_reader_just_created_does_not_run(
 ) -> None:
     doc = create(collab_server, "alice", "Fresh cell", "notebook", notebook("x = 1"))
     share(collab_server, doc["id"], "user:bob", "editor")
-    alice = user_page("alice")
-    pwned = watch_pwned(alice)
-    open_lab(alice, collab_server, "alice")
-    open_from_panel(alice, doc)
+    alice, pwned = open_watched(collab_server, user_page("alice"), "alice", doc)
     # alice adds a cell below the first one (JupyterLab trusts the cells it creates).
     editor(alice).click()
     alice.keyboard.press("Escape")

@@ -9,10 +9,13 @@ import re
 from typing import Any
 
 import pytest
-from jupyter_ydoc import YNotebook
 from playwright.sync_api import Page, expect
 
-from tests.browser.hostile import HOSTILE_OUTPUT, edit_room, watch_pwned
+from tests.browser.hostile import (
+    append_trusted_hostile_cell,
+    edit_room,
+    watch_pwned,
+)
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
 pytestmark = pytest.mark.xdist_group("browser-webapp")
@@ -241,18 +244,7 @@ def test_a_hostile_output_written_over_the_socket_stays_inert(user_page, collab_
     open_document(alice, collab_server, doc["id"])
     expect(alice.locator(".notebook .cell")).to_have_count(1)
 
-    def add_trusted_cell(ynotebook: YNotebook) -> None:
-        ynotebook.append_cell(
-            {
-                "cell_type": "code",
-                "source": "display(HTML(...))",
-                "metadata": {"trusted": True},
-                "outputs": [HOSTILE_OUTPUT],
-                "execution_count": 1,
-            }
-        )
-
-    edit_room(collab_server, "bob", doc["id"], add_trusted_cell, cells=1)
+    edit_room(collab_server, "bob", doc["id"], append_trusted_hostile_cell, cells=1)
     output = alice.locator(".notebook .cell").nth(1).locator(".output-html")
     expect(output.locator("b")).to_have_text("output from bob")
     # No script, no handler; the image is dropped (only data: images are kept).
