@@ -77,8 +77,10 @@ class StandaloneServer:
             env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
         )
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        """Until the API answers (a 401 to an anonymous request means it is up)."""
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until the API answers (a 401 to an anonymous request means it is up). 60 s: a
+        loaded CI machine took over 30 s to start JupyterLab's extensions; a process that
+        exits fails at once."""
         wait_until_ready(
             lambda: url_answers(f"{self.url}/api/collab-docs/me"),
             what=self.name,
