@@ -16,6 +16,10 @@ Every sink receives exactly the same line: the event as jupyter_events formats i
 :class:`Sink` is the family's interface and :data:`SINKS` its URL schemes;
 ``CollabDocsApp.audit_sink_classes`` maps a scheme to a plugged sink class (a new scheme,
 or another class for a built-in one); see :mod:`jupyter_collab_docs.backends`.
+
+A little over 500 lines: the interface, its URL schemes and the two built-in sinks are
+kept together so that the one line every sink receives is defined in one place; the
+Kafka sink's disk spool is its own module.
 """
 
 from __future__ import annotations
