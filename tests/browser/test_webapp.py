@@ -110,14 +110,26 @@ def test_share_and_edit_a_text_document_live(user_page, collab_server, screensho
     assert "Bob was here." in content and "And Alice too." in content
 
 
-def test_a_viewer_gets_a_read_only_editor(user_page, collab_server, screenshot):
+def shared_document(
+    collab_server, name: str, doc_type: str, content: Any, user: str = "bob", role: str = "editor"
+) -> dict[str, Any]:
+    """alice's document, shared with ``user`` as ``role``."""
     alice = collab_server.as_user("alice")
-    doc = alice("POST", "documents", {"name": "Policy", "type": "file", "content": "Fixed."})
-    alice("PUT", f"documents/{doc['id']}/shares/user:carol", {"role": "viewer"})
+    doc = alice("POST", "documents", {"name": name, "type": doc_type, "content": content})
+    alice("PUT", f"documents/{doc['id']}/shares/user:{user}", {"role": role})
+    return doc  # type: ignore[no-any-return]
+
+
+def open_signed_in(page: Page, collab_server, user: str, doc_id: str) -> None:
+    sign_in(page, collab_server, user)
+    open_document(page, collab_server, doc_id)
+
+
+def test_a_viewer_gets_a_read_only_editor(user_page, collab_server, screenshot):
+    doc = shared_document(collab_server, "Policy", "file", "Fixed.", "carol", "viewer")
 
     carol = user_page("carol")
-    sign_in(carol, collab_server, "carol")
-    open_document(carol, collab_server, doc["id"])
+    open_signed_in(carol, collab_server, "carol", doc["id"])
     expect(carol.locator(".status")).to_have_text("Read-only")
     expect(carol.locator(".doc-title-row .role")).to_contain_text("read-only")
     expect(editor(carol)).to_have_attribute("aria-readonly", "true")
@@ -128,7 +140,7 @@ def test_a_viewer_gets_a_read_only_editor(user_page, collab_server, screenshot):
     expect(editor(carol)).to_have_text("Fixed.")
     expect(carol.locator(".doc-title-row button:has-text('Rename')")).to_be_hidden()
     screenshot(carol, "webapp-viewer-read-only")
-    assert alice("GET", f"documents/{doc['id']}/content")["content"] == "Fixed."
+    assert collab_server.request("GET", f"documents/{doc['id']}/content")["content"] == "Fixed."
 
 
 def notebook_content() -> dict[str, Any]:
@@ -182,15 +194,10 @@ def notebook_content() -> dict[str, Any]:
 
 
 def test_a_notebook_shows_its_cells_and_edits_live(user_page, collab_server, screenshot):
-    alice_api = collab_server.as_user("alice")
-    doc = alice_api(
-        "POST", "documents", {"name": "Analysis", "type": "notebook", "content": notebook_content()}
-    )
-    alice_api("PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "editor"})
+    doc = shared_document(collab_server, "Analysis", "notebook", notebook_content())
 
     alice = user_page("alice")
-    sign_in(alice, collab_server, "alice")
-    open_document(alice, collab_server, doc["id"])
+    open_signed_in(alice, collab_server, "alice", doc["id"])
     cells = alice.locator(".notebook .cell")
     expect(cells).to_have_count(2)
     first, second = cells.nth(0), cells.nth(1)
@@ -209,8 +216,7 @@ def test_a_notebook_shows_its_cells_and_edits_live(user_page, collab_server, scr
     assert alice.locator(".cell-outputs [contenteditable=true]").count() == 0
 
     bob = user_page("bob")
-    sign_in(bob, collab_server, "bob")
-    open_document(bob, collab_server, doc["id"])
+    open_signed_in(bob, collab_server, "bob", doc["id"])
     bob_first = bob.locator(".notebook .cell").nth(0).locator(".cm-content")
     type_at_end(bob, bob_first, "\n# checked by bob")
     expect(first.locator(".cm-content")).to_contain_text("# checked by bob")
@@ -218,7 +224,7 @@ def test_a_notebook_shows_its_cells_and_edits_live(user_page, collab_server, scr
     screenshot(alice, "webapp-notebook-alice")
 
     def stored_source() -> str:
-        content = alice_api("GET", f"documents/{doc['id']}/content")["content"]
+        content = collab_server.request("GET", f"documents/{doc['id']}/content")["content"]
         return content["cells"][0]["source"]
 
     deadline = 50
@@ -231,17 +237,12 @@ def test_a_notebook_shows_its_cells_and_edits_live(user_page, collab_server, scr
 def test_a_hostile_output_written_over_the_socket_stays_inert(user_page, collab_server):
     """An editor's trusted cell with a script and an onerror handler, arriving live: the
     page ignores trust and rebuilds the HTML from its allow-list."""
-    alice_api = collab_server.as_user("alice")
     content = notebook_content()
     content["cells"] = content["cells"][:1]
-    doc = alice_api(
-        "POST", "documents", {"name": "Live outputs", "type": "notebook", "content": content}
-    )
-    alice_api("PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "editor"})
+    doc = shared_document(collab_server, "Live outputs", "notebook", content)
     alice = user_page("alice")
     pwned = watch_pwned(alice)
-    sign_in(alice, collab_server, "alice")
-    open_document(alice, collab_server, doc["id"])
+    open_signed_in(alice, collab_server, "alice", doc["id"])
     expect(alice.locator(".notebook .cell")).to_have_count(1)
 
     edit_room(collab_server, "bob", doc["id"], append_trusted_hostile_cell, cells=1)
@@ -254,13 +255,10 @@ def test_a_hostile_output_written_over_the_socket_stays_inert(user_page, collab_
 
 
 def test_the_example_page_syncs_with_the_main_page(user_page, collab_server, screenshot):
-    alice_api = collab_server.as_user("alice")
-    doc = alice_api("POST", "documents", {"name": "Shared pad", "type": "file", "content": "Hi"})
-    alice_api("PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "editor"})
+    doc = shared_document(collab_server, "Shared pad", "file", "Hi")
 
     alice = user_page("alice")
-    sign_in(alice, collab_server, "alice")
-    open_document(alice, collab_server, doc["id"])
+    open_signed_in(alice, collab_server, "alice", doc["id"])
 
     example = user_page("bob")
     example.goto(f"{collab_server.url}/collab-docs/example.html")
@@ -285,12 +283,10 @@ def test_the_example_page_syncs_with_the_main_page(user_page, collab_server, scr
 
 def test_access_changes_and_deletion_show_live(user_page, collab_server, screenshot):
     alice_api = collab_server.as_user("alice")
-    doc = alice_api("POST", "documents", {"name": "Draft", "type": "file", "content": "v1"})
-    alice_api("PUT", f"documents/{doc['id']}/shares/user:bob", {"role": "editor"})
+    doc = shared_document(collab_server, "Draft", "file", "v1")
 
     bob = user_page("bob")
-    sign_in(bob, collab_server, "bob")
-    open_document(bob, collab_server, doc["id"])
+    open_signed_in(bob, collab_server, "bob", doc["id"])
     expect(editor(bob)).to_have_attribute("aria-readonly", "false")
 
     # Lowered to viewer: the socket closes with 4403, the page re-reads the role.

@@ -17,8 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +27,7 @@ import anyio
 import anyio.to_thread
 import pytest
 import tornado.websocket
+from anyio.abc import TaskGroup
 from pycrdt import (
     Doc,
     Text,
@@ -40,6 +39,7 @@ from pycrdt import (
 
 from jupyter_collab_docs.testing import eventually
 from tests.audit.conftest import consume
+from tests.http_json import request_json
 from tests.servers.redis import pid_alive
 from tests.test_interop_node import CLIENT, JS_DIR, NODE_TIMEOUT, node_binary
 
@@ -90,21 +90,8 @@ class Stack:
     def api(
         self, user: str | None, method: str, path: str, body: Any = None, base: str | None = None
     ) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Authorization": f"token {self.tokens[user]}"} if user else {}
-        request = urllib.request.Request(
-            f"{base or self.nginx}/api/collab-docs/{path}",
-            data=data,
-            method=method,
-            headers=headers,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=20) as response:
-                text = response.read().decode()
-                return response.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as err:
-            text = err.read().decode()
-            return err.code, json.loads(text) if text else None
+        token = self.tokens[user] if user else None
+        return request_json(f"{base or self.nginx}/api/collab-docs/{path}", method, body, token)
 
     def node_running(self, n: int) -> bool:
         return pid_alive(self.dir / f"node{n}" / "server.pid")
@@ -253,6 +240,33 @@ async def type_tokens(
     return typed
 
 
+async def start_synced(tg: TaskGroup, clients: list[Client]) -> None:
+    """Run every client in ``tg`` and wait until each has synced (10 s each)."""
+    for client in clients:
+        tg.start_soon(client.run)
+    for client in clients:
+        with anyio.fail_after(10):
+            await client.synced.wait()
+
+
+def start_typing(
+    editors: TaskGroup,
+    clients: list[Client],
+    typed: list[str],
+    count: int,
+    delay: float,
+    first_seed: int,
+) -> None:
+    """Each client types ``count`` tokens ``delay`` apart (seeded ``first_seed + i``); the
+    tokens go to ``typed``."""
+
+    async def edit(client: Client, seed: int) -> None:
+        typed.extend(await type_tokens(client, count, random.Random(seed), delay))
+
+    for i, client in enumerate(clients):
+        editors.start_soon(edit, client, first_seed + i)
+
+
 def missing(client: Client, tokens: list[str]) -> list[str]:
     text = client.value
     return [t for t in tokens if text.count(t) != 1]
@@ -356,18 +370,9 @@ async def test_edits_converge_across_nodes_with_pycrdt_and_npm_clients(nodes_up:
     clients = [Client(f"p{i}", stack.ws(doc_id, "alice")) for i in range(6)]
     typed: list[str] = []
     async with anyio.create_task_group() as tg:
-        for client in clients:
-            tg.start_soon(client.run)
-        for client in clients:
-            with anyio.fail_after(10):
-                await client.synced.wait()
+        await start_synced(tg, clients)
         async with anyio.create_task_group() as editors:
-
-            async def edit(client: Client, seed: int) -> None:
-                typed.extend(await type_tokens(client, 25, random.Random(seed), 0.01))
-
-            for i, client in enumerate(clients):
-                editors.start_soon(edit, client, i)
+            start_typing(editors, clients, typed, 25, 0.01, first_seed=0)
         # the npm y-websocket client, through nginx too, adds its own and sees everyone's
         result = await run_node_client(
             stack,
@@ -389,18 +394,9 @@ async def test_a_killed_node_is_routed_around_and_its_clients_keep_their_edits(
     clients = [Client(f"k{i}", stack.ws(doc_id, "alice")) for i in range(6)]
     typed: list[str] = []
     async with anyio.create_task_group() as tg:
-        for client in clients:
-            tg.start_soon(client.run)
-        for client in clients:
-            with anyio.fail_after(10):
-                await client.synced.wait()
+        await start_synced(tg, clients)
         async with anyio.create_task_group() as editors:
-
-            async def edit(client: Client, seed: int) -> None:
-                typed.extend(await type_tokens(client, 60, random.Random(seed), 0.03))
-
-            for i, client in enumerate(clients):
-                editors.start_soon(edit, client, 100 + i)
+            start_typing(editors, clients, typed, 60, 0.03, first_seed=100)
             await anyio.sleep(0.5)
             await anyio.to_thread.run_sync(stack.run, "node", "kill", "2")  # a crash
             killed = time.monotonic()
@@ -436,18 +432,9 @@ async def test_a_draining_node_refuses_new_work_then_sends_its_clients_elsewhere
     clients = [Client(f"d{i}", stack.ws(doc_id, "alice")) for i in range(6)]
     typed: list[str] = []
     async with anyio.create_task_group() as tg:
-        for client in [direct, *clients]:
-            tg.start_soon(client.run)
-        for client in [direct, *clients]:
-            with anyio.fail_after(10):
-                await client.synced.wait()
+        await start_synced(tg, [direct, *clients])
         async with anyio.create_task_group() as editors:
-
-            async def edit(client: Client, seed: int) -> None:
-                typed.extend(await type_tokens(client, 60, random.Random(seed), 0.03))
-
-            for i, client in enumerate(clients):
-                editors.start_soon(edit, client, 200 + i)
+            start_typing(editors, clients, typed, 60, 0.03, first_seed=200)
             await anyio.sleep(0.5)
             pid = int((stack.dir / "node2" / "server.pid").read_text())
             os.kill(pid, 15)  # SIGTERM: drain
@@ -486,11 +473,7 @@ async def test_a_rolling_restart_of_every_node_loses_nothing(nodes_up: Stack):
     typed: list[str] = []
     stop_typing = anyio.Event()
     async with anyio.create_task_group() as tg:
-        for client in clients:
-            tg.start_soon(client.run)
-        for client in clients:
-            with anyio.fail_after(10):
-                await client.synced.wait()
+        await start_synced(tg, clients)
 
         async def edit(client: Client, seed: int) -> None:
             rng = random.Random(seed)
