@@ -318,6 +318,13 @@ def _inspect(data: bytes, limits: UpdateLimits) -> UpdateShape:
                         length = len(text.decode("utf-8").encode("utf-16-le")) // 2
                     except UnicodeDecodeError:
                         raise UpdateRefused("string is not UTF-8") from None
+            elif kind == _DELETED:  # deleted text: half the structs of an edited text
+                length = data[pos]
+                pos += 1
+                if length >= 0x80:
+                    length, pos = var_rest(data, pos, length)
+                    if length > MAX_CLOCK:
+                        raise _refuse_clock()
             elif kind == _ANY:  # map entries: mostly one string, number or constant
                 length = data[pos]
                 pos += 1
@@ -408,23 +415,10 @@ def _var_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
     return data[pos:end], end
 
 
-def _clock_at(data: bytes, pos: int) -> tuple[int, int]:
-    value = data[pos]
-    pos += 1
-    if value >= 0x80:
-        value, pos = _var_rest(data, pos, value)
-        if value > MAX_CLOCK:
-            raise _refuse_clock()
-    return value, pos
-
-
 def _content(data: bytes, pos: int, kind: int, max_depth: int) -> tuple[int, int, bool]:
-    """Skip one item's content (not a string or ``Any``: :func:`_inspect` reads those);
-    returns its length in clock ticks, the position after it and whether it holds a
-    ``trusted`` key."""
-    if kind == _DELETED:
-        length, pos = _clock_at(data, pos)
-        return length, pos, False
+    """Skip one item's content (not a string, a deletion or ``Any``: :func:`_inspect`
+    reads those); returns its length in clock ticks, the position after it and whether
+    it holds a ``trusted`` key."""
     if kind == _TYPE:
         ref = data[pos]
         pos += 1
