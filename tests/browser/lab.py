@@ -9,14 +9,9 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.test_jupyterlab import (
-    create,
-    dismiss_news,
-    notebook,
-    open_from_panel,
-    open_lab,
-    share,
-)
+from tests.browser import test_jupyterlab as jupyterlab
+
+PANGRAM = "The quick brown fox jumps over the lazy dog.\n"
 
 
 def comments_panel(page: Page) -> Locator:
@@ -63,12 +58,12 @@ def threads(collab_server, doc_id: str) -> list[dict[str, Any]]:
 
 def create_price_notebook(collab_server, name: str) -> dict[str, Any]:
     """alice's two-cell notebook: ``total = price * quantity`` and ``print(total)``."""
-    return create(
+    return jupyterlab.create(
         collab_server,
         "alice",
         name,
         "notebook",
-        notebook("total = price * quantity", "print(total)"),
+        jupyterlab.notebook("total = price * quantity", "print(total)"),
     )
 
 
@@ -77,11 +72,24 @@ def open_as_editor_and_commenter(
 ) -> tuple[Page, Page, Locator, Locator]:
     """Share ``doc`` with bob (editor) and ``commenter``; open it in JupyterLab for both.
     Returns bob's page, the commenter's page, and their Comments panels."""
-    share(collab_server, doc["id"], "user:bob", "editor")
-    share(collab_server, doc["id"], f"user:{commenter}", "commenter")
+    jupyterlab.share(collab_server, doc["id"], "user:bob", "editor")
+    jupyterlab.share(collab_server, doc["id"], f"user:{commenter}", "commenter")
     bob, other = user_page("bob"), user_page(commenter)
     for page, user in ((bob, "bob"), (other, commenter)):
-        open_lab(page, collab_server, user)
-        open_from_panel(page, doc)
-        dismiss_news(page)
+        jupyterlab.open_lab(page, collab_server, user)
+        jupyterlab.open_from_panel(page, doc)
+        jupyterlab.dismiss_news(page)
     return bob, other, comments_panel(bob), comments_panel(other)
+
+
+def open_text_as_editor_and_commenter(
+    collab_server, user_page, name: str, text: str, commenter: str
+) -> tuple[dict[str, Any], Page, Page, Locator, Locator]:
+    """alice's text document ``name``, opened by bob (editor) and ``commenter``, whose
+    editor is read-only. Returns the document, both pages and their Comments panels."""
+    doc = jupyterlab.create(collab_server, "alice", name, "file", text)
+    bob, other, bob_panel, other_panel = open_as_editor_and_commenter(
+        collab_server, user_page, doc, commenter
+    )
+    expect(jupyterlab.status(other)).to_have_attribute("data-state", "read-only")
+    return doc, bob, other, bob_panel, other_panel

@@ -17,11 +17,13 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, HOSTILE
 from tests.browser.lab import (
+    PANGRAM,
     choose_from_menu,
     comments_panel,
     create_price_notebook,
     expect_not_pwned,
     open_as_editor_and_commenter,
+    open_text_as_editor_and_commenter,
     select_chars,
     stored_text,
     threads,
@@ -35,7 +37,6 @@ from tests.browser.test_jupyterlab import (
     open_from_panel,
     open_lab,
     share,
-    status,
 )
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
@@ -51,12 +52,9 @@ def thread_of(panel, quote: str):
 def test_a_commenter_comments_on_text_the_editor_replies_and_resolves_live(
     collab_server, user_page, mallory
 ) -> None:
-    text = "The quick brown fox jumps over the lazy dog.\n"
-    doc = create(collab_server, "alice", "Review notes.md", "file", text)
-    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
-        collab_server, user_page, doc, mallory
+    doc, bob, mal, bob_panel, mal_panel = open_text_as_editor_and_commenter(
+        collab_server, user_page, "Review notes.md", PANGRAM, mallory
     )
-    expect(status(mal)).to_have_attribute("data-state", "read-only")
     expect(bob_panel.locator(".jp-CollabDocs-commentsNotice")).to_have_text("No comments yet.")
 
     # The commenter selects "brown fox" and comments from the editor's context menu.

@@ -15,17 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import lab
 from tests.browser.conftest import HOSTILE
-from tests.browser.lab import (
-    choose_from_menu,
-    create_price_notebook,
-    expect_not_pwned,
-    open_as_editor_and_commenter,
-    select_chars,
-    stored_text,
-    threads,
-)
-from tests.browser.test_jupyterlab import create, current, editor, expect_eventually, status
+from tests.browser.test_jupyterlab import current, editor, expect_eventually
 
 # One worker runs the whole module: its browser and server are per module (xdist_group).
 pytestmark = pytest.mark.xdist_group("browser-lab-suggestions")
@@ -34,7 +26,7 @@ pytestmark = pytest.mark.xdist_group("browser-lab-suggestions")
 def suggest_on_selection(page: Page, index: int = 0) -> None:
     """Right-click in an editor (the text's, or cell ``index``'s) and choose Suggest a
     Change."""
-    choose_from_menu(page, editor(page, index), "Suggest a Change", {"x": 5, "y": 5})
+    lab.choose_from_menu(page, editor(page, index), "Suggest a Change", {"x": 5, "y": 5})
 
 
 def suggestion_thread(panel, original: str):
@@ -51,15 +43,13 @@ def show_all(panel) -> None:
 def test_a_commenter_suggests_the_editor_accepts_one_and_rejects_another(
     collab_server, user_page, mallory
 ) -> None:
-    text = "The quick brown fox jumps over the lazy dog.\n"
-    doc = create(collab_server, "alice", "Suggest.md", "file", text)
-    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
-        collab_server, user_page, doc, mallory
+    text = lab.PANGRAM
+    doc, bob, mal, bob_panel, mal_panel = lab.open_text_as_editor_and_commenter(
+        collab_server, user_page, "Suggest.md", text, mallory
     )
-    expect(status(mal)).to_have_attribute("data-state", "read-only")
 
     # The commenter selects "brown fox": the suggestion editor starts with it.
-    select_chars(mal, editor(mal), 10, 9)
+    lab.select_chars(mal, editor(mal), 10, 9)
     suggest_on_selection(mal)
     draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
     expect(draft.locator(".jp-CollabDocs-commentDraftTitle")).to_have_text("Suggest a change")
@@ -80,14 +70,14 @@ def test_a_commenter_suggests_the_editor_accepts_one_and_rejects_another(
     expect(mine.locator(".jp-CollabDocs-acceptSuggestion")).to_have_count(0)
     expect(mine.locator(".jp-CollabDocs-withdrawSuggestion")).to_be_visible()
     # The document did not change: a suggestion is not an edit.
-    assert stored_text(collab_server, doc["id"]) == text
+    assert lab.stored_text(collab_server, doc["id"]) == text
 
     # The editor accepts: the text lands in both editors and on the server.
     suggestion_thread(bob_panel, "brown fox").locator(".jp-CollabDocs-acceptSuggestion").click()
     for page in (bob, mal):
         expect(editor(page)).to_contain_text("The quick red fox jumps")
     expect_eventually(
-        lambda: stored_text(collab_server, doc["id"]).startswith("The quick red fox jumps")
+        lambda: lab.stored_text(collab_server, doc["id"]).startswith("The quick red fox jumps")
     )
     # Accepted, it is resolved: gone from the open threads, shown with all of them.
     expect(suggestion_thread(mal_panel, "brown fox")).to_have_count(0)
@@ -95,13 +85,13 @@ def test_a_commenter_suggests_the_editor_accepts_one_and_rejects_another(
     expect(
         suggestion_thread(mal_panel, "brown fox").locator(".jp-CollabDocs-suggestionStatus")
     ).to_have_text("Suggestion: accepted by Bob Builder")
-    [accepted] = threads(collab_server, doc["id"])
+    [accepted] = lab.threads(collab_server, doc["id"])
     assert accepted["suggestion"]["status"] == "accepted"
     assert accepted["suggestion"]["decided_by"] == "bob"
 
     # A second suggestion, a hostile one, on "lazy dog"; its reason @-completes "bob".
-    after = stored_text(collab_server, doc["id"])
-    select_chars(mal, editor(mal), after.index("lazy dog"), len("lazy dog"))
+    after = lab.stored_text(collab_server, doc["id"])
+    lab.select_chars(mal, editor(mal), after.index("lazy dog"), len("lazy dog"))
     suggest_on_selection(mal)
     expect(proposal).to_have_value("lazy dog")
     proposal.fill(HOSTILE)
@@ -146,25 +136,23 @@ def test_a_commenter_suggests_the_editor_accepts_one_and_rejects_another(
     expect(
         suggestion_thread(mal_panel, "lazy dog").locator(".jp-CollabDocs-suggestionStatus")
     ).to_have_text("Suggestion: rejected by Bob Builder")
-    assert stored_text(collab_server, doc["id"]) == after
+    assert lab.stored_text(collab_server, doc["id"]) == after
     for page in (bob, mal):
         expect(editor(page)).to_contain_text("over the lazy dog.")
-    expect_not_pwned(bob, mal)
+    lab.expect_not_pwned(bob, mal)
     expect(current(bob).locator("img")).to_have_count(0)
 
 
 def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
     collab_server, user_page, mallory
 ) -> None:
-    text = "Plain words here.\n"
-    doc = create(collab_server, "alice", "Stale.md", "file", text)
-    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
-        collab_server, user_page, doc, mallory
+    doc, bob, mal, bob_panel, mal_panel = lab.open_text_as_editor_and_commenter(
+        collab_server, user_page, "Stale.md", "Plain words here.\n", mallory
     )
 
     # Two suggestions: on "Plain" and on "words".
     for start, word, proposed in ((0, "Plain", "Simple"), (6, "words", "terms")):
-        select_chars(mal, editor(mal), start, len(word))
+        lab.select_chars(mal, editor(mal), start, len(word))
         suggest_on_selection(mal)
         draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
         expect(draft.locator(".jp-CollabDocs-suggestionText")).to_have_value(word)
@@ -173,7 +161,7 @@ def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
         expect(suggestion_thread(bob_panel, word)).to_have_count(1)
 
     # The editor types inside "Plain": it no longer applies, for both, at once.
-    select_chars(bob, editor(bob), 2, 0)
+    lab.select_chars(bob, editor(bob), 2, 0)
     bob.keyboard.type("X")
     stale = (
         "Suggestion: pending: does not apply"
@@ -188,7 +176,7 @@ def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
     ).to_be_disabled()
 
     # "words": the owner rejects it while the editor's Accept is on its way: 409, shown.
-    [words] = [t for t in threads(collab_server, doc["id"]) if t["quote"] == "words"]
+    [words] = [t for t in lab.threads(collab_server, doc["id"]) if t["quote"] == "words"]
 
     rejected: list[Any] = []
 
@@ -218,21 +206,21 @@ def test_a_stale_suggestion_says_why_and_a_decision_made_meanwhile_shows_409(
     expect(
         suggestion_thread(bob_panel, "words").locator(".jp-CollabDocs-suggestionStatus")
     ).to_have_text("Suggestion: rejected by Alice Liddell")  # named as the thread data names her
-    assert stored_text(collab_server, doc["id"]) == "PlXain words here.\n"
+    assert lab.stored_text(collab_server, doc["id"]) == "PlXain words here.\n"
 
 
 def test_suggestions_on_a_whole_cell_and_a_range_of_a_cell_land_when_accepted(
     collab_server, user_page, mallory, screenshot
 ) -> None:
-    doc = create_price_notebook(collab_server, "Suggested analysis")
-    bob, mal, bob_panel, mal_panel = open_as_editor_and_commenter(
+    doc = lab.create_price_notebook(collab_server, "Suggested analysis")
+    bob, mal, bob_panel, mal_panel = lab.open_as_editor_and_commenter(
         collab_server, user_page, doc, mallory
     )
     draft = mal_panel.locator(".jp-CollabDocs-commentDraft")
 
     # The whole second cell, from the cell's context menu: its source is prefilled.
     editor(mal, 1).click()
-    choose_from_menu(mal, editor(mal, 1), "Suggest a Change to Cell")
+    lab.choose_from_menu(mal, editor(mal, 1), "Suggest a Change to Cell")
     expect(draft.locator(".jp-CollabDocs-commentDraftTitle")).to_have_text(
         "Suggest a change to a cell"
     )
@@ -241,7 +229,7 @@ def test_suggestions_on_a_whole_cell_and_a_range_of_a_cell_land_when_accepted(
     draft.locator(".jp-CollabDocs-commentPost").click()
 
     # "price" in the first cell's source, from the cell's context menu.
-    select_chars(mal, editor(mal, 0), 8, 5)
+    lab.select_chars(mal, editor(mal, 0), 8, 5)
     suggest_on_selection(mal, 0)
     expect(draft.locator(".jp-CollabDocs-suggestionText")).to_have_value("price")
     draft.locator(".jp-CollabDocs-suggestionText").fill("unit_price")
@@ -266,7 +254,7 @@ def test_suggestions_on_a_whole_cell_and_a_range_of_a_cell_land_when_accepted(
         expect(editor(page, 1)).to_have_text("print('total', total)")
     expect_eventually(
         lambda: (
-            [cell["source"] for cell in stored_text(collab_server, doc["id"])["cells"]]
+            [cell["source"] for cell in lab.stored_text(collab_server, doc["id"])["cells"]]
             == ["total = unit_price * quantity", "print('total', total)"]
         )
     )
