@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -105,6 +107,10 @@ class DocumentService:
         #: The clock of the trash (tests move it instead of waiting).
         self.clock: Callable[[], datetime] = utc_now
         self._creating: dict[str, tuple[asyncio.Lock, int]] = {}  # user -> (lock, users)
+        # A live room's record, as its last join read it (when): join_role.
+        self._live_records: weakref.WeakKeyDictionary[
+            DocumentRoom, tuple[float, DocumentRecord]
+        ] = weakref.WeakKeyDictionary()
 
     @asynccontextmanager
     async def _one_create_at_a_time(self, username: str) -> AsyncIterator[None]:
@@ -135,12 +141,36 @@ class DocumentService:
                 "those in your trash included; delete some and empty them from the trash"
             )
 
+    #: How long a live room's record may answer joins (never longer than the re-check).
+    LIVE_RECORD_SECONDS = 5.0
+
+    def _live_record(self, doc_id: str) -> DocumentRecord | None:
+        room = self.rooms.open_rooms.get(doc_id)
+        hit = self._live_records.get(room) if room is not None else None
+        window = min(self.LIVE_RECORD_SECONDS, self.rooms.config.revalidate_interval)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < window else None
+
+    def _remember_live(self, record: DocumentRecord, at: float) -> None:
+        room = self.rooms.open_rooms.get(record.id)
+        if room is not None:
+            self._live_records[room] = (at, record)
+
     async def _authorize(
-        self, actor: Actor, doc_id: str, permission: Permission, link: str | None = None
+        self,
+        actor: Actor,
+        doc_id: str,
+        permission: Permission,
+        link: str | None = None,
+        live: bool = False,
     ) -> tuple[DocumentRecord, str]:
         if not is_document_id(doc_id):
             raise NotFound()  # nothing looked up, nothing recorded
-        record = await self.store.get(doc_id)
+        record = self._live_record(doc_id) if live else None
+        if record is None:
+            at = time.monotonic()
+            record = await self.store.get(doc_id)
+            if live and record is not None and record.trashed is None:
+                self._remember_live(record, at)
         if record is not None and record.trashed is not None:
             raise NotFound()  # only the trash's own calls reach a trashed document
         role = await self.access.role_of(actor, record, link) if record else None
@@ -161,6 +191,17 @@ class DocumentService:
         """The document and the actor's role on it (``link``: a share link token the
         caller presented), or NotFound if unreadable."""
         return await self._authorize(actor, doc_id, Permission.READ, link)
+
+    async def join_role(
+        self, actor: Actor, doc_id: str, link: str | None = None
+    ) -> tuple[DocumentRecord, str]:
+        """``role`` for a socket joining: while the document's room is open here, the
+        record its last join read (at most ``min(LIVE_RECORD_SECONDS, revalidate_interval)``
+        old) saves the store's hop. A room closes when its document is deleted (here, or
+        on another node through the bus), taking the record with it; ``delete`` forgets
+        it before the trash; re-checks and REST calls always read the store. Only what a
+        record cannot change while its room is open is used: id, type, owner."""
+        return await self._authorize(actor, doc_id, Permission.READ, link, live=True)
 
     async def authorize(
         self, actor: Actor, doc_id: str, permission: Permission, link: str | None = None
@@ -278,6 +319,9 @@ class DocumentService:
     async def delete(self, actor: Actor, doc_id: str, link: str | None = None) -> None:
         """Move a document to its owner's trash, shares and history kept."""
         await self._authorize(actor, doc_id, Permission.DELETE, link)
+        room = self.rooms.open_rooms.get(doc_id)
+        if room is not None:  # joins read the store again from now on
+            self._live_records.pop(room, None)
         now = self.clock()
         # Into the trash first, so no socket can load the room again; then the rooms
         # close, here and on every other node (4410), each writing first what it has not

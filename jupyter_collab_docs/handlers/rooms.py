@@ -126,7 +126,7 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         self.link = self.get_argument("link", None)
         self.comment_events = self.get_argument("comments", None) == "1"
         try:
-            record, role = await collab.documents.role(self.actor, doc_id, self.link)
+            record, role = await collab.documents.join_role(self.actor, doc_id, self.link)
         except NotFound:
             self.close(CLOSE_NOT_FOUND, "document not found")
             return
