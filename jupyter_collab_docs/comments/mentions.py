@@ -71,10 +71,10 @@ class DirectoryPeople:
         self.users = users
 
     async def actor(self, username: str) -> Actor | None:
-        record = await self.users.lookup(username)
+        # One unit of work for both (a comment may name 50 people, each resolved at once).
+        record, groups = await self.users.profile(username)
         if record is None:
             return None
-        groups = await self.users.groups_of(username)
         return Actor.create(username, record.display_name, is_admin=record.is_admin, groups=groups)
 
     async def display_names(self, usernames: Iterable[str]) -> dict[str, str]:
@@ -161,7 +161,7 @@ class MentionNotifier:
     ) -> dict[str, Any]:
         """Tell the people ``comment`` newly mentions; what the commenter is answered."""
         names = [n for n in comment["mentions"] if n != actor.username and n not in already]
-        # Up to 50 names, each a few access-database look-ups: at once, not one by one.
+        # Up to 50 names, each an access-database look-up or two: at once, not one by one.
         found = await asyncio.gather(*(self._reader(name, record) for name in names))
         readers = [person for person, _ in found if person is not None]
         cannot_read = [
