@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
+
+from .acl.database import AccessDatabase
+from .acl.names import display_names
+from .identity import Actor
 
 #: The feed's filter categories (``kind=``) and the event kinds each one covers.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -297,6 +301,34 @@ class _Versions(Protocol):
 #: A username's display name, or None when it is not known here.
 DisplayName = Callable[[str], Awaitable[str | None]]
 
+#: Many usernames' display names at once: ``{username: name}`` for those known here.
+DisplayNames = Callable[[list[str]], Awaitable[Mapping[str, str]]]
+
+
+class BatchedDisplayName:
+    """A :data:`DisplayName` that also names many people at once (``many``): a feed page
+    asks it once for all its people rather than once per person."""
+
+    def __init__(self, many: DisplayNames) -> None:
+        self.many = many
+
+    async def __call__(self, username: str) -> str | None:
+        return (await self.many([username])).get(username) or None
+
+
+def directory_names(db: AccessDatabase, actor: Actor) -> BatchedDisplayName:
+    """Names from the access database's users, one query for a page (``acl/names.py``);
+    the caller's own from their actor, which is all that is known of anyone under
+    JupyterHub (nobody else has a row there, so the rest stay usernames)."""
+
+    async def many(usernames: list[str]) -> dict[str, str]:
+        found = await display_names(db, [u for u in usernames if u != actor.username])
+        if actor.username in usernames:
+            found[actor.username] = actor.display_name
+        return found
+
+    return BatchedDisplayName(many)
+
 
 async def read_feed(
     trail: _Trail,
@@ -348,8 +380,12 @@ async def _names(
         if kind_of(event) in ("version.restored", "document.exported") and not event.get("label"):
             unlabelled = unlabelled or bool(event.get("version_id"))
     ordered = sorted(usernames)
-    shown = await asyncio.gather(*(display_name(username) for username in ordered))
-    people = {username: name for username, name in zip(ordered, shown, strict=True) if name}
+    if isinstance(display_name, BatchedDisplayName):
+        found = await display_name.many(ordered) if ordered else {}
+        people = {username: found[username] for username in ordered if found.get(username)}
+    else:  # a plain DisplayName (a plugged caller's): one call per person, at once
+        shown = await asyncio.gather(*(display_name(username) for username in ordered))
+        people = {username: name for username, name in zip(ordered, shown, strict=True) if name}
     versions = {}
     if unlabelled:  # events from before the label was recorded: the version's label today
         versions = {v.id: v.label for v in await store.list_versions(doc_id) if v.label}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..activity import ActivityFilter, FilterError
+from ..activity import ActivityFilter, FilterError, directory_names
 from .base import CollabDocsHandler
 
 MAX_LIMIT = 500
@@ -33,15 +33,9 @@ class ActivityHandler(CollabDocsHandler):
         except FilterError as exc:
             raise web.HTTPError(400, str(exc)) from exc
         actor = await self.actor()
-        users = self.collab.users
-
-        async def display_name(username: str) -> str | None:
-            if username == actor.username:
-                return actor.display_name
-            record = await users.lookup(username)
-            return record.display_name if record is not None else None
-
+        # The page's people are named by one access-database query, not one each.
+        names = directory_names(self.collab.users.db, actor)
         events, truncated = await self.collab.documents.activity(
-            actor, doc_id, limit, self.link_token, matching=matching, display_name=display_name
+            actor, doc_id, limit, self.link_token, matching=matching, display_name=names
         )
         self.reply({"events": events, "truncated": truncated})
