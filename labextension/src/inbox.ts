@@ -15,7 +15,7 @@ import {
 import { Widget } from '@lumino/widgets';
 
 import type { CollabDocsClient, IInbox, INotification } from './api';
-import { el } from './dom';
+import { el, when } from './dom';
 import { ICollabDocs } from './tokens';
 
 const OPEN_THREAD = 'collab-docs:open-thread';
@@ -41,11 +41,10 @@ export class InboxPanel extends Widget {
     this.addClass('jp-CollabDocs-inbox');
     this.title.label = 'Inbox';
     this.title.caption = 'Mentions of me';
-    this.node.style.overflowY = 'auto';
-    this.node.style.overflowWrap = 'anywhere';
     this._markAll = el('button', {
       className: 'jp-Button jp-mod-styled jp-mod-reject',
       text: 'Mark all read',
+      attrs: { type: 'button' },
       onClick: () => void this.markRead(null)
     });
     this._list = el('ul', {
@@ -53,9 +52,14 @@ export class InboxPanel extends Widget {
       attrs: { 'aria-label': 'Mentions' }
     });
     this._message = el('div', { className: 'jp-CollabDocs-message' });
+    // The heading and "Mark all read" share one line (style/inbox.css).
     this.node.append(
-      el('h3', { text: 'Inbox' }),
-      this._markAll,
+      el(
+        'div',
+        { className: 'jp-CollabDocs-inboxHeader' },
+        el('h3', { text: 'Inbox' }),
+        this._markAll
+      ),
       this._message,
       this._list
     );
@@ -111,6 +115,9 @@ export class InboxPanel extends Widget {
     }
   }
 
+  /** One row (style/inbox.css): who and where, the excerpt, then when and "Open"
+   * (the sidebar is narrow). Unread rows are marked by their class, and in words
+   * for assistive technology. */
   private _item(note: INotification): HTMLElement {
     const item = el(
       'li',
@@ -121,7 +128,13 @@ export class InboxPanel extends Widget {
       },
       el(
         'div',
-        {},
+        { className: 'jp-CollabDocs-inboxWhat' },
+        note.read
+          ? null
+          : el('span', {
+              className: 'jp-CollabDocs-inboxUnreadLabel',
+              text: 'Unread: '
+            }),
         el('strong', {
           className: 'jp-CollabDocs-inboxWho',
           text: note.author_name || note.author
@@ -132,6 +145,11 @@ export class InboxPanel extends Widget {
           text: note.document_name
         })
       ),
+      el('time', {
+        className: 'jp-CollabDocs-inboxWhen',
+        text: when(note.created),
+        attrs: { datetime: note.created }
+      }),
       el('p', { className: 'jp-CollabDocs-inboxExcerpt', text: note.excerpt }),
       el('button', {
         className: 'jp-CollabDocs-inboxOpen jp-Button jp-mod-styled',
@@ -144,9 +162,6 @@ export class InboxPanel extends Widget {
       })
     );
     item.dataset.id = note.id;
-    if (!note.read) {
-      item.style.fontWeight = '600';
-    }
     return item;
   }
 
@@ -160,7 +175,12 @@ export class InboxPanel extends Widget {
     this._markAll.hidden = unread === 0;
     this._list.textContent = '';
     if (notifications.length === 0) {
-      this._list.append(el('li', { text: 'Nobody has mentioned you yet.' }));
+      this._list.append(
+        el('li', {
+          className: 'jp-CollabDocs-inboxEmpty',
+          text: 'Nobody has mentioned you yet.'
+        })
+      );
     }
     for (const note of notifications) {
       this._list.append(this._item(note));

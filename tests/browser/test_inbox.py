@@ -74,6 +74,45 @@ def assert_label_and_badge(button: Locator, label: Locator, count: Locator) -> N
     assert count_box["x"] + count_box["width"] <= outer["x"] + outer["width"]
 
 
+def middle(box: dict[str, float]) -> float:
+    return box["y"] + box["height"] / 2
+
+
+def assert_inbox_layout(
+    items: Locator,
+    heading: Locator,
+    mark_all: Locator,
+    what: Locator,
+    when: Locator,
+    excerpt: Locator,
+    when_beside: bool,
+) -> None:
+    """The panel's layout: a list without bullets, "Mark all read" on the heading's line
+    (right of it, not squeezed under it), and a mention's excerpt under its who/where;
+    its time beside them (``when_beside``, the page) or under the excerpt (the narrow
+    JupyterLab sidebar)."""
+    styles = items.evaluate(
+        """list => [list, ...list.children].map(node => getComputedStyle(node).listStyleType)"""
+    )
+    assert set(styles) == {"none"}, styles
+    heading_box, button_box = heading.bounding_box(), mark_all.bounding_box()
+    assert heading_box and button_box
+    assert button_box["x"] >= heading_box["x"] + heading_box["width"], (heading_box, button_box)
+    assert abs(middle(button_box) - middle(heading_box)) <= 4, (heading_box, button_box)
+    what_box, when_box = what.bounding_box(), when.bounding_box()
+    excerpt_box = excerpt.bounding_box()
+    assert what_box and when_box and excerpt_box
+    assert excerpt_box["y"] >= what_box["y"] + what_box["height"] - 1, (what_box, excerpt_box)
+    if when_beside:
+        assert when_box["x"] >= what_box["x"] + what_box["width"] - 1, (what_box, when_box)
+        assert when_box["y"] < what_box["y"] + what_box["height"], (what_box, when_box)
+    else:
+        assert when_box["y"] >= excerpt_box["y"] + excerpt_box["height"] - 1, (
+            excerpt_box,
+            when_box,
+        )
+
+
 def test_web_page_inbox(user_page, collab_server, screenshot):
     doc_id, thread_id = mention(collab_server, "Inbox plans")
     alice = user_page("alice")
@@ -92,6 +131,16 @@ def test_web_page_inbox(user_page, collab_server, screenshot):
     expect(item).to_have_class(re.compile(r"\bunread\b"))
     assert alice.locator(".inbox-panel img, .inbox-panel script, .inbox-panel b").count() == 0
     assert_not_pwned(alice)
+    expect(item.locator(".inbox-time")).not_to_be_empty()
+    assert_inbox_layout(
+        alice.locator(".inbox-items"),
+        alice.locator(".inbox-header h2"),
+        alice.locator(".inbox-header button", has_text="Mark all read"),
+        item.locator(".inbox-link"),
+        item.locator(".inbox-time"),
+        item.locator(".inbox-excerpt"),
+        when_beside=True,
+    )
     screenshot(alice, "webapp-inbox")
 
     item.locator("a.inbox-link").click()
@@ -120,6 +169,17 @@ def test_jupyterlab_inbox(user_page, collab_server, screenshot):
     expect(item.locator(".jp-CollabDocs-inboxExcerpt")).to_have_text(HOSTILE_BODY)
     assert alice.locator(".jp-CollabDocs-inbox img, .jp-CollabDocs-inbox script").count() == 0
     assert_not_pwned(alice)
+    expect(item).to_have_class(re.compile(r"\bjp-mod-unread\b"))
+    expect(item.locator(".jp-CollabDocs-inboxWhen")).not_to_be_empty()
+    assert_inbox_layout(
+        alice.locator(".jp-CollabDocs-inboxItems"),
+        alice.locator(".jp-CollabDocs-inboxHeader h3"),
+        alice.locator(".jp-CollabDocs-inboxHeader button", has_text="Mark all read"),
+        item.locator(".jp-CollabDocs-inboxWhat"),
+        item.locator(".jp-CollabDocs-inboxWhen"),
+        item.locator(".jp-CollabDocs-inboxExcerpt"),
+        when_beside=False,
+    )
     screenshot(alice, "lab-inbox")
 
     item.locator("button.jp-CollabDocs-inboxOpen").click()

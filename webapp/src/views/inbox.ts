@@ -66,6 +66,8 @@ export function inboxView(context: AppContext): { button: HTMLElement; panel: HT
     button.classList.toggle("has-unread", inbox.unread > 0);
   }
 
+  /** One row (styles.css): who and where, then when, on the first line; the excerpt under
+   * them. Unread rows are marked by their class, and in words for assistive technology. */
   function item(note: InboxNotification): HTMLElement {
     return h(
       "li",
@@ -77,12 +79,17 @@ export function inboxView(context: AppContext): { button: HTMLElement; panel: HT
           attrs: { href: threadHash(note) },
           on: { click: () => void markRead(note.id, true) },
         },
+        note.read ? null : h("span", { class: "inbox-unread-label", text: "Unread: " }),
         h("span", { class: "inbox-who", text: note.author_name || note.author }),
         " mentioned you in ",
         h("span", { class: "inbox-doc", text: note.document_name }),
       ),
+      h("time", {
+        class: "inbox-time muted",
+        text: relativeTime(note.created),
+        attrs: { datetime: note.created, title: new Date(note.created).toLocaleString() },
+      }),
       h("p", { class: "inbox-excerpt", text: note.excerpt }),
-      h("time", { class: "muted", text: relativeTime(note.created), attrs: { datetime: note.created } }),
     );
   }
 
