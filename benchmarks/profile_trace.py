@@ -39,6 +39,9 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--no-spy", action="store_true", help="figures only (py-spy costs the server a little)"
     )
+    ap.add_argument(
+        "--no-cold-load", action="store_true", help="no restart and cold load after the replay"
+    )
     args = ap.parse_args(argv)
     os.sched_setaffinity(0, {int(wl.GEN_CORE)})
     wl.QUIET_WAIT_S = 5
@@ -115,7 +118,7 @@ def main(argv=None) -> int:
         if out.exists():
             print(summary(out))
             print(f"stacks: {out}")
-        if r.get("final_sha"):
+        if r.get("final_sha") and not args.no_cold_load:
             time.sleep(3)  # debounced saves reach the store
             for run in range(3):
                 srv.restart()

@@ -75,8 +75,38 @@ CLOSE_WAIT = 5.0
 WRITE_BATCH = 64
 
 
+# The send queue of every socket that has nothing queued: a deque costs 760 bytes even
+# empty, and an idle socket never queues. Only ``_queue`` appends, and it replaces this
+# with a socket's own deque first (maxlen=0: an append here would be lost, never shared).
+NO_QUEUE: deque[tuple[bytes | memoryview, bool]] = deque(maxlen=0)
+
+
 class RoomSocket(WebSocketProtocol13):
     """One room socket's WebSocket connection (server side, no extensions)."""
+
+    # Our attributes in slots: Tornado's stay in the instance dict, which stays small
+    # (thousands of idle sockets each carry one).
+    __slots__ = (
+        "_close_sent",
+        "_close_timer",
+        "_discarding",
+        "_finished",
+        "_fragments",
+        "_fragments_opcode",
+        "_head_mid_frame",
+        "_inbox",
+        "_loop",
+        "_need",
+        "_out",
+        "_out_offset",
+        "_overflowed",
+        "_sock",
+        "_writer_armed",
+        "backlog_bytes",
+        "max_backlog",
+        "max_message_size",
+        "owner",
+    )
 
     def __init__(self, handler: WebSocketHandler, max_message_size: int, max_backlog: int) -> None:
         # No Tornado pings (the handler's WebSocketMixin pings), no compression: frames
@@ -90,7 +120,6 @@ class RoomSocket(WebSocketProtocol13):
         self.backlog_bytes = 0
         self._sock: socket.socket | None = None  # set once the socket is ours
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._done: asyncio.Future[None] | None = None
         self._finished = False
         # Reading: the bytes of an unfinished frame, and how many it needs.
         self._inbox = bytearray()
@@ -99,7 +128,7 @@ class RoomSocket(WebSocketProtocol13):
         self._fragments_opcode = OP_BINARY
         self._discarding = False  # after a fatal frame error: input is read and dropped
         # Writing: queued buffers, each with "ends a frame"; the head's sent part.
-        self._out: deque[tuple[bytes | memoryview, bool]] = deque()
+        self._out = NO_QUEUE
         self._out_offset = 0
         self._head_mid_frame = False  # an earlier part of the head's frame was sent
         self._writer_armed = False
@@ -136,15 +165,16 @@ class RoomSocket(WebSocketProtocol13):
         self._loop = loop = asyncio.get_running_loop()
         self._sock = sock
         self.backlog_bytes = 0  # the IOStream has written everything
-        self._done = loop.create_future()
         loop.add_reader(sock.fileno(), self._on_readable)
-        try:
-            if early:
+        # Returning ends the upgrade's coroutines (this one, Tornado's accept, the
+        # handler's get and _execute, and their task): ~4 KB an idle socket would keep
+        # for its whole life. ``_finish`` tells the handler the socket closed.
+        if early:
+            try:
                 self._received(early)
-            await self._done
-        finally:
-            self._finish()
-            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+            except Exception:
+                log.exception("room socket: reading failed")
+                self._abort()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -360,6 +390,8 @@ class RoomSocket(WebSocketProtocol13):
             self._queue(buffers, sent)
 
     def _queue(self, buffers: Sequence[bytes], skip: int) -> None:
+        if self._out is NO_QUEUE:
+            self._out = deque()
         last = len(buffers) - 1
         for i, buffer in enumerate(buffers):
             if skip >= len(buffer):
@@ -403,6 +435,7 @@ class RoomSocket(WebSocketProtocol13):
             if kernel_full:
                 return
         if not out:
+            self._out = NO_QUEUE  # a socket that caught up gives its queue back
             self._disarm_writer()
             if self._close_sent:
                 self._close_flushed()
@@ -439,7 +472,7 @@ class RoomSocket(WebSocketProtocol13):
                 keep.append(entry)
                 if entry[1]:
                     break
-        self._out = keep
+        self._out = keep or NO_QUEUE
         self.backlog_bytes = sum(len(b) for b, _ in keep) - self._out_offset
 
     # -- Tornado's WebSocketProtocol interface ---------------------------------------
@@ -505,7 +538,7 @@ class RoomSocket(WebSocketProtocol13):
         self._finish()
 
     def _finish(self) -> None:
-        """Close the socket and release everything; ends ``_receive_frame_loop``."""
+        """Close the socket and release everything; the handler hears of it next turn."""
         if self._finished or self._sock is None:
             return
         self._finished = True
@@ -518,11 +551,15 @@ class RoomSocket(WebSocketProtocol13):
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None
-        self._out.clear()
+        self._out = NO_QUEUE
         self.backlog_bytes = 0
         self._inbox = bytearray()
         self._fragments = None
         if self.stream is not None:
             self.stream.close()  # closes the socket
-        if self._done is not None and not self._done.done():
-            self._done.set_result(None)
+        # On a later loop turn, as when a read loop ends: _finish runs inside reads and
+        # broadcasts, and the handler's on_close leaves the room (its socket list).
+        loop.call_soon(self._tell_handler)
+
+    def _tell_handler(self) -> None:
+        self.handler.on_ws_connection_close(self.close_code, self.close_reason)

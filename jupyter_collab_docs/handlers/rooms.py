@@ -79,6 +79,13 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
         collab = self.settings[SETTINGS_KEY]
         return RoomSocket(self, collab.max_message_size, collab.max_socket_backlog)
 
+    def _detach_stream(self) -> Any:
+        """Tornado's, and the template namespace (``ui``, with a module namespace bound
+        to this handler) dropped: nothing is rendered on a socket, and an idle socket
+        would carry it for its whole life."""
+        self.ui = None  # type: ignore[assignment]
+        return super()._detach_stream()
+
     @ws_authenticated_with_close_code
     async def get(self, doc_id: str) -> None:
         if self.settings[SETTINGS_KEY].draining:
