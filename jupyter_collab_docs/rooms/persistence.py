@@ -330,6 +330,16 @@ class RoomPersistence(ClusterExchange):
         records = ([loaded.snapshot] if loaded.snapshot else []) + loaded.updates
         if not records:
             return True
+        # The usual case, the doc already holds every record (structs and deletions):
+        # nothing to apply, and no second Doc built from the whole store (issue #16).
+        try:
+            held = SnapshotContent.of_doc(self.doc)
+            if all(held.contains(record.data) for record in records):
+                return True
+        except BaseException as exc:
+            if is_fatal(exc):
+                raise
+            # the doc's delete set does not parse: heal the long way below
         stored: Doc[Any] = Doc()
         try:
             for record in records:
