@@ -10,26 +10,26 @@ from an offline copy, a large paste) passes, while a sustained flood is refused.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 
-@dataclass
 class TokenBucket:
-    capacity: float
-    window: float  # seconds to refill from empty
-    tokens: float = field(init=False)
-    updated: float = field(init=False)
+    """One bucket: ``tokens`` out of ``capacity``, refilling over ``window`` seconds."""
 
-    def __post_init__(self) -> None:
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
+    __slots__ = ("capacity", "rate", "tokens", "updated")
+
+    def __init__(self, capacity: float, window: float, now: float | None = None) -> None:
+        self.capacity = capacity
+        # Tokens per second; None: no window, the bucket is full at every refill.
+        self.rate = capacity / window if window > 0 else None
+        self.tokens = capacity
+        self.updated = time.monotonic() if now is None else now
 
     def refill(self, now: float) -> None:
-        if self.window > 0:
-            rate = self.capacity / self.window
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * rate)
-        else:
+        rate = self.rate
+        if rate is None:
             self.tokens = self.capacity
+        else:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * rate)
         self.updated = now
 
     @property
@@ -49,14 +49,15 @@ class WriteBudget:
 
     def admit(self, user: str, size: int, structs: int) -> bool:
         """Take ``size`` bytes and ``structs`` structs from ``user``'s buckets; False,
-        taking nothing, if either holds less."""
+        taking nothing, if either holds less. Called for every update a socket sends:
+        plain attributes (slots, the rate computed once), one clock read."""
+        now = time.monotonic()
         buckets = self._buckets.get(user)
         if buckets is None:
             buckets = self._buckets[user] = (
-                TokenBucket(self.max_bytes, self.window),
-                TokenBucket(self.max_structs, self.window),
+                TokenBucket(self.max_bytes, self.window, now),
+                TokenBucket(self.max_structs, self.window, now),
             )
-        now = time.monotonic()
         by_bytes, by_structs = buckets
         by_bytes.refill(now)
         by_structs.refill(now)

@@ -230,7 +230,17 @@ class RoomSocket(WebSocketProtocol13):
                 self._need = start + length - pos
                 break
             pos = start + length
-            self._frame(first, _websocket_mask(mask, data[start:pos]))
+            payload = _websocket_mask(mask, data[start:pos])
+            if (
+                first == FIN | OP_BINARY
+                and self._fragments is None
+                and not (self.server_terminated or self.client_terminated)
+            ):
+                # The frame of almost every message (a whole binary one, the socket
+                # open): straight to the handler; the rest through _frame's checks.
+                self.handler.on_message(payload)
+            else:
+                self._frame(first, payload)
             if self._discarding or self._finished:
                 return
         if pos < end:

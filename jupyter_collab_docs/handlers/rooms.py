@@ -247,9 +247,11 @@ class RoomHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):  # type: ig
     # -- the room's view of this socket (rooms.Connection) --------------------------------
 
     def send(self, message: bytes) -> None:
-        conn = self.ws_connection
+        # A RoomSocket (get_websocket_protocol); typed Any rather than cast(), which is
+        # a function call per message sent.
+        conn: Any = self.ws_connection
         if conn is not None:
-            cast(RoomSocket, conn).send_message(message)
+            conn.send_message(message)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         self._leave()
