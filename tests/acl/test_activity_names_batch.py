@@ -11,8 +11,8 @@ from jupyter_collab_docs.acl.directory import AccessDirectory
 from jupyter_collab_docs.activity import ActivityFilter, directory_names, read_feed
 from jupyter_collab_docs.identity import Actor
 
+from .engine_counts import counted_statements
 from .test_access_contract import acl_url, db, directory  # noqa: F401
-from .test_display_names_batch import counted_statements
 
 DOC = "d" * 32
 

@@ -3,32 +3,12 @@ from one access-database query however many people there are, on SQLite and Mari
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from jupyter_collab_docs.acl.database import AccessDatabase
 from jupyter_collab_docs.acl.directory import AccessDirectory
 from jupyter_collab_docs.comments.mentions import DirectoryPeople
 
+from .engine_counts import counted_statements
 from .test_access_contract import acl_url, db, directory  # noqa: F401
-
-
-@contextmanager
-def counted_statements(database: AccessDatabase) -> Iterator[list[str]]:
-    """The SQL statements the database's engine sends while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 async def test_display_names_in_one_query(

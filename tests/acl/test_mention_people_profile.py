@@ -4,34 +4,12 @@ resolved in one access-database unit of work: the record and the groups together
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from jupyter_collab_docs.acl.database import AccessDatabase
 from jupyter_collab_docs.acl.directory import AccessDirectory
 from jupyter_collab_docs.comments.mentions import DirectoryPeople
 
+from .engine_counts import counted_statements, counted_units
 from .test_access_contract import acl_url, db, directory  # noqa: F401
-from .test_display_names_batch import counted_statements
-
-
-@contextmanager
-def counted_units(database: AccessDatabase) -> Iterator[list[str]]:
-    """One entry per transaction the database's engine begins while the block runs (each
-    ``run``/``call`` is one: a thread hop and a session)."""
-    begun: list[str] = []
-
-    def record(_conn: Any) -> None:
-        begun.append("begin")
-
-    event.listen(database.engine, "begin", record)
-    try:
-        yield begun
-    finally:
-        event.remove(database.engine, "begin", record)
 
 
 async def test_a_mentioned_person_is_one_unit_of_work(
