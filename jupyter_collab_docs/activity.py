@@ -8,7 +8,6 @@ document name may hold anything, and the faces set them as text only.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -298,36 +297,27 @@ class _Versions(Protocol):
     async def list_versions(self, doc_id: str) -> Any: ...
 
 
-#: A username's display name, or None when it is not known here.
-DisplayName = Callable[[str], Awaitable[str | None]]
-
-#: Many usernames' display names at once: ``{username: name}`` for those known here.
+#: Display names of many usernames at once: ``{username: name}`` for those known here
+#: (the others are shown as usernames). A feed page asks once for all its people.
 DisplayNames = Callable[[list[str]], Awaitable[Mapping[str, str]]]
 
 
-class BatchedDisplayName:
-    """A :data:`DisplayName` that also names many people at once (``many``): a feed page
-    asks it once for all its people rather than once per person."""
-
-    def __init__(self, many: DisplayNames) -> None:
-        self.many = many
-
-    async def __call__(self, username: str) -> str | None:
-        return (await self.many([username])).get(username) or None
+async def no_display_names(usernames: list[str]) -> Mapping[str, str]:
+    return {}
 
 
-def directory_names(db: AccessDatabase, actor: Actor) -> BatchedDisplayName:
+def directory_names(db: AccessDatabase, actor: Actor) -> DisplayNames:
     """Names from the access database's users, one query for a page (``acl/names.py``);
     the caller's own from their actor, which is all that is known of anyone under
     JupyterHub (nobody else has a row there, so the rest stay usernames)."""
 
-    async def many(usernames: list[str]) -> dict[str, str]:
+    async def names(usernames: list[str]) -> dict[str, str]:
         found = await display_names(db, [u for u in usernames if u != actor.username])
         if actor.username in usernames:
             found[actor.username] = actor.display_name
         return found
 
-    return BatchedDisplayName(many)
+    return names
 
 
 async def read_feed(
@@ -336,7 +326,7 @@ async def read_feed(
     doc_id: str,
     limit: int,
     matching: ActivityFilter,
-    display_name: DisplayName,
+    display_names: DisplayNames,
 ) -> tuple[list[dict[str, Any]], bool]:
     """The document's newest ``limit`` events that match, newest first, each with its
     ``summary``, ``category`` and ``actor_name``; and whether older events were not
@@ -345,7 +335,7 @@ async def read_feed(
     events = await trail.activity(doc_id, window)
     kept = [e for e in events if matching.matches(e)][:limit]
     truncated = matching.active and len(events) >= window and len(kept) < limit
-    names = await _names(kept, store, doc_id, display_name)
+    names = await _names(kept, store, doc_id, display_names)
     return [present(event, names) for event in kept], truncated
 
 
@@ -362,7 +352,7 @@ def present(event: dict[str, Any], names: Names) -> dict[str, Any]:
 
 
 async def _names(
-    events: list[dict[str, Any]], store: _Versions, doc_id: str, display_name: DisplayName
+    events: list[dict[str, Any]], store: _Versions, doc_id: str, display_names: DisplayNames
 ) -> Names:
     usernames: set[str] = set()
     unlabelled = False
@@ -380,12 +370,8 @@ async def _names(
         if kind_of(event) in ("version.restored", "document.exported") and not event.get("label"):
             unlabelled = unlabelled or bool(event.get("version_id"))
     ordered = sorted(usernames)
-    if isinstance(display_name, BatchedDisplayName):
-        found = await display_name.many(ordered) if ordered else {}
-        people = {username: found[username] for username in ordered if found.get(username)}
-    else:  # a plain DisplayName (a plugged caller's): one call per person, at once
-        shown = await asyncio.gather(*(display_name(username) for username in ordered))
-        people = {username: name for username, name in zip(ordered, shown, strict=True) if name}
+    found = await display_names(ordered) if ordered else {}
+    people = {username: found[username] for username in ordered if found.get(username)}
     versions = {}
     if unlabelled:  # events from before the label was recorded: the version's label today
         versions = {v.id: v.label for v in await store.list_versions(doc_id) if v.label}

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .acl import AccessService, Permission, can
-from .activity import ActivityFilter, DisplayName, read_feed
+from .activity import ActivityFilter, DisplayNames, no_display_names, read_feed
 from .audit import AuditTrail
 from .doctypes import (
     DOC_TYPES,
@@ -61,10 +61,6 @@ def model(record: DocumentRecord, role: str) -> dict[str, Any]:
         "created": iso_time(record.created),
         "modified": iso_time(record.modified),
     }
-
-
-async def _no_display_names(username: str) -> str | None:
-    return None
 
 
 def _refusal(exc: UpdateRefused) -> CollabDocsError:
@@ -286,7 +282,7 @@ class DocumentService:
         link: str | None = None,
         *,
         matching: ActivityFilter | None = None,
-        display_name: DisplayName | None = None,
+        display_names: DisplayNames | None = None,
     ) -> tuple[list[dict[str, Any]], bool]:
         """The document's recent audit events that match, newest first, each with its
         sentence (owners and admins); and whether older events went unread."""
@@ -297,7 +293,7 @@ class DocumentService:
             doc_id,
             limit,
             matching or ActivityFilter(),
-            display_name or _no_display_names,
+            display_names or no_display_names,
         )
 
     async def get(self, actor: Actor, doc_id: str, link: str | None = None) -> dict[str, Any]:

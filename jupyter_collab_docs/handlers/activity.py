@@ -36,6 +36,6 @@ class ActivityHandler(CollabDocsHandler):
         # The page's people are named by one access-database query, not one each.
         names = directory_names(self.collab.users.db, actor)
         events, truncated = await self.collab.documents.activity(
-            actor, doc_id, limit, self.link_token, matching=matching, display_name=names
+            actor, doc_id, limit, self.link_token, matching=matching, display_names=names
         )
         self.reply({"events": events, "truncated": truncated})

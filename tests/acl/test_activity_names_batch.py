@@ -1,6 +1,6 @@
 """An activity feed page (activity.py ``read_feed``, as ``documents/{id}/activity`` calls
-it) names all its people with one access-database query, however many there are; a
-plain per-person ``DisplayName`` (a plugged caller's) still works, one call each."""
+it) names all its people with one access-database query, however many there are;
+names from elsewhere (any ``DisplayNames``) are asked once too."""
 
 from __future__ import annotations
 
@@ -94,19 +94,19 @@ async def test_only_the_reader_named_costs_no_query(
     assert events[0]["actor_name"] == "Alice (as signed in)"
 
 
-async def test_a_plain_display_name_still_names_people_one_call_each():
-    """JupyterHub or a plugged caller: a per-person DisplayName, unknown names shown as
-    usernames, as before the batch."""
-    asked: list[str] = []
+async def test_names_from_elsewhere_are_asked_once_unknown_ones_stay_usernames():
+    """JupyterHub or a plugged caller: any DisplayNames callable, asked once for the page,
+    unknown names shown as usernames."""
+    asked: list[list[str]] = []
 
-    async def display_name(username: str) -> str | None:
-        asked.append(username)
-        return {"bob": "Bob from the hub"}.get(username)
+    async def display_names(usernames: list[str]) -> dict[str, str]:
+        asked.append(usernames)
+        return {"bob": "Bob from the hub"}
 
     events, _ = await read_feed(
-        Trail(feed_naming_five()), NoVersions(), DOC, 50, ActivityFilter(), display_name
+        Trail(feed_naming_five()), NoVersions(), DOC, 50, ActivityFilter(), display_names
     )
-    assert sorted(asked) == ["alice", "bob", "carol", "dave", "erin"]
+    assert [sorted(names) for names in asked] == [["alice", "bob", "carol", "dave", "erin"]]
     assert [e["actor_name"] for e in events] == [
         "carol",
         "Bob from the hub",
