@@ -39,6 +39,8 @@ export class CommentsPanel {
   private readonly cancelSuggestion: HTMLButtonElement;
   /** What the composer makes: a comment, or a suggestion (with a comment). */
   private composing: "comment" | "suggest" = "comment";
+  /** A new thread is on its way to the server: one at a time. */
+  private creating = false;
   /** The last refused decision of a thread (a 409 shown in it), by thread id. */
   private refusals = new Map<string, string>();
   private filter: ThreadFilter = { status: "open", mine: false, mentioningMe: false };
@@ -181,16 +183,23 @@ export class CommentsPanel {
       toast("The suggested text is the same as the text it replaces.", "error");
       return;
     }
-    this.submit.disabled = true;
+    // The text leaves the composer when it is sent, not when the server answers: the
+    // thread can arrive live first, and what is typed next (perhaps on another target)
+    // must start empty. A failure puts it back if nothing new was typed.
+    const sent = this.newBody.value;
+    this.newBody.value = "";
+    this.creating = true;
+    this.renderComposer();
     try {
       const thread = await this.store.create(body, suggestion);
       this.noteMentions(thread);
-      this.newBody.value = "";
       this.suggestField.value = "";
       this.composing = "comment";
     } catch (failure) {
+      if (!this.newBody.value) this.newBody.value = sent;
       failed(failure, "Could not comment.");
     } finally {
+      this.creating = false;
       this.renderComposer();
     }
   }
@@ -211,7 +220,7 @@ export class CommentsPanel {
     this.cancelSuggestion.hidden = !suggesting;
     this.newBody.placeholder = suggesting ? "Why? (optional)" : "Comment… (@name to mention)";
     this.submit.textContent = suggesting ? "Suggest" : "Comment";
-    this.submit.disabled = target === null;
+    this.submit.disabled = target === null || this.creating;
   }
 
   /** Redraws what changed (threads, where anchors are, filters); drafts and focus stay. */
